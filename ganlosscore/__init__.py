@@ -1,0 +1,90 @@
+"""ganlosscore: the loss protocol, discovery and aggregation of GAN losses.
+
+Importing this package imports neither torch nor any plugin: the names that
+need torch are resolved on first access (PEP 562), so ``ganloss list`` and the
+registry stay fast. Type checkers see every name through the block below.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import PROTOCOL_VERSION, __version__
+from .errors import (
+    ConfigError,
+    DataInfoError,
+    GanLossError,
+    IncompatiblePluginError,
+    LossConflictError,
+    NonFiniteLossError,
+    PluginLoadError,
+    UnknownLossError,
+)
+from .hookspecs import hookimpl, hookspec
+
+if TYPE_CHECKING:
+    from .aggregation import LossAggregator, LossResult
+    from .config import build_aggregator, build_loss, load_config
+    from .hooks import get_plugin_manager
+    from .protocol import LossModule
+    from .reduction import reduce_loss, weight_reduce_loss, weighted_loss
+    from .registry import LossRecord, available_losses, register_loss
+
+# name -> module that defines it; imported on first attribute access.
+_LAZY: dict[str, str] = {
+    "LossModule": "protocol",
+    "weighted_loss": "reduction",
+    "reduce_loss": "reduction",
+    "weight_reduce_loss": "reduction",
+    "register_loss": "registry",
+    "available_losses": "registry",
+    "LossRecord": "registry",
+    "build_loss": "config",
+    "build_aggregator": "config",
+    "load_config": "config",
+    "LossAggregator": "aggregation",
+    "LossResult": "aggregation",
+    "get_plugin_manager": "hooks",
+}
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "ConfigError",
+    "DataInfoError",
+    "GanLossError",
+    "IncompatiblePluginError",
+    "LossAggregator",
+    "LossConflictError",
+    "LossModule",
+    "LossRecord",
+    "LossResult",
+    "NonFiniteLossError",
+    "PluginLoadError",
+    "UnknownLossError",
+    "__version__",
+    "available_losses",
+    "build_aggregator",
+    "build_loss",
+    "get_plugin_manager",
+    "hookimpl",
+    "hookspec",
+    "load_config",
+    "reduce_loss",
+    "register_loss",
+    "weight_reduce_loss",
+    "weighted_loss",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ganlosscore' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

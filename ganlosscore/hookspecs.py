@@ -1,0 +1,135 @@
+"""The hooks around loss aggregation, one documented function each.
+
+Every step :class:`~ganlosscore.LossAggregator` takes is one of these hooks,
+and the core's own behaviour is a built-in plugin (``ganlosscore.defaults``)
+registered like any third party's. A plugin implements a hook by defining a
+function of the same name decorated with :data:`hookimpl`; it may take any
+subset of the arguments, by name. ``firstresult`` hooks stop at the first
+implementation that returns something other than ``None``; pluggy calls the
+most recently registered implementation first, so a third-party
+implementation runs before the default and can take over by returning a value
+(or wrap it with ``hookimpl(wrapper=True)``).
+
+This module imports neither torch nor any plugin.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Mapping
+
+    import torch
+
+    from .aggregation import LossAggregator, LossResult
+    from .protocol import LossModule
+
+PROJECT = "ganlosscore"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+__all__ = [
+    "PROJECT",
+    "ganloss_after_aggregate",
+    "ganloss_compute_loss",
+    "ganloss_merge_loss",
+    "ganloss_parse_losses",
+    "ganloss_reduce_log_vars",
+    "ganloss_register_commands",
+    "hookimpl",
+    "hookspec",
+]
+
+
+@hookspec(firstresult=True)
+def ganloss_compute_loss(
+    loss: LossModule, outputs: Mapping[str, Any], aggregator: LossAggregator
+) -> torch.Tensor | None:
+    """Compute one loss of an aggregator from the outputs dict.
+
+    :param loss: the loss module about to run.
+    :param outputs: the model's outputs dict for this phase.
+    :param aggregator: the aggregator running the phase.
+    :returns: the weighted loss value, or ``None`` when the loss is skipped
+        this step (a lazy regularizer off its interval).
+
+    Default: ``loss(outputs)``.
+    """
+
+
+@hookspec(firstresult=True)
+def ganloss_merge_loss(name: str, current: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
+    """Merge two values that share a ``loss_name``.
+
+    :param name: the shared ``loss_name()``.
+    :param current: the value collected so far under that name.
+    :param new: the value of the loss just computed.
+    :returns: the merged value.
+
+    Default: ``current + new``.
+    """
+
+
+@hookspec(firstresult=True)
+def ganloss_parse_losses(
+    losses: dict[str, torch.Tensor], aggregator: LossAggregator
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Turn the collected losses into the total and the values to log.
+
+    :param losses: ``loss_name() -> value``, after merging.
+    :param aggregator: the aggregator running the phase.
+    :returns: ``(total, log_vars)`` where ``log_vars`` maps names to detached
+        scalar tensors (not yet reduced across ranks) and includes ``loss``.
+
+    Default: the total is the sum of every term whose name contains ``loss``
+    (as MMGeneration's ``_parse_losses``); each term is logged by its mean.
+    """
+
+
+@hookspec(firstresult=True)
+def ganloss_reduce_log_vars(
+    log_vars: dict[str, torch.Tensor], aggregator: LossAggregator
+) -> dict[str, float]:
+    """Turn the values to log into Python floats, averaged over ranks.
+
+    :param log_vars: name -> detached scalar tensor, from ``ganloss_parse_losses``.
+    :param aggregator: the aggregator running the phase.
+    :returns: name -> float.
+
+    Default: one collective for all values under ``torch.distributed`` (mean
+    over ranks), one device synchronisation, and a clear error when ranks log
+    different keys.
+    """
+
+
+@hookspec
+def ganloss_after_aggregate(
+    result: LossResult, outputs: Mapping[str, Any], aggregator: LossAggregator
+) -> None:
+    """Observe a finished aggregation (logging, guards); every implementation runs.
+
+    :param result: the :class:`~ganlosscore.LossResult` about to be returned.
+    :param outputs: the outputs dict of the phase.
+    :param aggregator: the aggregator that produced it.
+
+    Default: none.
+    """
+
+
+@hookspec
+def ganloss_register_commands(cli: argparse._SubParsersAction[Any]) -> None:
+    """Add sub-commands to the ``ganloss`` command.
+
+    :param cli: the sub-parser collection of ``ganloss``; call
+        ``cli.add_parser(name, help=...)`` and set ``func`` with
+        ``parser.set_defaults(func=...)``; ``func`` receives the parsed
+        ``argparse.Namespace`` and returns the exit status.
+
+    Default: the core commands (``list``, ``info``, ``plugins``, ``check``,
+    ``new-plugin``).
+    """

@@ -1,0 +1,334 @@
+"""The loss protocol: what a loss is and how it is called.
+
+A loss states its math once, in ``compute``, whose parameters are its inputs,
+and returns the *unweighted* loss (or ``None`` to skip this step). Everything
+MMGeneration repeated in every module's ``forward`` lives here, once:
+
+* resolving inputs from the model's outputs dict through ``data_info``;
+* checking ``data_info`` against ``compute``'s signature at construction;
+* lazy regularization through ``interval``;
+* weighting with ``loss_weight`` (:meth:`LossModule.weight_loss`);
+* the ``loss_name()`` contract (it starts with ``loss_``).
+
+The whole of a loss plugin is then its math and its hyperparameters::
+
+    class DiscShiftLoss(LossModule):
+        default_loss_name = "loss_disc_shift"
+
+        def compute(self, pred):
+            return (pred ** 2).mean()
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+import torch
+
+from .errors import CallSignatureError, ConfigError, DataInfoError, closest
+
+__all__ = ["LossModule", "InputSpec", "COMMON_KEYWORDS", "constructor_parameters"]
+
+#: Keywords every loss accepts, whatever its own hyperparameters.
+COMMON_KEYWORDS: tuple[str, ...] = ("loss_weight", "data_info", "loss_name", "interval")
+
+_CALL_FORMS = (
+    "a loss with data_info is called as loss(outputs) or loss(outputs_dict=outputs); "
+    "a loss without data_info is called with its inputs directly, loss({inputs})"
+)
+
+
+@attrs.frozen
+class InputSpec:
+    """One input of a loss: a parameter of its ``compute`` method."""
+
+    name: str
+    required: bool
+
+
+def _read_inputs(compute: Any) -> tuple[tuple[InputSpec, ...], bool]:
+    """The inputs ``compute`` declares, and whether it takes ``**kwargs``."""
+    params = list(inspect.signature(compute).parameters.values())[1:]  # drop self
+    inputs = tuple(
+        InputSpec(p.name, p.default is inspect.Parameter.empty)
+        for p in params
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    )
+    return inputs, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def constructor_parameters(cls: type) -> dict[str, inspect.Parameter]:
+    """Every keyword ``cls(...)`` accepts, following ``**kwargs`` up the MRO.
+
+    A subclass ``__init__(self, norm_mode="pixel", **kwargs)`` that passes
+    ``**kwargs`` on to ``LossModule.__init__`` accepts its own hyperparameters
+    and the common keywords; this walks that chain so configs can be checked
+    (and described by ``ganloss info``) before anything is built.
+    """
+    found: dict[str, inspect.Parameter] = {}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        if klass is torch.nn.Module:
+            break
+        passes_on = False
+        for p in list(inspect.signature(init).parameters.values())[1:]:
+            if p.kind is p.VAR_KEYWORD:
+                passes_on = True
+            elif p.kind is not p.VAR_POSITIONAL:
+                found.setdefault(p.name, p)
+        if not passes_on:
+            break
+    return found
+
+
+class LossModule(torch.nn.Module):
+    """Base class of every ganlosscore loss.
+
+    Args:
+        loss_weight: Multiplies the value ``compute`` returns (see
+            :meth:`weight_loss` for losses that weight differently).
+        data_info: Maps each input of ``compute`` to a key of the model's
+            outputs dict, e.g. ``{"pred": "disc_pred_real"}``. With it the
+            loss is called as ``loss(outputs)``; without it, with its inputs.
+        loss_name: Overrides the class's ``default_loss_name``; must start with
+            ``loss_`` so that aggregation adds it to the total.
+        interval: Lazy regularization: with ``interval > 1`` the loss is
+            computed only when ``outputs["iteration"] % interval == 0`` and
+            returns ``None`` otherwise (needs ``data_info``).
+
+    Subclasses set ``default_loss_name``, write ``compute`` and take their own
+    hyperparameters as keyword arguments of ``__init__``, passing the common
+    ones on with ``**kwargs``.
+    """
+
+    #: The ``loss_name()`` of instances that do not override it.
+    default_loss_name: ClassVar[str | None] = None
+    #: The inputs of ``compute``, read once per class.
+    input_specs: ClassVar[tuple[InputSpec, ...]] = ()
+    #: Whether ``compute`` accepts any further keyword (``**kwargs``).
+    accepts_any_input: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "compute" in cls.__dict__:
+            cls.input_specs, cls.accepts_any_input = _read_inputs(cls.compute)
+
+    def __init__(
+        self,
+        *,
+        loss_weight: float = 1.0,
+        data_info: Mapping[str, str] | None = None,
+        loss_name: str | None = None,
+        interval: int = 1,
+    ) -> None:
+        super().__init__()
+        label = type(self).__name__
+        self.loss_weight = _check_weight(loss_weight, label)
+        self.interval = _check_interval(interval, data_info, label)
+        self._loss_name = _check_name(loss_name or self.default_loss_name, label)
+        self.data_info: dict[str, str] | None = (
+            None if data_info is None else _check_data_info(type(self), data_info, label)
+        )
+        # The hot path iterates this tuple rather than the dict.
+        self._data_items: tuple[tuple[str, str], ...] | None = (
+            None if self.data_info is None else tuple(self.data_info.items())
+        )
+
+    # -- what a subclass writes ------------------------------------------------
+
+    def compute(self, *args: Any, **kwargs: Any) -> torch.Tensor | None:
+        """The unweighted loss of the given inputs, or ``None`` to skip it."""
+        raise NotImplementedError(f"{type(self).__name__} must define compute()")
+
+    def weight_loss(self, loss: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        """Apply ``loss_weight`` to the value ``compute`` returned.
+
+        Receives the same inputs ``compute`` received, so a loss whose
+        weighting depends on them (MMGeneration's ``GANLoss`` weights only the
+        generator term) overrides this method, and nothing else.
+        """
+        if self.loss_weight == 1.0:
+            return loss
+        return loss * self.loss_weight
+
+    # -- the protocol ----------------------------------------------------------
+
+    def loss_name(self) -> str:
+        """The name this loss's value is logged and merged under."""
+        return self._loss_name
+
+    def forward(self, *args: Any, **kwargs: Any) -> torch.Tensor | None:
+        if self._data_items is None:
+            return self._forward_direct(args, kwargs)
+        if len(args) == 1 and not kwargs:
+            outputs = args[0]
+        elif not args and len(kwargs) == 1 and "outputs_dict" in kwargs:
+            outputs = kwargs["outputs_dict"]
+        else:
+            raise self._call_error("with data_info set, it takes exactly one outputs dict")
+        if not isinstance(outputs, Mapping):
+            raise self._call_error(
+                f"with data_info set, it takes an outputs dict, not {type(outputs).__name__}"
+            )
+        if self.interval > 1 and not self.is_due(outputs):
+            return None
+        inputs = self.resolve_inputs(outputs)
+        loss = self.compute(**inputs)
+        if loss is None:
+            return None
+        return self.weight_loss(loss, **inputs)
+
+    def _forward_direct(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
+        if len(args) == 1 and not kwargs and isinstance(args[0], Mapping):
+            raise self._call_error(
+                "it was given an outputs dict but has no data_info; set data_info "
+                "(e.g. data_info={'pred': 'disc_pred_real'}) or pass the inputs directly"
+            )
+        try:
+            loss = self.compute(*args, **kwargs)
+        except TypeError as exc:
+            try:
+                inspect.signature(self.compute).bind(*args, **kwargs)
+            except TypeError as bind_error:
+                raise self._call_error(str(bind_error)) from exc
+            raise
+        if loss is None:
+            return None
+        return self.weight_loss(loss, *args, **kwargs)
+
+    def is_due(self, outputs: Mapping[str, Any]) -> bool:
+        """Whether a lazy loss (``interval > 1``) runs at this iteration."""
+        try:
+            iteration = outputs["iteration"]
+        except KeyError:
+            raise DataInfoError(
+                f"interval={self.interval} needs outputs['iteration'] to decide when to "
+                f"run, but the outputs dict holds only {sorted(map(str, outputs))}",
+                where=self._loss_name,
+            ) from None
+        return int(iteration) % self.interval == 0
+
+    def resolve_inputs(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
+        """The keyword inputs of ``compute``, looked up in ``outputs`` via ``data_info``."""
+        assert self._data_items is not None
+        try:
+            return {arg: outputs[key] for arg, key in self._data_items}
+        except KeyError:
+            pass
+        for arg, key in self._data_items:  # slow path: find the culprit for the message
+            if key not in outputs:
+                keys = sorted(map(str, outputs))
+                match = closest(key, keys)
+                hint = f" Did you mean {match!r}?" if match else ""
+                raise DataInfoError(
+                    f"data_info maps input {arg!r} to outputs key {key!r}, which the outputs "
+                    f"dict does not hold; keys present: {keys}.{hint}",
+                    where=f"{self._loss_name}.data_info.{arg}",
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def input_names(cls) -> tuple[str, ...]:
+        return tuple(spec.name for spec in cls.input_specs)
+
+    def _call_error(self, problem: str) -> CallSignatureError:
+        inputs = ", ".join(self.input_names()) or "..."
+        return CallSignatureError(
+            f"{type(self).__name__} was called in a shape it does not accept: {problem}. "
+            + _CALL_FORMS.format(inputs=inputs),
+            where=self._loss_name,
+        )
+
+    def extra_repr(self) -> str:
+        parts = [f"loss_name={self._loss_name!r}", f"loss_weight={self.loss_weight}"]
+        if self.data_info is not None:
+            parts.append(f"data_info={self.data_info}")
+        if self.interval > 1:
+            parts.append(f"interval={self.interval}")
+        return ", ".join(parts)
+
+
+# -- construction-time checks ---------------------------------------------------
+
+
+def _check_weight(loss_weight: Any, label: str) -> float:
+    if isinstance(loss_weight, bool) or not isinstance(loss_weight, (int, float)):
+        raise ConfigError(
+            f"loss_weight must be a number, got {type(loss_weight).__name__} {loss_weight!r}",
+            where=f"{label}.loss_weight",
+        )
+    if not math.isfinite(loss_weight):
+        raise ConfigError(
+            f"loss_weight must be finite, got {loss_weight!r}", where=f"{label}.loss_weight"
+        )
+    return float(loss_weight)
+
+
+def _check_interval(interval: Any, data_info: Any, label: str) -> int:
+    if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+        raise ConfigError(
+            f"interval must be a positive integer (1 computes the loss every step), "
+            f"got {interval!r}",
+            where=f"{label}.interval",
+        )
+    if interval > 1 and data_info is None:
+        raise ConfigError(
+            f"interval={interval} needs data_info: the iteration that decides when the loss "
+            "runs is read from outputs['iteration']",
+            where=f"{label}.interval",
+        )
+    return interval
+
+
+def _check_name(name: Any, label: str) -> str:
+    if name is None:
+        raise ConfigError(
+            f"{label} has no loss name: set the class attribute default_loss_name "
+            "or pass loss_name='loss_...'",
+            where=f"{label}.loss_name",
+        )
+    if not isinstance(name, str) or not name.startswith("loss_"):
+        raise ConfigError(
+            f"loss_name must be a string starting with 'loss_' (only such terms are "
+            f"added to the total), got {name!r}",
+            where=f"{label}.loss_name",
+        )
+    return name
+
+
+def _check_data_info(cls: type[LossModule], data_info: Any, label: str) -> dict[str, str]:
+    if not isinstance(data_info, Mapping):
+        raise ConfigError(
+            "data_info must map each input of the loss to a key of the outputs dict, "
+            f"e.g. {{'pred': 'disc_pred_real'}}; got {type(data_info).__name__}",
+            where=f"{label}.data_info",
+        )
+    inputs = cls.input_names()
+    for arg, key in data_info.items():
+        if not isinstance(arg, str) or not isinstance(key, str):
+            raise ConfigError(
+                f"data_info entries map input names to outputs keys, both strings; "
+                f"got {arg!r}: {key!r}",
+                where=f"{label}.data_info",
+            )
+        if arg not in inputs and not cls.accepts_any_input:
+            match = closest(arg, inputs)
+            hint = f" Did you mean {match!r}?" if match else ""
+            raise ConfigError(
+                f"{label} has no input {arg!r}; its inputs are {list(inputs)}.{hint}",
+                where=f"{label}.data_info.{arg}",
+            )
+    missing = [s.name for s in cls.input_specs if s.required and s.name not in data_info]
+    if missing:
+        raise ConfigError(
+            f"data_info does not map the required input(s) {missing} of {label}; "
+            f"add e.g. {{{missing[0]!r}: '<outputs key>'}}",
+            where=f"{label}.data_info",
+        )
+    return dict(data_info)
