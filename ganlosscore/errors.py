@@ -11,17 +11,17 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
-    "GanLossError",
+    "CallSignatureError",
     "ConfigError",
     "DataInfoError",
-    "PluginLoadError",
-    "LossConflictError",
-    "UnknownLossError",
-    "IncompatiblePluginError",
-    "NonFiniteLossError",
     "DistributedMismatchError",
-    "CallSignatureError",
+    "GanLossError",
+    "IncompatiblePluginError",
+    "LossConflictError",
     "LossInputError",
+    "NonFiniteLossError",
+    "PluginLoadError",
+    "UnknownLossError",
     "closest",
     "did_you_mean",
 ]

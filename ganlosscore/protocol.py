@@ -31,7 +31,7 @@ import torch
 
 from .errors import CallSignatureError, ConfigError, DataInfoError, closest
 
-__all__ = ["LossModule", "InputSpec", "COMMON_KEYWORDS", "constructor_parameters"]
+__all__ = ["COMMON_KEYWORDS", "InputSpec", "LossModule", "constructor_parameters"]
 
 #: Keywords every loss accepts, whatever its own hyperparameters.
 COMMON_KEYWORDS: tuple[str, ...] = ("loss_weight", "data_info", "loss_name", "interval")
@@ -113,6 +113,10 @@ class LossModule(torch.nn.Module):
     input_specs: ClassVar[tuple[InputSpec, ...]] = ()
     #: Whether ``compute`` accepts any further keyword (``**kwargs``).
     accepts_any_input: ClassVar[bool] = False
+    #: Extra values to log (not added to the total), set by ``compute`` when it
+    #: has any (e.g. per-timestep-quartile losses); the aggregator adds them to
+    #: ``log_vars`` after every call that returned a value.
+    extra_log_vars: dict[str, torch.Tensor] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -261,12 +265,10 @@ def _check_weight(loss_weight: Any, label: str) -> float:
     if isinstance(loss_weight, bool) or not isinstance(loss_weight, (int, float)):
         raise ConfigError(
             f"loss_weight must be a number, got {type(loss_weight).__name__} {loss_weight!r}",
-            where=f"{label}.loss_weight",
+            where="loss_weight",
         )
     if not math.isfinite(loss_weight):
-        raise ConfigError(
-            f"loss_weight must be finite, got {loss_weight!r}", where=f"{label}.loss_weight"
-        )
+        raise ConfigError(f"loss_weight must be finite, got {loss_weight!r}", where="loss_weight")
     return float(loss_weight)
 
 
@@ -275,13 +277,13 @@ def _check_interval(interval: Any, data_info: Any, label: str) -> int:
         raise ConfigError(
             f"interval must be a positive integer (1 computes the loss every step), "
             f"got {interval!r}",
-            where=f"{label}.interval",
+            where="interval",
         )
     if interval > 1 and data_info is None:
         raise ConfigError(
             f"interval={interval} needs data_info: the iteration that decides when the loss "
             "runs is read from outputs['iteration']",
-            where=f"{label}.interval",
+            where="interval",
         )
     return interval
 
@@ -291,13 +293,13 @@ def _check_name(name: Any, label: str) -> str:
         raise ConfigError(
             f"{label} has no loss name: set the class attribute default_loss_name "
             "or pass loss_name='loss_...'",
-            where=f"{label}.loss_name",
+            where="loss_name",
         )
     if not isinstance(name, str) or not name.startswith("loss_"):
         raise ConfigError(
             f"loss_name must be a string starting with 'loss_' (only such terms are "
             f"added to the total), got {name!r}",
-            where=f"{label}.loss_name",
+            where="loss_name",
         )
     return name
 
@@ -307,7 +309,7 @@ def _check_data_info(cls: type[LossModule], data_info: Any, label: str) -> dict[
         raise ConfigError(
             "data_info must map each input of the loss to a key of the outputs dict, "
             f"e.g. {{'pred': 'disc_pred_real'}}; got {type(data_info).__name__}",
-            where=f"{label}.data_info",
+            where="data_info",
         )
     inputs = cls.input_names()
     for arg, key in data_info.items():
@@ -315,20 +317,20 @@ def _check_data_info(cls: type[LossModule], data_info: Any, label: str) -> dict[
             raise ConfigError(
                 f"data_info entries map input names to outputs keys, both strings; "
                 f"got {arg!r}: {key!r}",
-                where=f"{label}.data_info",
+                where="data_info",
             )
         if arg not in inputs and not cls.accepts_any_input:
             match = closest(arg, inputs)
             hint = f" Did you mean {match!r}?" if match else ""
             raise ConfigError(
                 f"{label} has no input {arg!r}; its inputs are {list(inputs)}.{hint}",
-                where=f"{label}.data_info.{arg}",
+                where=f"data_info.{arg}",
             )
     missing = [s.name for s in cls.input_specs if s.required and s.name not in data_info]
     if missing:
         raise ConfigError(
             f"data_info does not map the required input(s) {missing} of {label}; "
             f"add e.g. {{{missing[0]!r}: '<outputs key>'}}",
-            where=f"{label}.data_info",
+            where="data_info",
         )
     return dict(data_info)

@@ -1,0 +1,159 @@
+"""Aggregation: what a model calls once per phase to get its total loss.
+
+:class:`LossAggregator` runs each step through the hooks of
+:mod:`ganlosscore.hookspecs` (compute, merge, parse, reduce, after), so any of
+them can be wrapped or replaced by a plugin. It is an ``nn.Module`` holding
+its losses, so ``.to()``, ``state_dict()`` and DistributedDataParallel see
+their parameters and buffers.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+import pluggy
+import torch
+
+from .errors import ConfigError, NonFiniteLossError
+from .hooks import get_plugin_manager
+from .protocol import LossModule
+
+__all__ = ["NONFINITE_POLICIES", "LossAggregator", "LossResult"]
+
+NonFinitePolicy = Literal["raise", "warn", "ignore"]
+NONFINITE_POLICIES: tuple[str, ...] = ("raise", "warn", "ignore")
+
+
+@attrs.frozen
+class LossResult:
+    """The outcome of one aggregation.
+
+    ``total`` is the tensor to call ``backward()`` on (a constant zero when
+    every loss was skipped this step); ``losses`` maps each ``loss_name()`` to
+    its (merged, weighted) value; ``log_vars`` maps names to Python floats,
+    averaged over ranks, including ``loss`` (the total).
+
+    It unpacks as MMGeneration's pair: ``total, log_vars = aggregator(outputs)``.
+    """
+
+    total: torch.Tensor
+    losses: dict[str, torch.Tensor]
+    log_vars: dict[str, float]
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.total
+        yield self.log_vars
+
+
+class LossAggregator(torch.nn.Module):
+    """The losses of one training phase (``disc`` or ``gen``), summed through the hooks.
+
+    Args:
+        losses: loss modules, each with ``data_info`` set.
+        name: the phase, used in messages.
+        nonfinite: ``raise`` (default) stops at a NaN or infinite value and
+            names the loss; ``warn`` issues a ``RuntimeWarning``; ``ignore``.
+        max_log_vars: slots in the one buffer all ranks reduce together; must
+            hold every value logged in a step (the same on every rank).
+        plugin_manager: defaults to :func:`get_plugin_manager`.
+    """
+
+    def __init__(
+        self,
+        losses: Sequence[LossModule],
+        *,
+        name: str = "disc",
+        nonfinite: NonFinitePolicy = "raise",
+        max_log_vars: int = 64,
+        plugin_manager: pluggy.PluginManager | None = None,
+    ) -> None:
+        super().__init__()
+        if nonfinite not in NONFINITE_POLICIES:
+            raise ConfigError(
+                f"nonfinite must be one of {', '.join(NONFINITE_POLICIES)}, got {nonfinite!r}",
+                where=f"{name}.nonfinite",
+            )
+        for index, loss in enumerate(losses):
+            if not isinstance(loss, LossModule):
+                raise ConfigError(
+                    f"an aggregator holds LossModule instances, got {type(loss).__name__}",
+                    where=f"{name}[{index}]",
+                )
+            if loss.data_info is None:
+                raise ConfigError(
+                    f"{type(loss).__name__} has no data_info; the losses of an aggregator "
+                    "read their inputs from the outputs dict, so map each input to a key, "
+                    f"e.g. data_info={{{(loss.input_names() or ('pred',))[0]!r}: '<outputs key>'}}",
+                    where=f"{name}[{index}].data_info",
+                )
+        self.losses = torch.nn.ModuleList(losses)
+        self.name = name
+        self.nonfinite: NonFinitePolicy = nonfinite
+        self.max_log_vars = max_log_vars
+        # None means the process-wide manager, looked up per call, so copying an
+        # aggregator (deepcopy for an EMA model, pickling) never copies plugins.
+        self._plugin_manager = plugin_manager
+
+    def forward(self, outputs: Mapping[str, Any]) -> LossResult:
+        if not isinstance(outputs, Mapping):
+            raise ConfigError(
+                f"an aggregator is called with the outputs dict, got {type(outputs).__name__}",
+                where=self.name,
+            )
+        hook = (self._plugin_manager or get_plugin_manager()).hook
+        compute, merge = hook.ganloss_compute_loss, hook.ganloss_merge_loss
+        values: dict[str, torch.Tensor] = {}
+        extra: dict[str, torch.Tensor] = {}
+        for loss in self.losses:
+            value = compute(loss=loss, outputs=outputs, aggregator=self)
+            if value is None:
+                continue
+            name = loss.loss_name()
+            current = values.get(name)
+            values[name] = (
+                value if current is None else merge(name=name, current=current, new=value)
+            )
+            if loss.extra_log_vars:
+                extra.update(loss.extra_log_vars)
+        total, log_vars = hook.ganloss_parse_losses(losses=values, aggregator=self)
+        if extra:
+            log_vars.update({k: v.detach() for k, v in extra.items()})
+        floats = hook.ganloss_reduce_log_vars(log_vars=log_vars, aggregator=self)
+        if self.nonfinite != "ignore":
+            self._check_finite(floats, outputs)
+        result = LossResult(total, values, floats)
+        hook.ganloss_after_aggregate(result=result, outputs=outputs, aggregator=self)
+        return result
+
+    def _check_finite(self, floats: Mapping[str, float], outputs: Mapping[str, Any]) -> None:
+        bad = [k for k, v in floats.items() if not math.isfinite(v)]
+        if not bad:
+            return
+        culprits = [k for k in bad if k != "loss"] or bad
+        at = f" at iteration {outputs['iteration']}" if "iteration" in outputs else ""
+        message = (
+            f"non-finite value{'s' if len(culprits) > 1 else ''} in "
+            + ", ".join(f"{k}={floats[k]}" for k in culprits)
+            + f"{at}; the total would carry it into the optimizer. Check the inputs of "
+            "those losses (learning rate, a log of zero, an exploding discriminator), or set "
+            "nonfinite='warn' or 'ignore' on the aggregator"
+        )
+        if self.nonfinite == "raise":
+            raise NonFiniteLossError(message, where=self.name)
+        warnings.warn(f"{self.name}: {message}", RuntimeWarning, stacklevel=3)
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager:
+        """The plugin manager whose hooks this aggregator calls."""
+        return self._plugin_manager or get_plugin_manager()
+
+    def loss_names(self) -> list[str]:
+        """The distinct ``loss_name()``s of the held losses, in order."""
+        return list(dict.fromkeys(loss.loss_name() for loss in self.losses))
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, nonfinite={self.nonfinite!r}"

@@ -1,0 +1,141 @@
+"""The core's own aggregation behaviour, as a plugin on the public hooks.
+
+Registered first and marked ``trylast``, so a third-party implementation of
+any ``firstresult`` hook runs before these and replaces them by returning a
+value. The aggregator may call these functions directly when nothing else
+implements a hook (see :mod:`ganlosscore.aggregation`); they must therefore
+have no side effects beyond what their docstrings say.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import torch
+import torch.distributed as dist
+
+from .errors import DistributedMismatchError, GanLossError
+from .hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from .aggregation import LossAggregator
+    from .protocol import LossModule
+
+
+@hookimpl(trylast=True)
+def ganloss_compute_loss(loss: LossModule, outputs: Mapping[str, Any]) -> torch.Tensor | None:
+    return loss(outputs)  # type: ignore[no-any-return]
+
+
+@hookimpl(trylast=True)
+def ganloss_merge_loss(current: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
+    return current + new
+
+
+@hookimpl(trylast=True)
+def ganloss_parse_losses(
+    losses: dict[str, Any],
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    log_vars: dict[str, torch.Tensor] = {}
+    total: torch.Tensor | None = None
+    for name, value in losses.items():
+        term = _as_scalar(name, value)
+        log_vars[name] = term.detach()
+        if "loss" in name:
+            total = term if total is None else total + term
+    if total is None:  # every loss skipped this step: nothing to backpropagate
+        total = torch.zeros(())
+    log_vars["loss"] = total.detach()
+    return total, log_vars
+
+
+def _as_scalar(name: str, value: Any) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value if value.ndim == 0 else value.mean()
+    if (
+        isinstance(value, (list, tuple))
+        and value
+        and all(isinstance(v, torch.Tensor) for v in value)
+    ):  # MMGeneration accepts a list of tensors: the sum of their means
+        terms = [v.mean() for v in value]
+        out = terms[0]
+        for t in terms[1:]:
+            out = out + t
+        return out
+    raise GanLossError(
+        f"a loss value must be a tensor (or a list of tensors), got {type(value).__name__}",
+        where=name,
+    )
+
+
+@hookimpl(trylast=True)
+def ganloss_reduce_log_vars(
+    log_vars: dict[str, torch.Tensor], aggregator: LossAggregator
+) -> dict[str, float]:
+    if not log_vars:
+        return {}
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        return _reduce_across_ranks(log_vars, aggregator)
+    names = list(log_vars)
+    values = _stack(log_vars.values())
+    return dict(zip(names, values.tolist()))  # one device synchronisation for all
+
+
+def _stack(values: Any) -> torch.Tensor:
+    tensors = [v.reshape(()) for v in values]
+    try:
+        return torch.stack(tensors).to(torch.float64)
+    except RuntimeError:  # mixed devices: gather them on the CPU
+        return torch.stack([t.to("cpu", torch.float64) for t in tensors])
+
+
+# Layout of the single all_reduce buffer: a header, then the values.
+_OVERFLOW, _FINGERPRINT, _FINGERPRINT_SQ, _HEADER = 0, 1, 2, 3
+
+
+def _reduce_across_ranks(
+    log_vars: dict[str, torch.Tensor], aggregator: LossAggregator
+) -> dict[str, float]:
+    """Average every value over ranks with ONE all_reduce, detecting key mismatches.
+
+    The buffer has a fixed size on every rank (``aggregator.max_log_vars``
+    slots), so the collective always matches and no rank can hang on it. Its
+    header carries a fingerprint ``f`` of the sorted key set and ``f ** 2``:
+    after summing over ``W`` ranks, ``W * sum(f**2) == sum(f) ** 2`` holds
+    exactly when every rank logged the same keys, and every rank reaches the
+    same verdict because every rank sees the same sums.
+    """
+    names = sorted(log_vars)
+    capacity = aggregator.max_log_vars
+    first = next(iter(log_vars.values()))
+    device = first.device if first.device.type != "meta" else torch.device("cpu")
+    fingerprint = float(zlib.crc32("\0".join(names).encode()) & 0xFFFFF)  # < 2**20, exact
+    buffer = torch.zeros(_HEADER + capacity, dtype=torch.float64, device=device)
+    overflow = len(names) > capacity
+    buffer[_OVERFLOW] = 1.0 if overflow else 0.0
+    buffer[_FINGERPRINT] = fingerprint
+    buffer[_FINGERPRINT_SQ] = fingerprint * fingerprint
+    if not overflow:
+        buffer[_HEADER : _HEADER + len(names)] = _stack(log_vars[n] for n in names).to(device)
+    dist.all_reduce(buffer)
+    world = dist.get_world_size()
+    reduced = buffer.tolist()
+    if reduced[_OVERFLOW]:
+        raise DistributedMismatchError(
+            f"a rank logged more than max_log_vars={capacity} values in one step "
+            f"(this rank: {len(names)}); raise max_log_vars on the aggregator",
+            where=aggregator.name,
+        )
+    sum_f, sum_f2 = int(reduced[_FINGERPRINT]), int(reduced[_FINGERPRINT_SQ])
+    if world * sum_f2 != sum_f * sum_f:
+        raise DistributedMismatchError(
+            f"the {world} ranks logged different sets of values in this step, so they "
+            f"cannot be averaged (this rank logged {names}). Every rank must compute the "
+            "same losses: look for a loss that is skipped on some ranks only, such as an "
+            "interval driven by a per-rank counter instead of outputs['iteration']",
+            where=aggregator.name,
+        )
+    slot = {n: _HEADER + i for i, n in enumerate(names)}
+    return {n: reduced[slot[n]] / world for n in log_vars}  # the caller's order

@@ -1,0 +1,427 @@
+"""Where losses come from: installed entry points and local registrations.
+
+The index of entry points (group ``ganlosscore.losses``) is read from package
+metadata once per process; nothing is imported until a loss of that name is
+built, so listing what is installed never imports torch or a plugin.
+
+Rules, in the order they apply:
+
+* selection by distribution name, before anything is imported:
+  ``GANLOSS_PLUGINS=a,b`` is an allow list (set but empty: no plugins),
+  ``GANLOSS_DISABLE_PLUGINS=a,b`` a deny list;
+* a distribution found twice on ``sys.path`` counts once (the first wins, as
+  Python's import would);
+* two distributions offering one name make the bare name a
+  :class:`LossConflictError`; ``"dist-name:LossName"`` always selects one;
+* a plugin that fails to load is isolated: its record says ``broken`` with the
+  reason and building it raises :class:`PluginLoadError` chained to the
+  cause; ``GANLOSS_STRICT_PLUGINS=1`` loads every plugin at once and raises on
+  the first failure;
+* a plugin built for a loss protocol this core does not implement is
+  ``incompatible`` and refuses to build.
+
+This module does not import torch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+import attrs
+import importlib_metadata
+
+from ._version import PROTOCOL_VERSION, SUPPORTED_PROTOCOLS
+from .errors import (
+    IncompatiblePluginError,
+    LossConflictError,
+    PluginLoadError,
+    UnknownLossError,
+    closest,
+)
+
+if TYPE_CHECKING:
+    from .protocol import LossModule
+
+__all__ = [
+    "HOOK_GROUP",
+    "LOSS_GROUP",
+    "PROTOCOL_GROUP",
+    "EntryRecord",
+    "LossRecord",
+    "available_losses",
+    "get_loss_class",
+    "normalize_dist_name",
+    "plugin_entries",
+    "refresh",
+    "register_loss",
+    "unregister_loss",
+]
+
+LOSS_GROUP = "ganlosscore.losses"
+HOOK_GROUP = "ganlosscore.hooks"
+PROTOCOL_GROUP = "ganlosscore.protocol"
+LOCAL = "<local>"
+
+Status = Literal["ok", "conflict", "broken", "disabled", "incompatible", "local"]
+
+L = TypeVar("L", bound="type[LossModule]")
+
+
+def normalize_dist_name(name: str) -> str:
+    """PEP 503 normalisation: ``Ganloss_Foo.bar`` -> ``ganloss-foo-bar``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@attrs.frozen
+class LossRecord:
+    """What is known about one loss without importing it.
+
+    ``status`` is ``ok``, ``local`` (registered in code), ``conflict`` (another
+    distribution offers the same name: use ``qualified_name``), ``broken``
+    (failed to load in this process; ``reason`` says why), ``disabled`` (by a
+    selection variable) or ``incompatible`` (built for another protocol).
+    """
+
+    name: str
+    target: str
+    distribution: str
+    version: str | None
+    status: Status
+    reason: str | None = None
+    protocol: int = PROTOCOL_VERSION
+
+    @property
+    def qualified_name(self) -> str:
+        """``dist-name:LossName``, which selects this record even under a conflict."""
+        return f"{self.distribution}:{self.name}"
+
+
+@attrs.frozen
+class EntryRecord:
+    """An entry point of a selected or deselected distribution, not yet loaded."""
+
+    name: str
+    group: str
+    target: str
+    distribution: str
+    version: str | None
+    protocol: int
+    entry_point: importlib_metadata.EntryPoint = attrs.field(eq=False, repr=False)
+    disabled_reason: str | None = None
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._entries: dict[str, list[EntryRecord]] | None = None  # group -> entries
+        self._local: dict[str, type[LossModule]] = {}
+        self._loaded: dict[str, type[LossModule]] = {}  # qualified name -> class
+        self._broken: dict[str, str] = {}  # qualified name -> reason
+
+    # -- the metadata index ----------------------------------------------------
+
+    def entries(self, group: str) -> list[EntryRecord]:
+        if self._entries is None:
+            with self._lock:
+                if self._entries is None:
+                    self._entries = _scan_metadata()
+                    if os.environ.get("GANLOSS_STRICT_PLUGINS", "") not in ("", "0"):
+                        self._load_all_strictly()
+        return self._entries.get(group, [])
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._entries = None
+            self._loaded.clear()
+            self._broken.clear()
+
+    def _load_all_strictly(self) -> None:
+        assert self._entries is not None
+        for entry in self._entries.get(LOSS_GROUP, []):
+            if entry.disabled_reason is None:
+                self._load(entry)
+
+    # -- records ---------------------------------------------------------------
+
+    def records(self, include_disabled: bool) -> list[LossRecord]:
+        entries = self.entries(LOSS_GROUP)
+        counts: dict[str, int] = {}
+        for entry in entries:
+            if entry.disabled_reason is None:
+                counts[entry.name] = counts.get(entry.name, 0) + 1
+        out: list[LossRecord] = []
+        for entry in entries:
+            qualified = f"{entry.distribution}:{entry.name}"
+            reason: str | None = None
+            status: Status
+            if entry.disabled_reason is not None:
+                if not include_disabled:
+                    continue
+                status, reason = "disabled", entry.disabled_reason
+            elif entry.protocol not in SUPPORTED_PROTOCOLS:
+                status, reason = "incompatible", _incompatible_reason(entry)
+            elif qualified in self._broken:
+                status, reason = "broken", self._broken[qualified]
+            elif counts[entry.name] > 1:
+                others = [
+                    e.distribution
+                    for e in entries
+                    if e.name == entry.name and e is not entry and e.disabled_reason is None
+                ]
+                status = "conflict"
+                reason = f"also offered by {', '.join(others)}; select one as {qualified!r}"
+            else:
+                status = "ok"
+            out.append(
+                LossRecord(
+                    entry.name,
+                    entry.target,
+                    entry.distribution,
+                    entry.version,
+                    status,
+                    reason,
+                    entry.protocol,
+                )
+            )
+        for name, cls in self._local.items():
+            out.append(
+                LossRecord(name, f"{cls.__module__}:{cls.__qualname__}", LOCAL, None, "local")
+            )
+        return sorted(out, key=lambda r: (r.name.lower(), r.distribution))
+
+    # -- resolution ------------------------------------------------------------
+
+    def get(self, type_name: str) -> type[LossModule]:
+        local = self._local.get(type_name)
+        if local is not None:
+            return local
+        entries = self.entries(LOSS_GROUP)
+        if ":" in type_name:
+            dist, _, name = type_name.partition(":")
+            wanted = normalize_dist_name(dist)
+            matches = [e for e in entries if e.name == name and e.distribution == wanted]
+        else:
+            name = type_name
+            matches = [e for e in entries if e.name == name]
+        enabled = [e for e in matches if e.disabled_reason is None]
+        if not enabled:
+            raise self._unknown(type_name, name, matches)
+        if len(enabled) > 1:
+            offers = ", ".join(f"{e.distribution} {e.version or ''}".strip() for e in enabled)
+            choices = " or ".join(repr(f"{e.distribution}:{e.name}") for e in enabled)
+            raise LossConflictError(
+                f"loss type {name!r} is offered by more than one installed distribution "
+                f"({offers}); name one explicitly: type={choices}"
+            )
+        return self._load(enabled[0])
+
+    def _unknown(self, type_name: str, name: str, matches: list[EntryRecord]) -> UnknownLossError:
+        if matches:  # offered, but every offer is deselected
+            reasons = "; ".join(f"{e.distribution}: {e.disabled_reason}" for e in matches)
+            return UnknownLossError(
+                f"loss type {type_name!r} is installed but not selected ({reasons}); "
+                "change GANLOSS_PLUGINS / GANLOSS_DISABLE_PLUGINS to use it"
+            )
+        known = sorted(
+            {e.name for e in self.entries(LOSS_GROUP) if e.disabled_reason is None}
+            | set(self._local)
+        )
+        match = closest(name, known)
+        hint = f" Did you mean {match!r}?" if match else ""
+        listing = ", ".join(known) if known else "none (no loss package is installed)"
+        return UnknownLossError(
+            f"unknown loss type {type_name!r}.{hint} Available: {listing}. "
+            "Install the package that offers it, or register a local class with register_loss."
+        )
+
+    def _load(self, entry: EntryRecord) -> type[LossModule]:
+        qualified = f"{entry.distribution}:{entry.name}"
+        cls = self._loaded.get(qualified)
+        if cls is not None:
+            return cls
+        if entry.protocol not in SUPPORTED_PROTOCOLS:
+            raise IncompatiblePluginError(
+                f"cannot build {entry.name!r}: {_incompatible_reason(entry)}",
+                where=qualified,
+            )
+        from .protocol import LossModule
+
+        try:
+            obj = entry.entry_point.load()
+        except Exception as exc:
+            reason = f"importing {entry.target} failed: {type(exc).__name__}: {exc}"
+            self._broken[qualified] = reason
+            raise PluginLoadError(
+                f"{reason}. The rest of the installed losses still work; fix or uninstall "
+                f"{entry.distribution}, or deselect it with "
+                f"GANLOSS_DISABLE_PLUGINS={entry.distribution}",
+                where=qualified,
+            ) from exc
+        if not (isinstance(obj, type) and issubclass(obj, LossModule)):
+            reason = f"{entry.target} is {obj!r}, not a subclass of ganlosscore.LossModule"
+            self._broken[qualified] = reason
+            raise PluginLoadError(
+                f"{reason}; the entry point must name a loss class", where=qualified
+            )
+        self._loaded[qualified] = obj
+        return obj
+
+    # -- local registrations ---------------------------------------------------
+
+    def register(self, cls: type[LossModule], name: str) -> None:
+        from .protocol import LossModule
+
+        if not (isinstance(cls, type) and issubclass(cls, LossModule)):
+            raise TypeError(f"register_loss expects a subclass of LossModule, got {cls!r}")
+        with self._lock:
+            existing = self._local.get(name)
+            if existing is cls:
+                return
+            if existing is not None:
+                raise LossConflictError(
+                    f"a local loss named {name!r} is already registered "
+                    f"({existing.__module__}.{existing.__qualname__}); register this one "
+                    "under another name with register_loss(cls, name=...)"
+                )
+            offered = [e for e in self.entries(LOSS_GROUP) if e.name == name]
+            if offered:
+                raise LossConflictError(
+                    f"loss type {name!r} is already offered by the installed distribution "
+                    f"{offered[0].distribution}; register the local class under another name "
+                    "with register_loss(cls, name=...)"
+                )
+            self._local[name] = cls
+
+    def unregister(self, name: str) -> None:
+        with self._lock:
+            self._local.pop(name, None)
+
+
+def _incompatible_reason(entry: EntryRecord) -> str:
+    supported = ", ".join(str(p) for p in sorted(SUPPORTED_PROTOCOLS))
+    return (
+        f"{entry.distribution} {entry.version} was built for loss protocol {entry.protocol}, "
+        f"but this ganlosscore implements protocol {supported}; install a version of "
+        f"{entry.distribution} built for protocol {PROTOCOL_VERSION}, or a ganlosscore that "
+        f"supports protocol {entry.protocol}"
+    )
+
+
+def _selection() -> Callable[[str], str | None]:
+    """A function giving why a distribution is deselected, or None when it is selected."""
+    allow_raw = os.environ.get("GANLOSS_PLUGINS")
+    deny_raw = os.environ.get("GANLOSS_DISABLE_PLUGINS", "")
+    allow = None if allow_raw is None else _split_names(allow_raw)
+    deny = _split_names(deny_raw)
+
+    def why_not(dist: str) -> str | None:
+        if dist in deny:
+            return "disabled by GANLOSS_DISABLE_PLUGINS"
+        if allow is not None and dist not in allow:
+            return "not in GANLOSS_PLUGINS"
+        return None
+
+    return why_not
+
+
+def _split_names(raw: str) -> set[str]:
+    return {normalize_dist_name(part.strip()) for part in raw.split(",") if part.strip()}
+
+
+def _iter_distributions() -> Iterator[importlib_metadata.Distribution]:
+    seen: set[str] = set()
+    for dist in importlib_metadata.distributions():
+        name = dist.metadata["Name"]
+        if not name:
+            continue
+        key = normalize_dist_name(name)
+        if key in seen:  # the same distribution again, later on sys.path
+            continue
+        seen.add(key)
+        yield dist
+
+
+def _scan_metadata() -> dict[str, list[EntryRecord]]:
+    why_not = _selection()
+    groups: dict[str, list[EntryRecord]] = {LOSS_GROUP: [], HOOK_GROUP: []}
+    for dist in _iter_distributions():
+        eps = dist.entry_points
+        ours = [ep for ep in eps if ep.group in groups]
+        if not ours:
+            continue
+        dist_name = normalize_dist_name(dist.metadata["Name"])
+        protocol = PROTOCOL_VERSION
+        for ep in eps:
+            if ep.group == PROTOCOL_GROUP and ep.name == "protocol":
+                try:
+                    protocol = int(ep.value)
+                except ValueError:
+                    protocol = -1
+        reason = why_not(dist_name)
+        for ep in ours:
+            groups[ep.group].append(
+                EntryRecord(
+                    ep.name, ep.group, ep.value, dist_name, dist.version, protocol, ep, reason
+                )
+            )
+    return groups
+
+
+_REGISTRY = _Registry()
+
+
+def available_losses(*, include_disabled: bool = False) -> list[LossRecord]:
+    """Every loss that can be named in a config, from metadata, importing nothing.
+
+    Records are sorted by name. ``include_disabled`` adds the losses of
+    distributions deselected by ``GANLOSS_PLUGINS`` / ``GANLOSS_DISABLE_PLUGINS``.
+    """
+    return _REGISTRY.records(include_disabled)
+
+
+def get_loss_class(type_name: str) -> type[LossModule]:
+    """The loss class a config ``type`` names, importing its module if needed."""
+    return _REGISTRY.get(type_name)
+
+
+def plugin_entries(group: str) -> list[EntryRecord]:
+    """The index's entry points of one group, selected or not (for hooks and the CLI)."""
+    return _REGISTRY.entries(group)
+
+
+def refresh() -> None:
+    """Forget the metadata index and loaded classes; the next lookup re-reads metadata.
+
+    Needed only after installing or removing distributions in a running
+    process (the testing kit's fixtures call it).
+    """
+    _REGISTRY.refresh()
+
+
+@overload
+def register_loss(cls: L, *, name: str | None = None) -> L: ...
+@overload
+def register_loss(cls: None = None, *, name: str | None = None) -> Callable[[L], L]: ...
+def register_loss(cls: Any = None, *, name: str | None = None) -> Any:
+    """Register a local loss class (research code that is not packaged).
+
+    Use as a decorator (``@register_loss`` or ``@register_loss(name="X")``) or
+    a call (``register_loss(MyLoss)``). The name defaults to the class name.
+    A name already registered for another class, or offered by an installed
+    distribution, raises :class:`LossConflictError`: nothing is silently replaced.
+    """
+
+    def decorate(klass: L) -> L:
+        _REGISTRY.register(klass, name or klass.__name__)
+        return klass
+
+    return decorate if cls is None else decorate(cls)
+
+
+def unregister_loss(name: str) -> None:
+    """Remove a local registration (a no-op if there is none)."""
+    _REGISTRY.unregister(name)

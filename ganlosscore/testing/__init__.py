@@ -1,0 +1,45 @@
+"""The conformance kit for loss authors, and fixtures for plugin tests.
+
+Plain functions (:func:`check_loss`, :func:`temporary_distribution`) and,
+through the ``pytest11`` entry point, pytest fixtures (``ganloss_registry``,
+``ganloss_hooks``, ``ganloss_distribution``; see :mod:`ganlosscore.testing.plugin`).
+
+Names are imported on first use, so loading the pytest plugin in any project
+does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .conformance import CHECKS, ConformanceError, ConformanceReport, check_loss
+    from .distributions import install_distribution, temporary_distribution
+
+_LAZY = {
+    "CHECKS": "conformance",
+    "ConformanceError": "conformance",
+    "ConformanceReport": "conformance",
+    "check_loss": "conformance",
+    "install_distribution": "distributions",
+    "temporary_distribution": "distributions",
+}
+
+__all__ = [
+    "CHECKS",
+    "ConformanceError",
+    "ConformanceReport",
+    "check_loss",
+    "install_distribution",
+    "temporary_distribution",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ganlosscore.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,69 @@
+"""Differentiable input gradients, with optional loss scaling for mixed precision."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import torch
+from torch import Tensor
+
+from ._validation import RegularizerInputError
+
+__all__ = ["LossScaler", "input_gradient"]
+
+
+@runtime_checkable
+class LossScaler(Protocol):
+    """What a regularizer needs of a loss scaler: ``torch.amp.GradScaler`` fits.
+
+    ``scale(t)`` multiplies ``t`` by the current scale (the identity when the
+    scaler is disabled) and ``get_scale()`` returns that scale (``1.0`` when
+    disabled).
+    """
+
+    def scale(self, outputs: Tensor) -> Tensor: ...
+
+    def get_scale(self) -> float: ...
+
+
+def input_gradient(
+    output: Tensor,
+    inputs: Tensor,
+    *,
+    loss_scaler: LossScaler | None = None,
+    where: str = "input_gradient",
+) -> Tensor:
+    """``d sum(output) / d inputs``, kept in the graph (``create_graph=True``).
+
+    The result is differentiable with respect to everything ``output`` depends
+    on (a discriminator's parameters, say), so a penalty built on it can be
+    back-propagated. With a ``loss_scaler`` the output is scaled before
+    differentiation, ``scaler.scale(output)``, so fp16 gradients do not
+    underflow, and the gradient is unscaled after, ``/ scaler.get_scale()``;
+    a disabled scaler changes nothing.
+
+    Input: ``output`` of any shape, computed from ``inputs`` of shape ``(N, *)``.
+    Output: same shape as ``inputs``.
+    """
+    if not output.requires_grad:
+        raise RegularizerInputError(
+            "the network's output does not depend on its input through autograd; "
+            "a gradient penalty cannot be computed under torch.no_grad() or with a "
+            "network that detaches its input",
+            where=where,
+        )
+    if loss_scaler is not None:
+        output = loss_scaler.scale(output)
+    (grad,) = torch.autograd.grad(
+        outputs=output,
+        inputs=inputs,
+        grad_outputs=torch.ones_like(output),
+        create_graph=True,
+        retain_graph=True,
+        allow_unused=True,
+    )
+    if grad is None:  # the output does not depend on the input: a zero gradient
+        return torch.zeros_like(inputs)
+    if loss_scaler is not None:
+        grad = grad / loss_scaler.get_scale()
+    return grad

@@ -1,0 +1,238 @@
+"""StyleGAN2's path length regularization of the generator."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from ganlosscore import LossModule
+from torch import Tensor
+
+from ._autograd import LossScaler, input_gradient
+from ._validation import RegularizerInputError, check_bool, check_int, check_real
+
+__all__ = [
+    "GeneratorPathRegularizer",
+    "path_length_noise",
+    "path_length_penalty",
+    "path_lengths",
+]
+
+
+def path_length_noise(fake_img: Tensor) -> Tensor:
+    r"""Random image-space directions :math:`y \sim \mathcal{N}(0, I) / \sqrt{HW}`.
+
+    Drawn in float32 (or the image's dtype, when wider) so that
+    reduced-precision images do not reduce the precision of the projection.
+
+    Input: ``fake_img`` ``(N, C, H, W)`` (any ``(N, C, *)``). Output: same shape.
+    """
+    dtype = torch.promote_types(fake_img.dtype, torch.float32)
+    noise = torch.randn(fake_img.shape, device=fake_img.device).to(dtype)
+    return noise / math.sqrt(math.prod(fake_img.shape[2:]))
+
+
+def path_lengths(
+    fake_img: Tensor,
+    latents: Tensor,
+    noise: Tensor,
+    *,
+    eps: float = 1e-8,
+    loss_scaler: LossScaler | None = None,
+) -> Tensor:
+    r"""Per-sample path lengths :math:`\lVert J_w^\top y \rVert_2`.
+
+    :math:`J_w^\top y = \nabla_w \sum (g(w) \cdot y)`; for latents of shape
+    ``(N, L, D)`` (one code per synthesis layer) the squared norm is summed over
+    ``D`` and averaged over ``L`` before the square root, as in StyleGAN2 and
+    MMGeneration. ``eps`` sits inside the root, :math:`\sqrt{s + \epsilon}`, so
+    a zero gradient gives a finite derivative instead of NaN.
+
+    Input: ``fake_img`` ``(N, C, H, W)``, ``latents`` ``(N, L, D)`` or ``(N, D)``,
+    ``noise`` like ``fake_img``. Output: ``(N,)``.
+
+    Example:
+        >>> w = torch.tensor([[3.0, 4.0]], requires_grad=True)
+        >>> img = w.view(1, 1, 1, 2)  # the image is the latent
+        >>> path_lengths(img, w, torch.ones(1, 1, 1, 2), eps=0.0)  # ||(1, 1)||
+        tensor([1.4142], grad_fn=<SqrtBackward0>)
+    """
+    grad = input_gradient((fake_img * noise).sum(), latents, loss_scaler=loss_scaler)
+    squares = grad.pow(2).sum(dim=-1)
+    if squares.ndim > 1:
+        squares = squares.reshape(squares.shape[0], -1).mean(dim=1)
+    return torch.sqrt(squares + eps)
+
+
+def _mean_over_ranks(value: Tensor) -> Tensor:
+    """The mean of ``value`` over all ranks, differentiable (identity without a process group)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return value
+    from torch.distributed.nn.functional import all_reduce
+
+    return all_reduce(value) / dist.get_world_size()
+
+
+def path_length_penalty(
+    lengths: Tensor, mean_path_length: Tensor, *, decay: float = 0.01, sync: bool = False
+) -> tuple[Tensor, Tensor]:
+    r"""The penalty :math:`\mathrm{mean}((l - a)^2)` and the updated running mean :math:`a`.
+
+    :math:`a = a_{old} + \mathrm{decay}\,(\mathrm{mean}(l) - a_{old})`, kept in
+    the graph as in StyleGAN2. With ``sync`` and an initialised process group,
+    ``mean(l)`` is averaged over ranks by a differentiable all-reduce, so that
+    every rank holds the same running mean and DDP's averaged gradients equal
+    those of one process on the whole batch.
+
+    Input: ``lengths`` ``(N,)``, ``mean_path_length`` a scalar. Output: two scalars.
+
+    Example:
+        >>> path_length_penalty(torch.tensor([1.0, 3.0]), torch.tensor(0.0), decay=0.5)
+        (tensor(2.), tensor(1.))
+    """
+    batch_mean = lengths.mean()
+    if sync:
+        batch_mean = _mean_over_ranks(batch_mean)
+    previous = mean_path_length.to(lengths.dtype)
+    path_mean = previous + decay * (batch_mean - previous)
+    return (lengths - path_mean).pow(2).mean(), path_mean
+
+
+class GeneratorPathRegularizer(LossModule):
+    r"""StyleGAN2's path length regularizer.
+
+    .. math::
+        L = \mathbb{E}_{w, y}\big(\lVert J_w^\top y \rVert_2 - a\big)^2,
+        \quad y \sim \mathcal{N}(0, I)/\sqrt{HW},\quad
+        a \leftarrow a + \mathrm{decay}\,(\mathbb{E}\lVert J_w^\top y \rVert_2 - a)
+
+    From Karras et al., *Analyzing and Improving the Image Quality of StyleGAN*,
+    CVPR 2020. Mirrors MMGeneration's ``gen_path_regularizer`` /
+    ``GeneratorPathRegularizer`` (defaults ``decay=0.01``, ``pl_batch_shrink=1``,
+    ``pl_batch_size=None``, ``sync_mean_buffer=False``, ``loss_weight=1``;
+    StyleGAN2 uses weight 2 with ``interval=4``), with these differences:
+
+    * :math:`\sqrt{\cdot + \epsilon}` (``eps``), so a zero gradient gives no NaN;
+    * the running mean :math:`a` is the buffer ``mean_path_length`` (in
+      ``state_dict``), written only in training mode (``module.train()``), as
+      BatchNorm's running statistics are;
+    * ``sync_mean_buffer`` averages the batch mean over ranks with a
+      differentiable all-reduce (MMGeneration's is not), so DDP training
+      equals single-process training on the whole batch;
+    * ``interval`` (lazy regularization) is the common keyword, handled by the core.
+
+    **Generator calling convention** (MMGeneration's StyleGAN2): the generator
+    is called as ``generator(None, num_batches=n, return_latents=True)`` and
+    returns a mapping with ``"fake_img"`` ``(n, C, H, W)`` and ``"latent"``, the
+    style codes ``(n, L, D)`` (or ``(n, D)``) in the autograd graph from which
+    the images were synthesised. ``n`` is ``num_batches // pl_batch_shrink``
+    (at least 1), or ``pl_batch_size`` when that is set.
+
+    Args:
+        pl_batch_shrink: divide the batch size by this to save memory (1).
+        decay: the running mean's update rate (0.01).
+        pl_batch_size: a fixed batch size, overriding ``num_batches`` and
+            ``pl_batch_shrink`` (None).
+        sync_mean_buffer: average the running mean over ranks when
+            ``torch.distributed`` is initialised (False).
+        eps: added inside the square root (1e-8).
+        **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
+
+    Inputs:
+        generator: callable following the convention above.
+        num_batches: ``int``, the batch size (MMGeneration's ``batch_size`` key).
+        loss_scaler: optional ``torch.amp.GradScaler``; the projected output is
+            scaled before the gradient and the gradient unscaled after.
+
+    Returns a scalar.
+
+    Example:
+        >>> class Gen(torch.nn.Module):  # the image is the latent
+        ...     def forward(self, z, num_batches, return_latents):
+        ...         w = torch.ones(num_batches, 4, requires_grad=True)
+        ...         return {"fake_img": w.view(-1, 1, 2, 2), "latent": w}
+        >>> reg = GeneratorPathRegularizer(data_info={"generator": "gen", "num_batches": "bs"})
+        >>> loss = reg({"gen": Gen(), "bs": 8})
+        >>> float(reg.mean_path_length) > 0.0
+        True
+    """
+
+    default_loss_name = "loss_path_regular"
+
+    mean_path_length: Tensor
+
+    def __init__(
+        self,
+        pl_batch_shrink: int = 1,
+        decay: float = 0.01,
+        pl_batch_size: int | None = None,
+        sync_mean_buffer: bool = False,
+        eps: float = 1e-8,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        label = type(self).__name__
+        self.pl_batch_shrink = check_int(pl_batch_shrink, f"{label}.pl_batch_shrink", low=1)
+        self.decay = check_real(decay, f"{label}.decay", low=0.0, high=1.0)
+        self.pl_batch_size = (
+            None
+            if pl_batch_size is None
+            else check_int(pl_batch_size, f"{label}.pl_batch_size", low=1)
+        )
+        self.sync_mean_buffer = check_bool(sync_mean_buffer, f"{label}.sync_mean_buffer")
+        self.eps = check_real(eps, f"{label}.eps", low=0.0)
+        self.register_buffer("mean_path_length", torch.tensor(0.0))
+
+    def path_batch_size(self, num_batches: int) -> int:
+        """How many samples the regularizer generates for a batch of ``num_batches``."""
+        if self.pl_batch_size is not None:
+            return self.pl_batch_size
+        return max(1, int(num_batches) // self.pl_batch_shrink)
+
+    def projection_noise(self, fake_img: Tensor) -> Tensor:
+        """The random image-space directions ``y``; override to change them."""
+        return path_length_noise(fake_img)
+
+    def compute(
+        self, generator: Any, num_batches: int, loss_scaler: LossScaler | None = None
+    ) -> Tensor:
+        fake_img, latents = self._generate(generator, self.path_batch_size(num_batches))
+        lengths = path_lengths(
+            fake_img, latents, self.projection_noise(fake_img), eps=self.eps, loss_scaler=loss_scaler
+        )
+        penalty, path_mean = path_length_penalty(
+            lengths, self.mean_path_length, decay=self.decay, sync=self.sync_mean_buffer
+        )
+        if self.training:
+            with torch.no_grad():
+                self.mean_path_length.copy_(path_mean.detach())
+        return penalty
+
+    def _generate(self, generator: Any, num_batches: int) -> tuple[Tensor, Tensor]:
+        output = generator(None, num_batches=num_batches, return_latents=True)
+        if not isinstance(output, Mapping) or not {"fake_img", "latent"} <= output.keys():
+            got = sorted(map(str, output)) if isinstance(output, Mapping) else type(output).__name__
+            raise RegularizerInputError(
+                "the generator, called as generator(None, num_batches=n, return_latents=True), "
+                "must return a mapping with 'fake_img' and 'latent' (MMGeneration's StyleGAN2 "
+                f"convention); it returned {got}",
+                where=self.loss_name(),
+            )
+        fake_img, latents = output["fake_img"], output["latent"]
+        if not (isinstance(latents, Tensor) and latents.requires_grad):
+            raise RegularizerInputError(
+                "the generator's 'latent' must be the style codes the images were synthesised "
+                "from, in the autograd graph (requires_grad); it is not, so the path length "
+                "cannot be differentiated",
+                where=self.loss_name(),
+            )
+        return fake_img, latents
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, decay={self.decay}, pl_batch_shrink={self.pl_batch_shrink}, "
+            f"pl_batch_size={self.pl_batch_size}, sync_mean_buffer={self.sync_mean_buffer}"
+        )

@@ -1,0 +1,48 @@
+"""PGGAN's drift penalty on the discriminator's output."""
+
+from __future__ import annotations
+
+import torch  # noqa: F401  (the docstring examples use it)
+from ganlosscore import LossModule
+from torch import Tensor
+
+__all__ = ["DiscShiftLoss", "disc_shift_loss"]
+
+
+def disc_shift_loss(pred: Tensor) -> Tensor:
+    """``mean(pred ** 2)``: keeps the discriminator's output from drifting away from 0.
+
+    Input: ``pred`` of shape ``(N, *)``. Output: a scalar.
+
+    Example:
+        >>> disc_shift_loss(torch.tensor([1.0, -3.0]))
+        tensor(5.)
+    """
+    return pred.pow(2).mean()
+
+
+class DiscShiftLoss(LossModule):
+    r"""Drift penalty of the discriminator's output, :math:`\mathrm{mean}(D(x)^2)`.
+
+    Proposed in Karras et al., *Progressive Growing of GANs for Improved
+    Quality, Stability, and Variation*, ICLR 2018 (the :math:`\epsilon_{drift}`
+    term, weight 0.001). Mirrors MMGeneration's ``DiscShiftLoss``
+    (``disc_shift_loss`` with mean reduction); usually added twice, once on
+    ``disc_pred_real`` and once on ``disc_pred_fake``, the two merged under
+    one name.
+
+    Inputs:
+        pred: the discriminator's output, shape ``(N, *)``.
+
+    Returns the scalar ``mean(pred ** 2)`` (times ``loss_weight``).
+
+    Example:
+        >>> loss = DiscShiftLoss(loss_weight=0.001, data_info={"pred": "disc_pred_real"})
+        >>> loss({"disc_pred_real": torch.tensor([[2.0], [0.0]])})
+        tensor(0.0020)
+    """
+
+    default_loss_name = "loss_disc_shift"
+
+    def compute(self, pred: Tensor) -> Tensor:
+        return disc_shift_loss(pred)
