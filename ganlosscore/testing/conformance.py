@@ -72,7 +72,7 @@ def check_loss(
 
     Args:
         config: a loss config with ``data_info`` (``type`` may be a class).
-        make_outputs: returns a fresh outputs dict whose tensors have the
+        make_outputs: returns a fresh outputs dict (called under a fixed seed) whose tensors have the
             given dtype; leaf tensors that should get gradients must have
             ``requires_grad=True``.
         weight_linear: set False for a loss whose ``loss_weight`` does not
@@ -102,7 +102,7 @@ def check_loss(
 
     def evaluate(cfg: Mapping[str, Any], dtype: torch.dtype, **extra: Any) -> Any:
         loss = build_loss(dict(cfg))
-        outputs = {**make_outputs(dtype), **extra}
+        outputs = {**_fresh(make_outputs, dtype, seed), **extra}
         torch.manual_seed(seed)
         return loss(outputs)
 
@@ -123,6 +123,12 @@ def check_loss(
     if failures:
         raise ConformanceError(f"{label} fails the protocol:\n" + "\n".join(failures))
     return ConformanceReport(label, tuple(c for c in CHECKS if c in passed), skipped)
+
+
+def _fresh(make_outputs: OutputsFactory, dtype: torch.dtype, seed: int) -> Mapping[str, Any]:
+    """Outputs drawn under a fixed seed, so every evaluation sees the same inputs."""
+    torch.manual_seed(seed)
+    return make_outputs(dtype)
 
 
 def _value(value: Any, what: str, dtype: torch.dtype) -> torch.Tensor:
@@ -168,7 +174,7 @@ def _check_direct(
     direct = build_loss({k: v for k, v in base.items() if k != "data_info"})
     if direct.data_info is not None:
         return "the class fills in a default data_info, so it has no direct form to compare"
-    outputs = make_outputs(dtype)
+    outputs = _fresh(make_outputs, dtype, seed)
     inputs = {arg: outputs[key] for arg, key in via_outputs.data_info.items()}
     torch.manual_seed(seed)
     _close(direct(**inputs), reference, "the direct call loss(**inputs)")
@@ -179,7 +185,7 @@ def _check_gradients(
     base: Mapping[str, Any], make_outputs: OutputsFactory, dtype: torch.dtype, seed: int
 ) -> str | None:
     loss = build_loss(dict(base))
-    outputs = make_outputs(dtype)
+    outputs = _fresh(make_outputs, dtype, seed)
     assert loss.data_info is not None
     used = {arg: outputs[key] for arg, key in loss.data_info.items()}
     torch.manual_seed(seed)
@@ -217,14 +223,14 @@ def _check_state_dict(
 ) -> None:
     first: LossModule = build_loss(dict(base))
     torch.manual_seed(seed)
-    first(make_outputs(dtype))  # a step, so running statistics move
+    first(_fresh(make_outputs, dtype, seed))  # a step, so running statistics move
     second: LossModule = build_loss(dict(base))
     state = first.state_dict()
     second.load_state_dict(state)
     if set(second.state_dict()) != set(state):
         raise ConformanceError("state_dict keys differ after a round trip")
     torch.manual_seed(seed)
-    a = first(make_outputs(dtype))
+    a = first(_fresh(make_outputs, dtype, seed))
     torch.manual_seed(seed)
-    b = second(make_outputs(dtype))
+    b = second(_fresh(make_outputs, dtype, seed))
     _close(b, _value(a, "the loss", dtype), "a loss loaded from the state_dict")

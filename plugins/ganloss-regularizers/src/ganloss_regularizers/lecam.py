@@ -1,0 +1,131 @@
+"""LeCam regularization of the discriminator's outputs towards moving anchors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from ganlosscore import LossModule
+from torch import Tensor
+
+from ._validation import check_bool, check_int, check_real
+
+__all__ = ["LeCamRegularizer", "lecam_regularization"]
+
+
+def lecam_regularization(
+    disc_pred_real: Tensor,
+    disc_pred_fake: Tensor,
+    ema_real: Tensor | float,
+    ema_fake: Tensor | float,
+    *,
+    relu: bool = True,
+) -> Tensor:
+    r"""``mean(f(D(x) - ema_fake)^2) + mean(f(ema_real - D(G(z)))^2)``.
+
+    ``f`` is ReLU (the authors' code, ``relu=True``) or the identity (the
+    paper's equation, ``relu=False``).
+
+    Input: ``disc_pred_real`` ``(N, *)``, ``disc_pred_fake`` ``(M, *)``, the
+    anchors scalars. Output: a scalar.
+
+    Example:
+        >>> real, fake = torch.tensor([3.0, -1.0]), torch.tensor([0.0, 2.0])
+        >>> lecam_regularization(real, fake, ema_real=1.0, ema_fake=1.0)
+        tensor(2.5000)
+    """
+    real_gap = disc_pred_real - ema_fake
+    fake_gap = ema_real - disc_pred_fake
+    if relu:
+        real_gap, fake_gap = F.relu(real_gap), F.relu(fake_gap)
+    return real_gap.pow(2).mean() + fake_gap.pow(2).mean()
+
+
+class LeCamRegularizer(LossModule):
+    r"""LeCam regularization: pull D's outputs towards the other side's moving average.
+
+    .. math::
+        L = \mathbb{E}_x \lVert D(x) - \alpha_F \rVert^2
+          + \mathbb{E}_z \lVert D(G(z)) - \alpha_R \rVert^2
+
+    where :math:`\alpha_R`, :math:`\alpha_F` are exponential moving averages of
+    the mean real and fake predictions. From Tseng et al., *Regularizing
+    Generative Adversarial Networks under Limited Data*, CVPR 2021 (weight
+    :math:`\lambda`, here ``loss_weight``, 0.3 in most of their experiments).
+    By default the ReLU variant of the authors' code,
+    :math:`\mathrm{relu}(D(x) - \alpha_F)^2 + \mathrm{relu}(\alpha_R - D(G(z)))^2`.
+    MMGeneration has no LeCam loss.
+
+    The averages are buffers ``ema_real`` and ``ema_fake`` (with the counter
+    ``num_updates``), so they travel in ``state_dict``. Each call in training
+    mode first updates them with the detached batch means,
+    :math:`\alpha \leftarrow \mathrm{decay}\,\alpha + (1 - \mathrm{decay})\,\bar D`,
+    then computes the loss with the updated values, as the authors' code does.
+    During the first ``ema_start`` updates the decay is 0 (the average is the
+    batch mean), like the code's ``start_itr``; with the default 1 the averages
+    start from the first batch instead of an arbitrary constant.
+
+    Args:
+        decay: the averages' decay (0.99).
+        ema_start: number of first updates that use decay 0 (1).
+        relu: the authors' ReLU variant (True) or the paper's plain squares (False).
+        **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
+
+    Inputs:
+        disc_pred_real: D's output on real data, ``(N, *)``.
+        disc_pred_fake: D's output on generated data, ``(M, *)``.
+
+    Returns a scalar.
+
+    Example:
+        >>> lecam = LeCamRegularizer(data_info={"disc_pred_real": "real", "disc_pred_fake": "fake"})
+        >>> lecam({"real": torch.tensor([2.0]), "fake": torch.tensor([-2.0])})  # relu(2-(-2))^2*2
+        tensor(32.)
+        >>> lecam.ema_real, lecam.ema_fake
+        (tensor(2.), tensor(-2.))
+    """
+
+    default_loss_name = "loss_lecam"
+
+    ema_real: Tensor
+    ema_fake: Tensor
+    num_updates: Tensor
+
+    def __init__(
+        self, decay: float = 0.99, ema_start: int = 1, relu: bool = True, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        label = type(self).__name__
+        self.decay = check_real(decay, f"{label}.decay", low=0.0, high=1.0, high_open=True)
+        self.ema_start = check_int(ema_start, f"{label}.ema_start", low=0)
+        self.relu = check_bool(relu, f"{label}.relu")
+        self.register_buffer("ema_real", torch.tensor(0.0))
+        self.register_buffer("ema_fake", torch.tensor(0.0))
+        self.register_buffer("num_updates", torch.tensor(0, dtype=torch.long))
+
+    @torch.no_grad()
+    def update_averages(self, disc_pred_real: Tensor, disc_pred_fake: Tensor) -> None:
+        """Move the averages towards the batch means (called by ``compute`` in training)."""
+        decay = 0.0 if int(self.num_updates) < self.ema_start else self.decay
+        self.ema_real.lerp_(disc_pred_real.detach().mean().to(self.ema_real.dtype), 1.0 - decay)
+        self.ema_fake.lerp_(disc_pred_fake.detach().mean().to(self.ema_fake.dtype), 1.0 - decay)
+        self.num_updates += 1
+
+    def compute(self, disc_pred_real: Tensor, disc_pred_fake: Tensor) -> Tensor:
+        if self.training:
+            self.update_averages(disc_pred_real, disc_pred_fake)
+        dtype = torch.promote_types(disc_pred_real.dtype, disc_pred_fake.dtype)
+        return lecam_regularization(
+            disc_pred_real,
+            disc_pred_fake,
+            self.ema_real.to(dtype),
+            self.ema_fake.to(dtype),
+            relu=self.relu,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, decay={self.decay}, ema_start={self.ema_start}, "
+            f"relu={self.relu}"
+        )
