@@ -135,7 +135,9 @@ class LossModule(torch.nn.Module):
         label = type(self).__name__
         self.loss_weight = _check_weight(loss_weight, label)
         self.interval = _check_interval(interval, data_info, label)
-        self._loss_name = _check_name(loss_name or self.default_loss_name, label)
+        self._loss_name = _check_name(
+            self.default_loss_name if loss_name is None else loss_name, label
+        )
         self.data_info: dict[str, str] | None = (
             None if data_info is None else _check_data_info(type(self), data_info, label)
         )

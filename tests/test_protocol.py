@@ -1,0 +1,211 @@
+import pytest
+import torch
+
+from ganlosscore import ConfigError, DataInfoError, LossModule
+from ganlosscore.errors import CallSignatureError
+
+from tests._losses import PairLoss, ShiftLoss
+
+
+def test_the_seed_tutorials_loss_is_a_few_lines():
+    # ShiftLoss in conftest.py is the whole class: a name and compute().
+    loss = ShiftLoss(loss_weight=0.5, data_info={"pred": "disc_pred_real"})
+    # mean([1, 9]) = 5, times 0.5
+    assert loss({"disc_pred_real": torch.tensor([1.0, 3.0])}).item() == 2.5
+
+
+def test_direct_call_and_outputs_dict_call(outputs):
+    direct = ShiftLoss(loss_weight=2.0)
+    via_dict = ShiftLoss(loss_weight=2.0, data_info={"pred": "disc_pred_real"})
+    assert direct(outputs["disc_pred_real"]).item() == 10.0
+    assert via_dict(outputs).item() == 10.0
+    assert via_dict(outputs_dict=outputs).item() == 10.0
+
+
+def test_loss_name_default_and_override():
+    assert ShiftLoss().loss_name() == "loss_disc_shift"
+    assert ShiftLoss(loss_name="loss_shift_fake").loss_name() == "loss_shift_fake"
+
+
+@pytest.mark.parametrize("bad", ["disc_shift", "Loss_x", "", 3])
+def test_loss_name_must_start_with_loss_(bad):
+    with pytest.raises(ConfigError, match="must be a string starting with 'loss_'"):
+        ShiftLoss(loss_name=bad)
+
+
+def test_a_class_without_a_name_is_refused():
+    class Nameless(LossModule):
+        def compute(self, pred):
+            return pred.mean()
+
+    with pytest.raises(ConfigError, match="default_loss_name"):
+        Nameless()
+
+
+def test_signature_is_read_once_per_class():
+    assert [(s.name, s.required) for s in PairLoss.input_specs] == [
+        ("a", True),
+        ("b", True),
+        ("mask", False),
+    ]
+
+
+def test_unknown_data_info_argument_fails_at_construction_with_a_suggestion():
+    with pytest.raises(ConfigError, match=r"data_info.prde.*no input 'prde'.*Did you mean 'pred'"):
+        ShiftLoss(data_info={"prde": "disc_pred_real"})
+
+
+def test_unmapped_required_argument_fails_at_construction():
+    with pytest.raises(ConfigError, match=r"required input\(s\) \['b'\]"):
+        PairLoss(data_info={"a": "x"})
+
+
+def test_optional_argument_may_stay_unmapped():
+    loss = PairLoss(data_info={"a": "x", "b": "y"})
+    # mean([3, 4] - [1, 1]) = 2.5
+    assert loss({"x": torch.tensor([3.0, 4.0]), "y": torch.ones(2)}).item() == 2.5
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("pred", "data_info must map"),
+        ({"pred": 3}, "both strings"),
+    ],
+)
+def test_malformed_data_info(bad, message):
+    with pytest.raises(ConfigError, match=message):
+        ShiftLoss(data_info=bad)
+
+
+def test_missing_outputs_key_names_loss_argument_key_present_keys_and_closest():
+    loss = ShiftLoss(data_info={"pred": "disc_pred_reel"})
+    with pytest.raises(DataInfoError) as info:
+        loss({"disc_pred_real": torch.ones(1), "iteration": 0})
+    message = str(info.value)
+    assert "loss_disc_shift.data_info.pred" in message
+    assert "'disc_pred_reel'" in message
+    assert "['disc_pred_real', 'iteration']" in message
+    assert "Did you mean 'disc_pred_real'" in message
+    assert isinstance(info.value, KeyError)  # still catchable as the seed's KeyError
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        ((), {}),
+        (({}, {}), {}),
+        ((), {"outputs": {}}),
+        (({},), {"extra": 1}),
+    ],
+)
+def test_other_call_shapes_list_the_accepted_forms(args, kwargs):
+    loss = ShiftLoss(data_info={"pred": "p"})
+    with pytest.raises(CallSignatureError, match=r"loss\(outputs\) or loss\(outputs_dict=outputs\)"):
+        loss(*args, **kwargs)
+
+
+def test_outputs_dict_without_data_info_is_explained():
+    with pytest.raises(CallSignatureError, match="has no data_info"):
+        ShiftLoss()({"pred": torch.ones(1)})
+
+
+def test_wrong_direct_arguments_are_our_error_but_inner_type_errors_are_not():
+    with pytest.raises(CallSignatureError, match=r"loss\(pred\)"):
+        ShiftLoss()(torch.ones(1), torch.ones(1))
+
+    class Buggy(LossModule):
+        default_loss_name = "loss_buggy"
+
+        def compute(self, pred):
+            return pred + "x"  # a bug inside the loss stays a plain TypeError
+
+    with pytest.raises(TypeError) as info:
+        Buggy()(torch.ones(1))
+    assert not isinstance(info.value, CallSignatureError)
+
+
+def test_interval_skips_off_iterations():
+    loss = ShiftLoss(data_info={"pred": "p"}, interval=4)
+    p = torch.tensor([2.0])
+    assert loss({"p": p, "iteration": 3}) is None
+    assert loss({"p": p, "iteration": 8}).item() == 4.0
+    assert loss({"p": p, "iteration": torch.tensor(0)}).item() == 4.0
+
+
+def test_interval_without_iteration_is_a_data_info_error():
+    loss = ShiftLoss(data_info={"pred": "p"}, interval=2)
+    with pytest.raises(DataInfoError, match=r"outputs\['iteration'\]"):
+        loss({"p": torch.ones(1)})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"interval": 0}, "positive integer"),
+        ({"interval": 2.0}, "positive integer"),
+        ({"interval": 2}, "needs data_info"),
+        ({"loss_weight": "1"}, "must be a number"),
+        ({"loss_weight": float("nan")}, "finite"),
+    ],
+)
+def test_bad_common_keywords(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        ShiftLoss(**kwargs)
+
+
+def test_compute_returning_none_skips_weighting():
+    class Sometimes(LossModule):
+        default_loss_name = "loss_sometimes"
+
+        def compute(self, pred):
+            return None if pred.sum() < 0 else pred.sum()
+
+    loss = Sometimes(loss_weight=3.0)
+    assert loss(torch.tensor([-1.0])) is None
+    assert loss(torch.tensor([2.0])).item() == 6.0
+
+
+def test_weight_loss_receives_the_inputs_on_both_paths():
+    class GeneratorOnlyWeight(LossModule):
+        """Weights only when is_disc is False, as MMGeneration's GANLoss."""
+
+        default_loss_name = "loss_gan"
+
+        def compute(self, pred, is_disc=False):
+            return pred.mean()
+
+        def weight_loss(self, loss, pred, is_disc=False):
+            return loss if is_disc else loss * self.loss_weight
+
+    loss = GeneratorOnlyWeight(loss_weight=2.0)
+    x = torch.tensor([3.0])
+    assert loss(x).item() == 6.0
+    assert loss(x, is_disc=True).item() == 3.0
+    mapped = GeneratorOnlyWeight(loss_weight=2.0, data_info={"pred": "p", "is_disc": "d"})
+    assert mapped({"p": x, "d": True}).item() == 3.0
+    assert mapped({"p": x, "d": False}).item() == 6.0
+
+
+def test_unit_weight_returns_the_computed_tensor_itself():
+    # loss_weight 1.0 costs no extra op on the hot path
+    class Same(LossModule):
+        default_loss_name = "loss_same"
+
+        def compute(self, pred):
+            return pred
+
+    x = torch.tensor(1.0)
+    assert Same()(x) is x
+
+
+def test_gradients_flow_through_the_data_info_path():
+    p = torch.tensor([1.0, -2.0], requires_grad=True)
+    ShiftLoss(loss_weight=2.0, data_info={"pred": "p"})({"p": p}).backward()
+    # d/dp 2 * mean(p**2) = 2 * 2p / 2 = 2p
+    assert torch.equal(p.grad, torch.tensor([2.0, -4.0]))
+
+
+def test_repr_shows_the_configuration():
+    text = repr(ShiftLoss(loss_weight=0.5, data_info={"pred": "p"}, interval=2))
+    assert "loss_weight=0.5" in text and "interval=2" in text and "'pred': 'p'" in text
