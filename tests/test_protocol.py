@@ -3,7 +3,6 @@ import torch
 
 from ganlosscore import ConfigError, DataInfoError, LossModule
 from ganlosscore.errors import CallSignatureError
-
 from tests._losses import PairLoss, ShiftLoss
 
 
@@ -101,7 +100,9 @@ def test_missing_outputs_key_names_loss_argument_key_present_keys_and_closest():
 )
 def test_other_call_shapes_list_the_accepted_forms(args, kwargs):
     loss = ShiftLoss(data_info={"pred": "p"})
-    with pytest.raises(CallSignatureError, match=r"loss\(outputs\) or loss\(outputs_dict=outputs\)"):
+    with pytest.raises(
+        CallSignatureError, match=r"loss\(outputs\) or loss\(outputs_dict=outputs\)"
+    ):
         loss(*args, **kwargs)
 
 

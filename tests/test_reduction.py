@@ -29,7 +29,9 @@ def test_flatmean_over_all_but_the_batch_dimension():
 
 
 def test_unknown_mode_lists_the_valid_ones():
-    with pytest.raises(LossInputError, match=r"unknown reduction 'avg'.*none, mean, sum, batchmean"):
+    with pytest.raises(
+        LossInputError, match=r"unknown reduction 'avg'.*none, mean, sum, batchmean"
+    ):
         reduce_loss(LOSS, "avg")
 
 

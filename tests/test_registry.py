@@ -1,0 +1,224 @@
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ganlosscore import (
+    IncompatiblePluginError,
+    LossConflictError,
+    PluginLoadError,
+    UnknownLossError,
+    available_losses,
+    build_loss,
+    register_loss,
+)
+from ganlosscore.registry import refresh, unregister_loss
+from tests._losses import PairLoss, ShiftLoss
+
+
+def loss_module(cls_name: str, loss_name: str) -> str:
+    return textwrap.dedent(
+        f"""
+        from ganlosscore import LossModule
+
+        class {cls_name}(LossModule):
+            default_loss_name = "{loss_name}"
+
+            def compute(self, pred):
+                return pred.mean()
+        """
+    )
+
+
+def plugin(pkg: str, *losses: str) -> dict:
+    """Keywords for ganloss_distribution: a package `pkg` offering the named losses."""
+    source = "".join(loss_module(name, f"loss_{name.lower()}") for name in losses)
+    return {
+        "losses": {name: f"{pkg}.losses:{name}" for name in losses},
+        "modules": {f"{pkg}/__init__.py": "", f"{pkg}/losses.py": source},
+    }
+
+
+def records_by_name():
+    return {(r.name, r.distribution): r for r in available_losses(include_disabled=True)}
+
+
+def test_installed_losses_are_listed_without_importing_them(ganloss_distribution):
+    ganloss_distribution(
+        "ganloss-alpha", version="2.3", **plugin("alpha_pkg", "AlphaLoss", "BetaLoss")
+    )
+    records = records_by_name()
+    alpha = records[("AlphaLoss", "ganloss-alpha")]
+    assert (alpha.version, alpha.status, alpha.target) == (
+        "2.3",
+        "ok",
+        "alpha_pkg.losses:AlphaLoss",
+    )
+    assert alpha.qualified_name == "ganloss-alpha:AlphaLoss"
+    assert ("BetaLoss", "ganloss-alpha") in records
+    assert "alpha_pkg.losses" not in sys.modules
+
+
+def test_building_imports_only_that_plugin(ganloss_distribution):
+    ganloss_distribution("ganloss-one", **plugin("one_pkg", "OneLoss"))
+    ganloss_distribution("ganloss-two", **plugin("two_pkg", "TwoLoss"))
+    loss = build_loss({"type": "OneLoss"})
+    assert loss.loss_name() == "loss_oneloss"
+    assert "one_pkg.losses" in sys.modules
+    assert "two_pkg.losses" not in sys.modules
+
+
+def test_the_same_distribution_twice_on_sys_path_counts_once(ganloss_distribution):
+    ganloss_distribution("ganloss-dup", **plugin("dup_pkg", "DupLoss"))
+    ganloss_distribution("ganloss-dup", **plugin("dup_pkg", "DupLoss"))
+    assert [r.name for r in available_losses()].count("DupLoss") == 1
+    assert build_loss({"type": "DupLoss"}).loss_name() == "loss_duploss"
+
+
+def test_two_distributions_with_one_name_conflict_and_qualified_names_select(ganloss_distribution):
+    ganloss_distribution("ganloss-red", **plugin("red_pkg", "SameLoss"))
+    ganloss_distribution("Ganloss_Blue", **plugin("blue_pkg", "SameLoss"))
+    records = records_by_name()
+    assert records[("SameLoss", "ganloss-red")].status == "conflict"
+    assert records[("SameLoss", "ganloss-red")].reason == (
+        "also offered by ganloss-blue; select one as 'ganloss-red:SameLoss'"
+    )
+    with pytest.raises(LossConflictError) as info:
+        build_loss({"type": "SameLoss"})
+    message = str(info.value)
+    assert "ganloss-red" in message and "ganloss-blue" in message
+    assert "'ganloss-red:SameLoss'" in message
+    red = build_loss({"type": "ganloss-red:SameLoss"})
+    blue = build_loss({"type": "ganloss_blue:SameLoss"})  # the dist name is normalised
+    assert type(red).__module__ == "red_pkg.losses"
+    assert type(blue).__module__ == "blue_pkg.losses"
+
+
+def test_a_broken_plugin_is_isolated(ganloss_distribution):
+    ganloss_distribution(
+        "ganloss-broken",
+        losses={"BrokenLoss": "broken_pkg:BrokenLoss", "NotALoss": "broken_ok:Thing"},
+        modules={
+            "broken_pkg.py": "raise ImportError('needs libfoo')\n",
+            "broken_ok.py": "class Thing:\n    pass\n",
+        },
+    )
+    ganloss_distribution("ganloss-fine", **plugin("fine_pkg", "FineLoss"))
+    with pytest.raises(PluginLoadError) as info:
+        build_loss({"type": "BrokenLoss"})
+    assert isinstance(info.value.__cause__, ImportError)
+    assert "needs libfoo" in str(info.value)
+    with pytest.raises(PluginLoadError, match="not a subclass of ganlosscore.LossModule"):
+        build_loss({"type": "NotALoss"})
+    # everything else still works, and the records say why the others failed
+    assert build_loss({"type": "FineLoss"}).loss_name() == "loss_fineloss"
+    records = records_by_name()
+    assert records[("BrokenLoss", "ganloss-broken")].status == "broken"
+    assert "needs libfoo" in records[("BrokenLoss", "ganloss-broken")].reason
+    assert records[("NotALoss", "ganloss-broken")].status == "broken"
+    assert records[("FineLoss", "ganloss-fine")].status == "ok"
+
+
+def test_strict_mode_raises_at_once(ganloss_distribution, monkeypatch):
+    ganloss_distribution(
+        "ganloss-strict",
+        losses={"BadLoss": "strict_pkg:BadLoss"},
+        modules={"strict_pkg.py": "raise RuntimeError('boom')\n"},
+    )
+    monkeypatch.setenv("GANLOSS_STRICT_PLUGINS", "1")
+    refresh()
+    with pytest.raises(PluginLoadError, match="boom"):
+        available_losses()
+    monkeypatch.delenv("GANLOSS_STRICT_PLUGINS")
+    refresh()
+    assert any(r.name == "BadLoss" for r in available_losses())
+
+
+def test_deny_list_disables_a_distribution_before_import(ganloss_distribution, monkeypatch):
+    ganloss_distribution("ganloss-deny", **plugin("deny_pkg", "DenyLoss"))
+    monkeypatch.setenv("GANLOSS_DISABLE_PLUGINS", "other, Ganloss_Deny")
+    refresh()
+    assert "DenyLoss" not in [r.name for r in available_losses()]
+    assert records_by_name()[("DenyLoss", "ganloss-deny")].status == "disabled"
+    with pytest.raises(
+        UnknownLossError, match="installed but not selected.*GANLOSS_DISABLE_PLUGINS"
+    ):
+        build_loss({"type": "DenyLoss"})
+    assert "deny_pkg.losses" not in sys.modules
+
+
+def test_allow_list_selects_and_empty_allows_none(ganloss_distribution, monkeypatch):
+    ganloss_distribution("ganloss-in", **plugin("in_pkg", "InLoss"))
+    ganloss_distribution("ganloss-out", **plugin("out_pkg", "OutLoss"))
+    monkeypatch.setenv("GANLOSS_PLUGINS", "ganloss-in")
+    refresh()
+    names = [r.name for r in available_losses()]
+    assert "InLoss" in names and "OutLoss" not in names
+    monkeypatch.setenv("GANLOSS_PLUGINS", "")
+    refresh()
+    assert [r for r in available_losses() if r.distribution != "<local>"] == []
+
+
+def test_a_plugin_for_another_protocol_is_incompatible(ganloss_distribution):
+    ganloss_distribution(
+        "ganloss-future", version="9.0", protocol=99, **plugin("fut_pkg", "FutureLoss")
+    )
+    record = records_by_name()[("FutureLoss", "ganloss-future")]
+    assert record.status == "incompatible"
+    assert "protocol 99" in record.reason and "implements protocol 1" in record.reason
+    assert "9.0" in record.reason
+    with pytest.raises(IncompatiblePluginError, match="protocol 99"):
+        build_loss({"type": "FutureLoss"})
+    assert "fut_pkg.losses" not in sys.modules
+
+
+def test_unknown_type_suggests_the_closest_name(local_losses):
+    with pytest.raises(
+        UnknownLossError, match=r"unknown loss type 'ShiftLos'.*Did you mean 'ShiftLoss'"
+    ):
+        build_loss({"type": "ShiftLos"})
+
+
+def test_register_loss_as_decorator_and_call(ganloss_registry):
+    from ganlosscore import LossModule
+
+    @register_loss(name="RenamedLoss")
+    class Local(LossModule):
+        default_loss_name = "loss_local"
+
+        def compute(self, pred):
+            return pred.sum()
+
+    try:
+        assert build_loss({"type": "RenamedLoss"}).loss_name() == "loss_local"
+        assert register_loss(Local, name="RenamedLoss") is Local  # the same class again: fine
+        record = [r for r in available_losses() if r.name == "RenamedLoss"][0]
+        assert record.status == "local"
+    finally:
+        unregister_loss("RenamedLoss")
+
+
+def test_register_loss_never_silently_replaces(local_losses, ganloss_distribution):
+    with pytest.raises(LossConflictError, match="already registered"):
+        register_loss(PairLoss, name="ShiftLoss")
+    ganloss_distribution("ganloss-taken", **plugin("taken_pkg", "TakenLoss"))
+    with pytest.raises(LossConflictError, match="ganloss-taken"):
+        register_loss(ShiftLoss, name="TakenLoss")
+
+
+def test_register_loss_refuses_non_loss_classes():
+    with pytest.raises(TypeError, match="subclass of LossModule"):
+        register_loss(dict)
+
+
+def test_importing_the_package_imports_neither_torch_nor_plugins():
+    code = (
+        "import sys, ganlosscore\n"
+        "from ganlosscore import available_losses\n"
+        "available_losses()\n"
+        "bad = [m for m in sys.modules if m == 'torch' or m.startswith('ganloss_')]\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
