@@ -193,7 +193,7 @@ def test_register_loss_as_decorator_and_call(ganloss_registry):
     try:
         assert build_loss({"type": "RenamedLoss"}).loss_name() == "loss_local"
         assert register_loss(Local, name="RenamedLoss") is Local  # the same class again: fine
-        record = [r for r in available_losses() if r.name == "RenamedLoss"][0]
+        record = next(r for r in available_losses() if r.name == "RenamedLoss")
         assert record.status == "local"
     finally:
         unregister_loss("RenamedLoss")
