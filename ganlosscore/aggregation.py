@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal, cast
 
 import attrs
 import pluggy
@@ -108,7 +108,7 @@ class LossAggregator(torch.nn.Module):
         compute, merge = hook.ganloss_compute_loss, hook.ganloss_merge_loss
         values: dict[str, torch.Tensor] = {}
         extra: dict[str, torch.Tensor] = {}
-        for loss in self.losses:
+        for loss in self._held():
             value = compute(loss=loss, outputs=outputs, aggregator=self)
             if value is None:
                 continue
@@ -153,7 +153,10 @@ class LossAggregator(torch.nn.Module):
 
     def loss_names(self) -> list[str]:
         """The distinct ``loss_name()``s of the held losses, in order."""
-        return list(dict.fromkeys(loss.loss_name() for loss in self.losses))
+        return list(dict.fromkeys(loss.loss_name() for loss in self._held()))
+
+    def _held(self) -> Iterable[LossModule]:
+        return cast("Iterable[LossModule]", self.losses)
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, nonfinite={self.nonfinite!r}"

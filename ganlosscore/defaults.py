@@ -59,7 +59,7 @@ def _as_scalar(name: str, value: Any) -> torch.Tensor:
         and value
         and all(isinstance(v, torch.Tensor) for v in value)
     ):  # MMGeneration accepts a list of tensors: the sum of their means
-        terms = [v.mean() for v in value]
+        terms: list[torch.Tensor] = [v.mean() for v in value]
         out = terms[0]
         for t in terms[1:]:
             out = out + t

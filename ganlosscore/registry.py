@@ -332,7 +332,7 @@ def _split_names(raw: str) -> set[str]:
     return {normalize_dist_name(part.strip()) for part in raw.split(",") if part.strip()}
 
 
-def _iter_distributions() -> Iterator[importlib_metadata.Distribution]:
+def _iter_distributions() -> Iterator[Any]:
     seen: set[str] = set()
     for dist in importlib_metadata.distributions():
         name = dist.metadata["Name"]
