@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-from tests._losses import PairLoss, ShiftLoss
+from _losses import PairLoss, ShiftLoss
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+from _losses import ShiftLoss
 
 from ganlosscore import (
     ConfigError,
@@ -12,7 +13,6 @@ from ganlosscore import (
     build_aggregator,
     hookimpl,
 )
-from tests._losses import ShiftLoss
 
 
 def shift(key, weight=1.0, **kw):

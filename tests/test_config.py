@@ -3,9 +3,9 @@ import sys
 
 import pytest
 import torch
+from _losses import PairLoss, ShiftLoss
 
 from ganlosscore import ConfigError, UnknownLossError, build_aggregator, build_loss, load_config
-from tests._losses import PairLoss, ShiftLoss
 
 
 def test_build_loss_from_a_dict(local_losses):

@@ -1,11 +1,10 @@
 """log_vars under torch.distributed: two gloo processes on the CPU."""
 
-import datetime
 import multiprocessing as mp
-import os
 import socket
 
 import pytest
+from _dist_worker import aggregate_on_two_ranks
 
 pytestmark = pytest.mark.slow
 
@@ -16,48 +15,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, world: int, port: int, scenario: str, results) -> None:
-    import torch
-    import torch.distributed as dist
-
-    from ganlosscore import build_aggregator
-    from tests._losses import ShiftLoss
-
-    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
-    dist.init_process_group(
-        "gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=30)
-    )
-    calls = []
-    original = dist.all_reduce
-
-    def counting_all_reduce(tensor, *args, **kwargs):
-        calls.append(tensor.numel())
-        return original(tensor, *args, **kwargs)
-
-    dist.all_reduce = counting_all_reduce
-    try:
-        names = [f"loss_term_{i}" for i in range(12)]
-        if scenario == "mismatch" and rank == 1:
-            names[3] = "loss_only_on_rank_1"
-        configs = [{"type": ShiftLoss, "loss_name": n, "data_info": {"pred": "p"}} for n in names]
-        agg = build_aggregator(configs)
-        # rank r predicts r + 1: each term is (r + 1) ** 2, i.e. 1 and 4, mean 2.5
-        p = torch.tensor([float(rank + 1)])
-        try:
-            result = agg({"p": p})
-            results.put((rank, "ok", result.log_vars, len(calls)))
-        except Exception as exc:
-            results.put((rank, type(exc).__name__, str(exc), len(calls)))
-    finally:
-        dist.all_reduce = original
-        dist.destroy_process_group()
-
-
 def _run(scenario: str):
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
     port = _free_port()
-    procs = [ctx.Process(target=_worker, args=(r, 2, port, scenario, results)) for r in range(2)]
+    procs = [
+        ctx.Process(target=aggregate_on_two_ranks, args=(r, 2, port, scenario, results))
+        for r in range(2)
+    ]
     for proc in procs:
         proc.start()
     out = sorted(results.get(timeout=120) for _ in procs)

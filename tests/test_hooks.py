@@ -1,10 +1,10 @@
 import inspect
 
 import pytest
+from _losses import ShiftLoss
 
 from ganlosscore import build_aggregator, get_plugin_manager, hookspecs
 from ganlosscore.hooks import hook_plugin_failures
-from tests._losses import ShiftLoss
 
 SPECS = [
     obj

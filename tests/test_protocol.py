@@ -1,9 +1,9 @@
 import pytest
 import torch
+from _losses import PairLoss, ShiftLoss
 
 from ganlosscore import ConfigError, DataInfoError, LossModule
 from ganlosscore.errors import CallSignatureError
-from tests._losses import PairLoss, ShiftLoss
 
 
 def test_the_seed_tutorials_loss_is_a_few_lines():

@@ -3,6 +3,7 @@ import sys
 import textwrap
 
 import pytest
+from _losses import PairLoss, ShiftLoss
 
 from ganlosscore import (
     IncompatiblePluginError,
@@ -14,7 +15,6 @@ from ganlosscore import (
     register_loss,
 )
 from ganlosscore.registry import refresh, unregister_loss
-from tests._losses import PairLoss, ShiftLoss
 
 
 def loss_module(cls_name: str, loss_name: str) -> str:
