@@ -65,7 +65,29 @@ _LAZY: dict[str, str] = {
     "disc_shift_loss": "shift",
 }
 
-__all__ = sorted([*_LAZY, "__version__"])
+__all__ = [
+    "BalancedConsistencyLoss",
+    "DRAGANGradientPenalty",
+    "DiscShiftLoss",
+    "GeneratorPathRegularizer",
+    "GradientPenaltyLoss",
+    "LeCamRegularizer",
+    "R1GradientPenalty",
+    "R2GradientPenalty",
+    "RegularizerInputError",
+    "__version__",
+    "consistency_penalty",
+    "disc_shift_loss",
+    "dragan_perturb",
+    "gradient_norm",
+    "gradient_norm_penalty",
+    "lecam_regularization",
+    "path_length_noise",
+    "path_length_penalty",
+    "path_lengths",
+    "random_interpolates",
+    "squared_gradient_penalty",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import torch  # noqa: F401  (the docstring examples use it)
-from ganlosscore import ConfigError, LossModule
 from torch import Tensor
+
+from ganlosscore import ConfigError, LossModule
 
 from ._validation import RegularizerInputError, check_real
 
@@ -126,4 +127,5 @@ class BalancedConsistencyLoss(LossModule):
         return values[0] if len(values) == 1 else values[0] + values[1]
 
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, lambda_real={self.lambda_real}, lambda_fake={self.lambda_fake}"
+        weights = f"lambda_real={self.lambda_real}, lambda_fake={self.lambda_fake}"
+        return f"{super().extra_repr()}, {weights}"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from ganlosscore import LossModule
 from torch import Tensor
+
+from ganlosscore import LossModule
 
 from ._autograd import LossScaler, input_gradient
 from ._validation import RegularizerInputError, check_norm_mode, check_real
@@ -136,8 +137,8 @@ class GradientPenaltyLoss(LossModule):
     Example:
         >>> disc = lambda x: (x * torch.tensor([3.0, 4.0]).view(1, 2, 1, 1)).sum()
         >>> gp = GradientPenaltyLoss(norm_mode="HWC")
-        >>> gp(disc, torch.zeros(2, 2, 1, 1), torch.ones(2, 2, 1, 1))  # (5 - 1)^2
-        tensor(16.)
+        >>> gp(disc, torch.zeros(2, 2, 1, 1), torch.ones(2, 2, 1, 1)).item()  # (5 - 1)^2
+        16.0
     """
 
     default_loss_name = "loss_gp"
@@ -200,8 +201,9 @@ class DRAGANGradientPenalty(LossModule):
 
     Example:
         >>> disc = lambda x: (x * torch.tensor([3.0, 4.0]).view(1, 2, 1, 1)).sum()
-        >>> DRAGANGradientPenalty(loss_weight=10.0)(disc, torch.randn(4, 2, 1, 1))  # 10*(5-1)^2
-        tensor(160.)
+        >>> dragan = DRAGANGradientPenalty(loss_weight=10.0)  # lambda = 10
+        >>> dragan(disc, torch.randn(4, 2, 1, 1)).item()  # 10 * (||(3, 4)|| - 1)^2
+        160.0
     """
 
     default_loss_name = "loss_dragan_gp"

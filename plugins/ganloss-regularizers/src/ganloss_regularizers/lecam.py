@@ -6,8 +6,9 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from ganlosscore import LossModule
 from torch import Tensor
+
+from ganlosscore import LossModule
 
 from ._validation import check_bool, check_int, check_real
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-from ganlosscore import LossModule
 from torch import Tensor
+
+from ganlosscore import LossModule
 
 from ._autograd import LossScaler, input_gradient
 from ._validation import RegularizerInputError, check_bool, check_int, check_real
@@ -57,8 +58,8 @@ def path_lengths(
     Example:
         >>> w = torch.tensor([[3.0, 4.0]], requires_grad=True)
         >>> img = w.view(1, 1, 1, 2)  # the image is the latent
-        >>> path_lengths(img, w, torch.ones(1, 1, 1, 2), eps=0.0)  # ||(1, 1)||
-        tensor([1.4142], grad_fn=<SqrtBackward0>)
+        >>> path_lengths(img, w, torch.ones(1, 1, 1, 2), eps=0.0).detach()  # ||(1, 1)||
+        tensor([1.4142])
     """
     grad = input_gradient((fake_img * noise).sum(), latents, loss_scaler=loss_scaler)
     squares = grad.pow(2).sum(dim=-1)
@@ -67,13 +68,31 @@ def path_lengths(
     return torch.sqrt(squares + eps)
 
 
+class _MeanOverRanks(torch.autograd.Function):
+    """All-reduce mean with its gradient: every rank's value feeds every rank's result.
+
+    Forward ``y = sum_s x_s / W`` on each rank; the total loss is the sum of the
+    ranks' losses, so ``dL/dx_s = sum_r dL_r/dy / W``, the same all-reduce mean.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, value: Tensor) -> Tensor:
+        total = value.detach().clone()
+        dist.all_reduce(total)
+        return total / dist.get_world_size()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        total = grad.contiguous().clone()
+        dist.all_reduce(total)
+        return total / dist.get_world_size()
+
+
 def _mean_over_ranks(value: Tensor) -> Tensor:
     """The mean of ``value`` over all ranks, differentiable (identity without a process group)."""
     if not (dist.is_available() and dist.is_initialized()):
         return value
-    from torch.distributed.nn.functional import all_reduce
-
-    return all_reduce(value) / dist.get_world_size()
+    return _MeanOverRanks.apply(value)
 
 
 def path_length_penalty(
@@ -121,7 +140,8 @@ class GeneratorPathRegularizer(LossModule):
       BatchNorm's running statistics are;
     * ``sync_mean_buffer`` averages the batch mean over ranks with a
       differentiable all-reduce (MMGeneration's is not), so DDP training
-      equals single-process training on the whole batch;
+      equals single-process training on the whole batch (equal per-rank
+      batches); every rank must then run the regularizer at the same steps;
     * ``interval`` (lazy regularization) is the common keyword, handled by the core.
 
     **Generator calling convention** (MMGeneration's StyleGAN2): the generator
@@ -201,7 +221,11 @@ class GeneratorPathRegularizer(LossModule):
     ) -> Tensor:
         fake_img, latents = self._generate(generator, self.path_batch_size(num_batches))
         lengths = path_lengths(
-            fake_img, latents, self.projection_noise(fake_img), eps=self.eps, loss_scaler=loss_scaler
+            fake_img,
+            latents,
+            self.projection_noise(fake_img),
+            eps=self.eps,
+            loss_scaler=loss_scaler,
         )
         penalty, path_mean = path_length_penalty(
             lengths, self.mean_path_length, decay=self.decay, sync=self.sync_mean_buffer

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch  # noqa: F401  (the docstring examples use it)
-from ganlosscore import LossModule
 from torch import Tensor
+
+from ganlosscore import LossModule
 
 from ._autograd import LossScaler, input_gradient
 from ._validation import check_norm_mode
@@ -92,7 +93,10 @@ class R1GradientPenalty(LossModule):
     D's parameters; it also works under ``torch.autocast`` and inside
     ``DistributedDataParallel`` (each rank averages over its own batch, DDP
     averages the gradients, which equals the penalty on the whole batch when
-    ranks hold equal batch sizes).
+    ranks hold equal batch sizes). DDP needs every parameter to get a gradient
+    in each backward, and one that only shifts D's output (a final bias) gets
+    none from the penalty: back-propagate the penalty together with the GAN
+    loss, or add ``0 * D(x).sum()`` as StyleGAN2 implementations do.
 
     Args:
         norm_mode: ``"pixel"`` (default) or ``"HWC"``.
@@ -108,8 +112,8 @@ class R1GradientPenalty(LossModule):
 
     Example:
         >>> disc = lambda x: 0.5 * (x**2).sum()  # gradient x
-        >>> R1GradientPenalty(norm_mode="HWC")(disc, torch.ones(2, 3, 4, 4))  # 3*4*4
-        tensor(48.)
+        >>> R1GradientPenalty(norm_mode="HWC")(disc, torch.ones(2, 3, 4, 4)).item()  # 3*4*4
+        48.0
     """
 
     default_loss_name = "loss_r1_gp"
@@ -153,8 +157,8 @@ class R2GradientPenalty(LossModule):
 
     Example:
         >>> disc = lambda x: 0.5 * (x**2).sum()
-        >>> R2GradientPenalty()(disc, torch.ones(2, 3, 4, 4))  # pixel: 3 channels of 1
-        tensor(3.)
+        >>> R2GradientPenalty()(disc, torch.ones(2, 3, 4, 4)).item()  # pixel: 3 channels of 1
+        3.0
     """
 
     default_loss_name = "loss_r2_gp"
@@ -176,4 +180,3 @@ class R2GradientPenalty(LossModule):
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, norm_mode={self.norm_mode!r}"
-

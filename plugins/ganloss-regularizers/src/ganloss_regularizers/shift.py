@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import torch  # noqa: F401  (the docstring examples use it)
-from ganlosscore import LossModule
 from torch import Tensor
+
+from ganlosscore import LossModule
 
 __all__ = ["DiscShiftLoss", "disc_shift_loss"]
 
@@ -22,7 +23,10 @@ def disc_shift_loss(pred: Tensor) -> Tensor:
 
 
 class DiscShiftLoss(LossModule):
-    r"""Drift penalty of the discriminator's output, :math:`\mathrm{mean}(D(x)^2)`.
+    r"""Drift penalty of the discriminator's output.
+
+    .. math::
+        L = \mathrm{mean}\big(D(x)^2\big)
 
     Proposed in Karras et al., *Progressive Growing of GANs for Improved
     Quality, Stability, and Variation*, ICLR 2018 (the :math:`\epsilon_{drift}`

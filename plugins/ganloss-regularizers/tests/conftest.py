@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+# The helpers in nets.py are imported by the tests and by spawned DDP workers.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from nets import LinearDisc
+
+
+@pytest.fixture
+def linear_disc() -> LinearDisc:
+    return LinearDisc()
+
+
+@pytest.fixture
+def linear_data() -> torch.Tensor:
+    """Two samples of shape (2, 1, 2), matching LinearDisc's weight."""
+    return torch.randn(2, 2, 1, 2, generator=torch.Generator().manual_seed(0))

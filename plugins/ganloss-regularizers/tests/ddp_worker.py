@@ -1,0 +1,70 @@
+"""The per-rank half of the DDP tests: R1 on D and path length on G, one step each.
+
+Run by torch.multiprocessing.spawn from test_distributed.py; each rank takes
+its slice of the batch and saves its parameter gradients. ``reference`` runs
+the same step in one process on the whole batch.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.distributed as dist
+from ganloss_regularizers import R1GradientPenalty
+from nets import ConvDisc, DeterministicPathRegularizer, StyleGenerator
+from torch.nn.parallel import DistributedDataParallel
+
+BATCH = 8
+R1_INFO = {"discriminator": "disc", "real_data": "real_imgs"}
+PATH_INFO = {"generator": "gen", "num_batches": "batch_size"}
+
+
+def make_models() -> tuple[ConvDisc, torch.Tensor, torch.Tensor]:
+    """D, the real batch and the generator's codes, identical in every process."""
+    torch.manual_seed(0)
+    disc = ConvDisc(head_bias=False)
+    real = torch.randn(BATCH, 3, 8, 8)
+    codes = torch.randn(BATCH, 4)
+    return disc, real, codes
+
+
+def step(disc, real, codes, wrap) -> dict[str, object]:
+    """One R1 step on D and one path-length step on G; their gradients and the buffer."""
+    torch.manual_seed(1)
+    gen = StyleGenerator(codes)  # same initialisation everywhere (seeded)
+    # The wrappers must outlive backward(): DDP's reducer, which averages the
+    # gradients, goes away with its module.
+    wrapped_disc, wrapped_gen = wrap(disc), wrap(gen)
+    r1 = R1GradientPenalty(norm_mode="HWC", data_info=R1_INFO)
+    r1({"disc": wrapped_disc, "real_imgs": real}).backward()
+    reg = DeterministicPathRegularizer(sync_mean_buffer=True, data_info=PATH_INFO)
+    reg({"gen": wrapped_gen, "batch_size": codes.shape[0]}).backward()
+    return {
+        "disc": [p.grad.clone() for p in disc.parameters()],
+        "gen": [p.grad.clone() for p in gen.parameters()],
+        "mean_path_length": reg.mean_path_length.clone(),
+    }
+
+
+def reference() -> dict[str, object]:
+    disc, real, codes = make_models()
+    return step(disc, real, codes, wrap=lambda module: module)
+
+
+def run(rank: int, world_size: int, port: int, out_dir: str) -> None:
+    torch.set_num_threads(1)
+    os.environ["MASTER_ADDR"] = "127.0.0.1"
+    os.environ["MASTER_PORT"] = str(port)
+    dist.init_process_group("gloo", rank=rank, world_size=world_size)
+    try:
+        disc, real, codes = make_models()
+        result = step(
+            disc,
+            real.chunk(world_size)[rank],
+            codes.chunk(world_size)[rank],
+            wrap=DistributedDataParallel,
+        )
+        torch.save(result, os.path.join(out_dir, f"rank{rank}.pt"))
+    finally:
+        dist.destroy_process_group()

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from ganloss_regularizers import (
+    DRAGANGradientPenalty,
+    GradientPenaltyLoss,
+    RegularizerInputError,
+    dragan_perturb,
+    random_interpolates,
+)
+from nets import LinearDisc, quadratic_disc
+
+from ganlosscore import ConfigError
+
+# LinearDisc's gradient is W at every point, whatever the interpolation:
+# pixel (0,0) holds the channel vector (3, 4), norm 5; pixel (0,1) holds 0.
+#   pixel: ((5 - 1)^2 + (0 - 1)^2) / 2 = (16 + 1) / 2 = 8.5
+#   HWC:   per-sample norm sqrt(9 + 16) = 5, (5 - 1)^2 = 16
+GP_EXPECTED = {"pixel": 8.5, "HWC": 16.0}
+
+
+@pytest.mark.parametrize("norm_mode", ["pixel", "HWC"])
+def test_gp_linear_disc_direct(norm_mode, linear_disc, linear_data):
+    gp = GradientPenaltyLoss(norm_mode=norm_mode)
+    value = gp(linear_disc, linear_data, torch.zeros_like(linear_data))
+    assert value.item() == pytest.approx(GP_EXPECTED[norm_mode])
+
+
+@pytest.mark.parametrize("norm_mode", ["pixel", "HWC"])
+def test_gp_linear_disc_data_info(norm_mode, linear_disc, linear_data):
+    gp = GradientPenaltyLoss(
+        norm_mode=norm_mode,
+        data_info={"discriminator": "disc", "real_data": "real_imgs", "fake_data": "fake_imgs"},
+    )
+    outputs = {"disc": linear_disc, "real_imgs": linear_data, "fake_imgs": -linear_data}
+    assert gp(outputs).item() == pytest.approx(GP_EXPECTED[norm_mode])
+
+
+def test_gp_default_norm_mode_is_pixel(linear_disc, linear_data):
+    # MMGeneration's default.
+    assert GradientPenaltyLoss().norm_mode == "pixel"
+    value = GradientPenaltyLoss()(linear_disc, linear_data, linear_data)
+    assert value.item() == pytest.approx(8.5)
+
+
+def test_gp_mask_renormalises(linear_disc, linear_data):
+    # mask keeps pixel (0,0) only, mean(mask) = 1/2; the masked gradient is still
+    # (3,4) at (0,0) and 0 at (0,1): pixel norms 5, 0 -> (16 + 1) / 2 = 8.5,
+    # divided by mean(mask) = 0.5 -> 17.
+    mask = torch.tensor([1.0, 0.0]).view(1, 1, 1, 2)
+    value = GradientPenaltyLoss()(linear_disc, linear_data, linear_data, mask=mask)
+    assert value.item() == pytest.approx(17.0)
+
+
+def test_gp_reaches_discriminator_parameters(linear_disc, linear_data):
+    # HWC: (||W|| - 1)^2 with ||W|| = 5; d/dW = 2 (5 - 1) W / 5 = 1.6 W per sample,
+    # averaged over samples -> 1.6 W = (4.8, 6.4) at pixel (0,0), 0 elsewhere.
+    GradientPenaltyLoss(norm_mode="HWC")(linear_disc, linear_data, linear_data).backward()
+    expected = 1.6 * linear_disc.weight.detach()
+    torch.testing.assert_close(linear_disc.weight.grad, expected)
+
+
+def test_gp_quadratic_disc_at_interpolates():
+    # D = 0.5 sum(x^2) has gradient x; real = fake = 1 gives x_hat = 1 for any alpha:
+    # HWC norm sqrt(48) per sample of shape (3, 4, 4): (sqrt(48) - 1)^2 = 49 - 2 sqrt(48).
+    ones = torch.ones(2, 3, 4, 4)
+    value = GradientPenaltyLoss(norm_mode="HWC")(quadratic_disc, ones, ones)
+    assert value.item() == pytest.approx(49 - 2 * 48**0.5)
+
+
+def test_random_interpolates_lie_between_real_and_fake_per_sample():
+    real, fake = torch.ones(3, 2, 2, 2), torch.zeros(3, 2, 2, 2)
+    points = random_interpolates(real, fake)
+    alpha = points[:, :1, :1, :1]
+    assert ((alpha >= 0) & (alpha < 1)).all()
+    torch.testing.assert_close(points, alpha.expand_as(points))  # one alpha per sample
+
+
+def test_gp_shape_mismatch_is_clear(linear_disc):
+    with pytest.raises(RegularizerInputError, match="same shape"):
+        GradientPenaltyLoss()(linear_disc, torch.zeros(2, 2, 1, 2), torch.zeros(3, 2, 1, 2))
+
+
+def test_gp_refuses_a_disc_without_graph(linear_data):
+    with pytest.raises(RegularizerInputError, match="no_grad"):
+        with torch.no_grad():
+            GradientPenaltyLoss()(LinearDisc(), linear_data, linear_data)
+
+
+def test_gp_bad_norm_mode():
+    with pytest.raises(ConfigError, match="GradientPenaltyLoss.norm_mode.*'pixel'.*'HWC'"):
+        GradientPenaltyLoss(norm_mode="chw")
+
+
+# -- DRAGAN -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("norm_mode", "expected"), [("HWC", 16.0), ("pixel", 8.5)])
+def test_dragan_linear_disc(norm_mode, expected, linear_disc, linear_data):
+    # The gradient is W at every perturbed point: the same values as WGAN-GP above.
+    value = DRAGANGradientPenalty(norm_mode=norm_mode)(linear_disc, linear_data)
+    assert value.item() == pytest.approx(expected)
+
+
+def test_dragan_target_k(linear_disc, linear_data):
+    # k = 5 = ||W||: (5 - 5)^2 = 0; k = 2: (5 - 2)^2 = 9; loss_weight = lambda = 10 -> 90.
+    assert DRAGANGradientPenalty(k=5.0)(linear_disc, linear_data).item() == pytest.approx(0.0)
+    value = DRAGANGradientPenalty(k=2.0, loss_weight=10.0)(linear_disc, linear_data)
+    assert value.item() == pytest.approx(90.0)
+
+
+def test_dragan_perturbation_range():
+    # x_hat = x + alpha * 0.5 * std(x) * u, alpha, u in [0, 1): the offset lies in
+    # [0, 0.5 std(x)), std over the whole batch (population std).
+    x = torch.arange(24.0).view(2, 3, 2, 2)
+    offset = dragan_perturb(x) - x
+    bound = 0.5 * x.std(correction=0)
+    assert (offset >= 0).all() and (offset < bound).all()
+    assert offset.std() > 0  # really random, element-wise
+    torch.testing.assert_close(dragan_perturb(x, perturb_scale=0.0), x)
+
+
+def test_dragan_bad_hyperparameters():
+    with pytest.raises(ConfigError, match="DRAGANGradientPenalty.k"):
+        DRAGANGradientPenalty(k=-1.0)
+    with pytest.raises(ConfigError, match="perturb_scale"):
+        DRAGANGradientPenalty(perturb_scale=float("nan"))

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from ganloss_regularizers import R1GradientPenalty, R2GradientPenalty
+from nets import ConvDisc, quadratic_disc
+
+from ganlosscore import ConfigError
+
+# LinearDisc: the gradient is W, (3, 4) at pixel (0,0) and 0 at pixel (0,1).
+#   pixel: mean over pixels of sum_c g^2 = (9 + 16 + 0) / 2 = 12.5
+#   HWC:   mean over samples of sum_{c,h,w} g^2 = 25
+# quadratic_disc on ones(2, 3, 4, 4): the gradient is x = 1 everywhere.
+#   pixel: sum over 3 channels of 1 = 3 at every pixel -> 3
+#   HWC:   3 * 4 * 4 = 48 per sample -> 48
+LINEAR = {"pixel": 12.5, "HWC": 25.0}
+QUADRATIC = {"pixel": 3.0, "HWC": 48.0}
+
+
+def r1_data_info(**kwargs):
+    return R1GradientPenalty(
+        data_info={"discriminator": "disc", "real_data": "real_imgs", **kwargs.pop("extra", {})},
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("norm_mode", ["pixel", "HWC"])
+def test_r1_linear_both_paths(norm_mode, linear_disc, linear_data):
+    direct = R1GradientPenalty(norm_mode=norm_mode)(linear_disc, linear_data)
+    via_outputs = r1_data_info(norm_mode=norm_mode)({"disc": linear_disc, "real_imgs": linear_data})
+    assert direct.item() == pytest.approx(LINEAR[norm_mode])
+    assert via_outputs.item() == pytest.approx(LINEAR[norm_mode])
+
+
+@pytest.mark.parametrize("norm_mode", ["pixel", "HWC"])
+def test_r1_quadratic_both_paths(norm_mode):
+    ones = torch.ones(2, 3, 4, 4)
+    direct = R1GradientPenalty(norm_mode=norm_mode)(quadratic_disc, ones)
+    via_outputs = r1_data_info(norm_mode=norm_mode)({"disc": quadratic_disc, "real_imgs": ones})
+    assert direct.item() == pytest.approx(QUADRATIC[norm_mode])
+    assert via_outputs.item() == pytest.approx(QUADRATIC[norm_mode])
+
+
+@pytest.mark.parametrize("norm_mode", ["pixel", "HWC"])
+def test_r2_on_fake_data(norm_mode):
+    r2 = R2GradientPenalty(
+        norm_mode=norm_mode, data_info={"discriminator": "disc", "fake_data": "fake_imgs"}
+    )
+    value = r2({"disc": quadratic_disc, "fake_imgs": torch.ones(2, 3, 4, 4)})
+    assert value.item() == pytest.approx(QUADRATIC[norm_mode])
+
+
+@pytest.mark.parametrize("norm_mode", ["pixel", "HWC"])
+def test_r1_mask_renormalises(norm_mode):
+    # Keep the top two rows of each 4x4 image: mean(mask) = 1/2. The masked
+    # gradient is 1 on half the pixels, 0 elsewhere:
+    #   pixel: mean of (3 on half, 0 on half) = 1.5, / 0.5 = 3
+    #   HWC:   3 * 8 = 24 per sample, / 0.5 = 48
+    mask = torch.zeros(1, 1, 4, 4)
+    mask[..., :2, :] = 1.0
+    value = R1GradientPenalty(norm_mode=norm_mode)(quadratic_disc, torch.ones(2, 3, 4, 4), mask)
+    assert value.item() == pytest.approx(QUADRATIC[norm_mode])
+
+
+def test_r1_gradient_of_linear_disc_parameters(linear_disc, linear_data):
+    # HWC: sum(W^2) per sample, so d/dW = 2 W.
+    R1GradientPenalty(norm_mode="HWC")(linear_disc, linear_data).backward()
+    torch.testing.assert_close(linear_disc.weight.grad, 2 * linear_disc.weight.detach())
+
+
+def test_r1_gradient_reaches_real_data_that_requires_grad():
+    # quadratic D: R1 HWC = mean_n sum x_n^2, d/dx = 2 x / N = x for N = 2.
+    x = torch.full((2, 1, 2, 2), 3.0, requires_grad=True)
+    R1GradientPenalty(norm_mode="HWC")(quadratic_disc, x).backward()
+    torch.testing.assert_close(x.grad, torch.full_like(x, 3.0))
+
+
+def test_r1_interval_is_the_cores(linear_disc, linear_data):
+    r1 = r1_data_info(interval=4)
+    outputs = {"disc": linear_disc, "real_imgs": linear_data}
+    assert r1({**outputs, "iteration": 3}) is None
+    assert r1({**outputs, "iteration": 8}).item() == pytest.approx(12.5)
+
+
+# -- mixed precision ----------------------------------------------------------
+
+
+class ScaleSpy:
+    """A loss scaler with scale() / get_scale() that records how it is used."""
+
+    def __init__(self, scale: float, reported: float | None = None) -> None:
+        self.factor = scale
+        self.reported = scale if reported is None else reported
+        self.scaled: list[torch.Tensor] = []
+
+    def scale(self, outputs: torch.Tensor) -> torch.Tensor:
+        self.scaled.append(outputs)
+        return outputs * self.factor
+
+    def get_scale(self) -> float:
+        return self.reported
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_r1_with_torch_grad_scaler_equals_unscaled(enabled, linear_disc, linear_data):
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10, enabled=enabled)
+    r1 = r1_data_info(extra={"loss_scaler": "loss_scaler"})
+    value = r1({"disc": linear_disc, "real_imgs": linear_data, "loss_scaler": scaler})
+    assert value.item() == pytest.approx(12.5)
+    value.backward()
+    # pixel: mean over 2 pixels of sum_c W^2 -> d/dW = W (2/2), with or without scaling.
+    torch.testing.assert_close(linear_disc.weight.grad, linear_disc.weight.detach())
+
+
+def test_r1_scales_before_and_unscales_after(linear_disc, linear_data):
+    spy = ScaleSpy(8.0)
+    value = R1GradientPenalty()(linear_disc, linear_data, loss_scaler=spy)
+    assert value.item() == pytest.approx(12.5)
+    assert len(spy.scaled) == 1 and spy.scaled[0].requires_grad  # D's output was scaled
+    # A scaler that scales by 2 but reports 1 leaves the gradient doubled: the
+    # penalty, quadratic in it, is 4 * 12.5 = 50. (It would stay 12.5 if the
+    # scaler were ignored.)
+    liar = ScaleSpy(2.0, reported=1.0)
+    assert R1GradientPenalty()(linear_disc, linear_data, loss_scaler=liar).item() == 50.0
+
+
+def test_r1_under_cpu_autocast_matches_float32():
+    torch.manual_seed(0)
+    disc, x = ConvDisc(), torch.randn(4, 3, 8, 8)
+    r1 = R1GradientPenalty()
+    reference = r1(disc, x)
+    # The head's bias does not change D's input gradient, so it gets none.
+    params = [disc.conv.weight, disc.conv.bias, disc.head.weight]
+    reference_grads = torch.autograd.grad(reference, params)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        value = r1(disc, x)
+    assert torch.isfinite(value)
+    assert value.item() == pytest.approx(reference.item(), rel=5e-2)
+    grads = torch.autograd.grad(value, params)
+    for got, expected in zip(grads, reference_grads):
+        assert torch.isfinite(got).all()
+        torch.testing.assert_close(got.float(), expected, rtol=0.1, atol=1e-2)
+
+
+def test_r1_bad_norm_mode():
+    with pytest.raises(ConfigError, match="R1GradientPenalty.norm_mode"):
+        R1GradientPenalty(norm_mode="pixels")
+    with pytest.raises(ConfigError, match="R2GradientPenalty.norm_mode"):
+        R2GradientPenalty(norm_mode=None)
+
+
+def test_disc_without_parameters_is_fine():
+    # A penalty on a parameter-free D still has a value (nothing to train, but no error).
+    # D = sum(x): gradient 1, pixel mode sums 2 channels -> 2.
+    assert R1GradientPenalty()(lambda x: x.sum(), torch.ones(1, 2, 1, 1)).item() == 2.0
