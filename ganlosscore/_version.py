@@ -3,8 +3,9 @@
 ``PROTOCOL_VERSION`` is the version of the loss protocol this core implements
 (what a loss class may rely on: ``compute``, ``weight_loss``, ``data_info``,
 ``interval``). A plugin declares the protocol it was built for with an entry
-point ``protocol = "<N>"`` in the group ``ganlosscore.protocol``; the core reads
-it from metadata, without importing the plugin.
+point in the group ``ganlosscore.protocol`` whose name is the version and whose
+value is its package (``"1" = "ganloss_foo"``); the core reads it from
+metadata, without importing the plugin.
 """
 
 __version__ = "0.1.0"

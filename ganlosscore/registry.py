@@ -354,13 +354,7 @@ def _scan_metadata() -> dict[str, list[EntryRecord]]:
         if not ours:
             continue
         dist_name = normalize_dist_name(dist.metadata["Name"])
-        protocol = PROTOCOL_VERSION
-        for ep in eps:
-            if ep.group == PROTOCOL_GROUP and ep.name == "protocol":
-                try:
-                    protocol = int(ep.value)
-                except ValueError:
-                    protocol = -1
+        protocol = _declared_protocol(ep.name for ep in eps if ep.group == PROTOCOL_GROUP)
         reason = why_not(dist_name)
         for ep in ours:
             groups[ep.group].append(
@@ -369,6 +363,26 @@ def _scan_metadata() -> dict[str, list[EntryRecord]]:
                 )
             )
     return groups
+
+
+def _declared_protocol(names: Iterator[str]) -> int:
+    """The protocol a distribution was built for, from its ``ganlosscore.protocol`` entry points.
+
+    The entry point's *name* is the protocol version and its value the
+    plugin's package (``1 = "ganloss_foo"``): setuptools only accepts object
+    references as values. No declaration means the current protocol; of
+    several, a supported one wins; an unreadable one is never supported.
+    """
+    declared = []
+    for name in names:
+        try:
+            declared.append(int(name))
+        except ValueError:
+            declared.append(-1)
+    if not declared:
+        return PROTOCOL_VERSION
+    supported = [p for p in declared if p in SUPPORTED_PROTOCOLS]
+    return max(supported) if supported else max(declared)
 
 
 _REGISTRY = _Registry()

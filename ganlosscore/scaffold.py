@@ -106,8 +106,9 @@ test = ["pytest>=8"]
 {{cls}} = "{{package}}.losses:{{cls}}"
 
 # The loss protocol this package was built for.
+# (name: the protocol version; value: this package)
 [project.entry-points."ganlosscore.protocol"]
-protocol = "{{protocol}}"
+"{{protocol}}" = "{{package}}"
 
 [tool.setuptools.dynamic]
 version = { attr = "{{package}}._version.__version__" }

@@ -52,7 +52,8 @@ def install_distribution(
             body = "\n".join(f"{k} = {v}" for k, v in entries.items())
             sections.append(f"[{group}]\n{body}\n")
     if protocol is not None:
-        sections.append(f"[{PROTOCOL_GROUP}]\nprotocol = {protocol}\n")
+        package = normalize_dist_name(name).replace("-", "_")
+        sections.append(f"[{PROTOCOL_GROUP}]\n{protocol} = {package}\n")
     (info / "entry_points.txt").write_text("\n".join(sections), encoding="utf-8")
     return root
 
