@@ -6,7 +6,7 @@ import pytest
 import torch
 from nets import ConvDisc, StyleGenerator
 
-from ganlosscore.testing import check_loss
+from ganlosscore.testing import CHECKS, check_loss
 
 
 def images(dtype, *, requires_grad=False):
@@ -77,3 +77,4 @@ def test_conformance(case):
     # "type" by its registered name: this also checks the entry point resolves.
     report = check_loss({"type": case.split("-")[0], **config}, make_outputs)
     assert not report.skipped, report.skipped
+    assert set(report.passed) == set(CHECKS)
