@@ -18,8 +18,9 @@ import attrs
 import pluggy
 import torch
 
+from . import defaults
 from .errors import ConfigError, NonFiniteLossError
-from .hooks import get_plugin_manager
+from .hooks import bypassable_hooks, get_plugin_manager
 from .protocol import LossModule
 
 __all__ = ["NONFINITE_POLICIES", "LossAggregator", "LossResult"]
@@ -104,29 +105,48 @@ class LossAggregator(torch.nn.Module):
                 f"an aggregator is called with the outputs dict, got {type(outputs).__name__}",
                 where=self.name,
             )
-        hook = (self._plugin_manager or get_plugin_manager()).hook
-        compute, merge = hook.ganloss_compute_loss, hook.ganloss_merge_loss
+        pm = self._plugin_manager or get_plugin_manager()
+        hook = pm.hook
+        # Where the core default is the only implementation, call it directly
+        # (same result, without pluggy's per-call cost); see bypassable_hooks.
+        bypass = bypassable_hooks(pm)
+        compute_directly = "ganloss_compute_loss" in bypass
+        merge_directly = "ganloss_merge_loss" in bypass
         values: dict[str, torch.Tensor] = {}
         extra: dict[str, torch.Tensor] = {}
         for loss in self._held():
-            value = compute(loss=loss, outputs=outputs, aggregator=self)
+            if compute_directly:
+                value = loss(outputs)
+            else:
+                value = hook.ganloss_compute_loss(loss=loss, outputs=outputs, aggregator=self)
             if value is None:
                 continue
             name = loss.loss_name()
             current = values.get(name)
-            values[name] = (
-                value if current is None else merge(name=name, current=current, new=value)
-            )
+            if current is not None:
+                value = (
+                    current + value
+                    if merge_directly
+                    else hook.ganloss_merge_loss(name=name, current=current, new=value)
+                )
+            values[name] = value
             if loss.extra_log_vars:
                 extra.update(loss.extra_log_vars)
-        total, log_vars = hook.ganloss_parse_losses(losses=values, aggregator=self)
+        if "ganloss_parse_losses" in bypass:
+            total, log_vars = defaults.ganloss_parse_losses(values)
+        else:
+            total, log_vars = hook.ganloss_parse_losses(losses=values, aggregator=self)
         if extra:
             log_vars.update({k: v.detach() for k, v in extra.items()})
-        floats = hook.ganloss_reduce_log_vars(log_vars=log_vars, aggregator=self)
+        if "ganloss_reduce_log_vars" in bypass:
+            floats = defaults.ganloss_reduce_log_vars(log_vars, self)
+        else:
+            floats = hook.ganloss_reduce_log_vars(log_vars=log_vars, aggregator=self)
         if self.nonfinite != "ignore":
             self._check_finite(floats, outputs)
         result = LossResult(total, values, floats)
-        hook.ganloss_after_aggregate(result=result, outputs=outputs, aggregator=self)
+        if "ganloss_after_aggregate" not in bypass:
+            hook.ganloss_after_aggregate(result=result, outputs=outputs, aggregator=self)
         return result
 
     def _check_finite(self, floats: Mapping[str, float], outputs: Mapping[str, Any]) -> None:

@@ -41,7 +41,11 @@ def ganloss_parse_losses(
     log_vars: dict[str, torch.Tensor] = {}
     total: torch.Tensor | None = None
     for name, value in losses.items():
-        term = _as_scalar(name, value)
+        term = (
+            value
+            if isinstance(value, torch.Tensor) and value.ndim == 0
+            else _as_scalar(name, value)
+        )
         log_vars[name] = term.detach()
         if "loss" in name:
             total = term if total is None else total + term
@@ -78,15 +82,14 @@ def ganloss_reduce_log_vars(
         return {}
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
         return _reduce_across_ranks(log_vars, aggregator)
-    names = list(log_vars)
     values = _stack(log_vars.values())
-    return dict(zip(names, values.tolist()))  # one device synchronisation for all
+    return dict(zip(log_vars, values.tolist()))  # one device synchronisation for all
 
 
 def _stack(values: Any) -> torch.Tensor:
-    tensors = [v.reshape(()) for v in values]
+    tensors = [v if v.ndim == 0 else v.reshape(()) for v in values]
     try:
-        return torch.stack(tensors).to(torch.float64)
+        return torch.stack(tensors)  # dtypes are promoted; floats come out of tolist()
     except RuntimeError:  # mixed devices: gather them on the CPU
         return torch.stack([t.to("cpu", torch.float64) for t in tensors])
 
@@ -118,7 +121,9 @@ def _reduce_across_ranks(
     buffer[_FINGERPRINT] = fingerprint
     buffer[_FINGERPRINT_SQ] = fingerprint * fingerprint
     if not overflow:
-        buffer[_HEADER : _HEADER + len(names)] = _stack(log_vars[n] for n in names).to(device)
+        buffer[_HEADER : _HEADER + len(names)] = _stack(log_vars[n] for n in names).to(
+            device, torch.float64
+        )
     dist.all_reduce(buffer)
     world = dist.get_world_size()
     reduced = buffer.tolist()

@@ -141,6 +141,7 @@ class LossModule(torch.nn.Module):
         self.data_info: dict[str, str] | None = (
             None if data_info is None else _check_data_info(type(self), data_info, label)
         )
+        self._plain_weighting = type(self).weight_loss is LossModule.weight_loss
         # The hot path iterates this tuple rather than the dict.
         self._data_items: tuple[tuple[str, str], ...] | None = (
             None if self.data_info is None else tuple(self.data_info.items())
@@ -178,7 +179,7 @@ class LossModule(torch.nn.Module):
             outputs = kwargs["outputs_dict"]
         else:
             raise self._call_error("with data_info set, it takes exactly one outputs dict")
-        if not isinstance(outputs, Mapping):
+        if type(outputs) is not dict and not isinstance(outputs, Mapping):
             raise self._call_error(
                 f"with data_info set, it takes an outputs dict, not {type(outputs).__name__}"
             )
@@ -188,6 +189,8 @@ class LossModule(torch.nn.Module):
         loss = self.compute(**inputs)
         if loss is None:
             return None
+        if self._plain_weighting:  # inlined weight_loss: this is the training hot path
+            return loss if self.loss_weight == 1.0 else loss * self.loss_weight
         return self.weight_loss(loss, **inputs)
 
     def _forward_direct(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
