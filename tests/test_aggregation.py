@@ -199,3 +199,46 @@ def test_after_aggregate_sees_every_result_and_wrappers_work(ganloss_hooks, outp
     ganloss_hooks(Timer())
     build_aggregator([shift("disc_pred_real")], name="gen")(outputs)
     assert calls == [("wrapped", "loss_disc_shift"), ("gen", 5.0)]
+
+
+def test_with_only_the_defaults_every_hook_is_bypassed_and_a_plugin_restores_it(ganloss_hooks):
+    from ganlosscore import get_plugin_manager
+    from ganlosscore.hooks import bypassable_hooks
+
+    pm = get_plugin_manager()
+    assert bypassable_hooks(pm) == {
+        "ganloss_compute_loss",
+        "ganloss_merge_loss",
+        "ganloss_parse_losses",
+        "ganloss_reduce_log_vars",
+        "ganloss_after_aggregate",
+    }
+
+    class Observer:
+        @hookimpl
+        def ganloss_merge_loss(self):
+            return None
+
+    ganloss_hooks(Observer())
+    assert "ganloss_merge_loss" not in bypassable_hooks(pm)
+
+
+def test_hook_monitoring_sees_every_call(outputs):
+    from ganlosscore import get_plugin_manager
+
+    calls = []
+    undo = get_plugin_manager().add_hookcall_monitoring(
+        lambda name, impls, kwargs: calls.append(name), lambda *args: None
+    )
+    try:
+        build_aggregator([shift("disc_pred_real"), shift("disc_pred_fake")])(outputs)
+    finally:
+        undo()
+    assert calls == [
+        "ganloss_compute_loss",
+        "ganloss_compute_loss",
+        "ganloss_merge_loss",
+        "ganloss_parse_losses",
+        "ganloss_reduce_log_vars",
+        "ganloss_after_aggregate",
+    ]
