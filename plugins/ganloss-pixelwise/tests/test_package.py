@@ -53,3 +53,9 @@ def test_docstring_examples(module):
     result = doctest.testmod(mod, extraglobs={"torch": torch}, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_declares_loss_protocol_1():
+    entry_points = distribution("ganloss-pixelwise").entry_points
+    declared = [(ep.name, ep.value) for ep in entry_points if ep.group == "ganlosscore.protocol"]
+    assert declared == [("1", "ganloss_pixelwise")]
