@@ -1,0 +1,496 @@
+"""DDPM training losses, as MMGeneration's ``mmgen/models/losses/ddpm_loss.py``.
+
+Both losses compute a per-sample loss (a ``flatmean`` over each sample),
+optionally log it per quarter of the diffusion process, rescale it
+(``rescale_mode``), then reduce it over the batch (``reduction``).
+
+**Default data_info.** As in MMGeneration, leaving ``data_info`` out uses the
+class default; ``timesteps`` is an input too (MMGeneration reads
+``outputs['timesteps']`` implicitly), added as ``timesteps='timesteps'`` when
+a given ``data_info`` does not map it. ``data_info=False`` means no mapping:
+call the loss with its inputs directly.
+
+**Extra log values.** With ``log_cfgs``, each call stores the per-quartile
+(and, for the VLB loss, per-term) values in ``self.extra_log_vars``, which the
+ganlosscore aggregator adds to ``log_vars`` (not to the total). Differences
+from MMGeneration:
+
+* names carry no ``loss``: MMGeneration's ``prefix_name='loss_mse'`` gives
+  ``mse_quartile_0`` .. ``mse_quartile_3`` (MMGeneration: ``loss_mse_quartile_0``),
+  and without a ``prefix_name`` the loss name without ``loss_`` is used
+  (``ddpm_mse_quartile_0``). MMGeneration merges these values after summing the
+  total; names without ``loss`` stay out of the total under any aggregation;
+* every call emits every key, so all ranks log the same keys: a quartile without
+  samples in the batch logs 0, and each value has a ``<name>_count`` companion
+  (the number of samples it covers);
+* values are per rank and averaged over ranks by the aggregator (MMGeneration
+  gathers every rank's losses and logs on rank 0 only). With
+  ``reduction='sum'`` in the log config, ``<name> / <name>_count`` after
+  averaging is the exact mean over all ranks' samples; with ``'mean'`` (the
+  default) it is the mean of the per-rank means;
+* the values are tensors, computed without a host synchronisation.
+
+**Rescaling.** ``rescale_mode='constant'`` multiplies the per-sample loss by
+``rescale_cfg['scale']``; ``'timestep_weight'`` by ``weight[t]`` (``weight``, or
+``sampler.weight`` read at every call so in-place and re-assigned updates are
+both seen) and by ``rescale_cfg.get('scale', 1)`` (MMGeneration's docstring
+promises this scale, but its code drops it). Logged values are not rescaled,
+as in MMGeneration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, NamedTuple
+
+import torch
+from ganloss_pixelwise.functional import mse_loss
+from torch import Tensor
+
+from ganlosscore import ConfigError, LossModule, reduce_loss
+
+from . import functional as F
+from ._validation import DiffusionInputError, check_number, check_reduction, log_prefix
+
+__all__ = ["DDPMMSELoss", "DDPMVLBLoss"]
+
+RESCALE_MODES = (None, "constant", "timestep_weight")
+
+
+class LogSpec(NamedTuple):
+    """One parsed entry of ``log_cfgs``."""
+
+    kind: str
+    prefix: str
+    reduction: str
+    total_timesteps: int | None
+
+    def names(self) -> list[str]:
+        if self.kind == "quartile":
+            return [f"{self.prefix}_quartile_{i}" for i in range(4)]
+        # the VLB's terms, in the order of their group index (t == 0 first)
+        return [f"{self.prefix}_DiscGaussianLogLikelihood", f"{self.prefix}_GaussianKLD"]
+
+
+class _DDPMLoss(LossModule):
+    """Rescaling, per-timestep logging and batch reduction shared by the DDPM losses."""
+
+    #: The mapping used when the config gives no ``data_info`` (MMGeneration's).
+    default_data_info: ClassVar[dict[str, str]] = {}
+    #: The ``type``s of ``log_cfgs`` entries this loss understands.
+    log_kinds: ClassVar[tuple[str, ...]] = ("quartile",)
+
+    def __init__(
+        self,
+        *,
+        rescale_mode: str | None = None,
+        rescale_cfg: Mapping[str, Any] | None = None,
+        sampler: Any = None,
+        weight: Tensor | Sequence[float] | None = None,
+        log_cfgs: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        reduction: str = "mean",
+        data_info: Mapping[str, str] | bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        owner = type(self).__name__
+        super().__init__(data_info=self._with_timesteps(data_info, owner), **kwargs)
+        self.reduction = check_reduction(reduction, owner)
+        self.rescale_mode, self.rescale_scale = _check_rescale(rescale_mode, rescale_cfg, owner)
+        self.sampler = sampler
+        self.timestep_weight: Tensor | None = None
+        if weight is not None:
+            self.timestep_weight = weight if isinstance(weight, Tensor) else torch.tensor(weight)
+        if self.rescale_mode == "timestep_weight" and self._timestep_weights() is None:
+            raise ConfigError(
+                f"{owner}: rescale_mode='timestep_weight' needs the per-timestep weights: pass "
+                "weight=<tensor of num_timesteps values> or a sampler with a .weight tensor",
+                where="weight",
+            )
+        self.log_specs = self._parse_log_cfgs(log_cfgs, owner)
+        self.extra_log_vars: dict[str, Tensor] = {}
+
+    # -- construction ------------------------------------------------------------
+
+    @classmethod
+    def _with_timesteps(
+        cls, data_info: Mapping[str, str] | bool | None, owner: str
+    ) -> Mapping[str, str] | None:
+        if data_info is False:
+            return None
+        if data_info is None:
+            return dict(cls.default_data_info)
+        if data_info is True or not isinstance(data_info, Mapping):
+            raise ConfigError(
+                f"{owner}: data_info must be a mapping, left out for the default "
+                f"{cls.default_data_info}, or False to call the loss with its inputs directly; "
+                f"got {data_info!r}",
+                where="data_info",
+            )
+        return {"timesteps": "timesteps", **data_info}
+
+    def _parse_log_cfgs(self, log_cfgs: Any, owner: str) -> tuple[LogSpec, ...]:
+        if log_cfgs is None:
+            return ()
+        entries = [log_cfgs] if isinstance(log_cfgs, Mapping) else log_cfgs
+        if not isinstance(entries, Sequence) or isinstance(entries, str):
+            raise ConfigError(
+                f"{owner}: log_cfgs must be a dict or a list of dicts, e.g. "
+                "dict(type='quartile', total_timesteps=1000); got "
+                f"{type(log_cfgs).__name__}",
+                where="log_cfgs",
+            )
+        specs: list[LogSpec] = []
+        seen: set[str] = set()
+        for index, entry in enumerate(entries):
+            spec = self._parse_log_cfg(entry, owner, f"log_cfgs[{index}]")
+            clash = seen.intersection(spec.names())
+            if clash:
+                raise ConfigError(
+                    f"{owner}: two log_cfgs entries would both log {sorted(clash)}; give them "
+                    "different prefix_name values",
+                    where=f"log_cfgs[{index}].prefix_name",
+                )
+            seen.update(spec.names())
+            specs.append(spec)
+        return tuple(specs)
+
+    def _parse_log_cfg(self, entry: Any, owner: str, where: str) -> LogSpec:
+        if not isinstance(entry, Mapping):
+            raise ConfigError(
+                f"{owner}: each log_cfgs entry is a dict, got {type(entry).__name__}", where=where
+            )
+        cfg = dict(entry)
+        kind = cfg.pop("type", None)
+        if kind not in self.log_kinds:
+            raise ConfigError(
+                f"{owner}: unknown log type {kind!r}; this loss supports "
+                f"{', '.join(repr(k) for k in self.log_kinds)}",
+                where=f"{where}.type",
+            )
+        prefix = log_prefix(cfg.pop("prefix_name", None), self.loss_name(), owner, where)
+        reduction = cfg.pop("reduction", None)
+        if reduction is None:  # MMGeneration: the loss's own reduction
+            reduction = "sum" if self.reduction == "sum" else "mean"
+        elif reduction not in ("mean", "sum", "batchmean"):
+            raise ConfigError(
+                f"{owner}: a logged value is reduced with 'mean' or 'sum', got {reduction!r}",
+                where=f"{where}.reduction",
+            )
+        total = cfg.pop("total_timesteps", None)
+        if kind == "quartile" and (
+            isinstance(total, bool) or not isinstance(total, int) or total < 1
+        ):
+            raise ConfigError(
+                f"{owner}: quartile logging needs total_timesteps, the number of diffusion "
+                f"steps (a positive integer, e.g. 1000), got {total!r}",
+                where=f"{where}.total_timesteps",
+            )
+        if cfg:
+            raise ConfigError(
+                f"{owner}: unknown log_cfgs key(s) {sorted(cfg)}; the keys are type, "
+                "prefix_name, reduction and (for 'quartile') total_timesteps",
+                where=where,
+            )
+        return LogSpec(kind, prefix, "sum" if reduction == "sum" else "mean", total)
+
+    # -- the shared tail of compute ----------------------------------------------
+
+    def _finish(self, per_sample: Tensor, timesteps: Tensor) -> Tensor:
+        """Log, rescale and reduce the per-sample loss ``(N,)``."""
+        self._collect_logs(per_sample, timesteps)
+        return reduce_loss(self.rescale(per_sample, timesteps), self.reduction)
+
+    def rescale(self, loss: Tensor, timesteps: Tensor) -> Tensor:
+        """The per-sample loss times the ``rescale_mode`` factor of each sample's timestep."""
+        if self.rescale_mode is None:
+            return loss
+        if self.rescale_scale != 1.0:
+            loss = loss * self.rescale_scale
+        if self.rescale_mode == "timestep_weight":
+            weights = self._timestep_weights()
+            assert weights is not None
+            loss = loss * weights.to(device=loss.device, dtype=loss.dtype)[timesteps.long()]
+        return loss
+
+    def _timestep_weights(self) -> Tensor | None:
+        from_sampler = getattr(self.sampler, "weight", None)
+        if isinstance(from_sampler, Tensor):
+            return from_sampler
+        return self.timestep_weight
+
+    @torch.no_grad()
+    def _collect_logs(self, per_sample: Tensor, timesteps: Tensor) -> None:
+        logs: dict[str, Tensor] = {}
+        values = per_sample.detach()
+        for spec in self.log_specs:
+            if spec.kind == "quartile":
+                assert spec.total_timesteps is not None
+                groups = F.quartile_index(timesteps, spec.total_timesteps)
+            else:
+                groups = (timesteps != 0).long()
+            names = spec.names()
+            sums, counts = F.grouped_sum_and_count(values, groups, len(names))
+            reduced = sums if spec.reduction == "sum" else sums / counts.clamp(min=1)
+            for i, name in enumerate(names):
+                logs[name] = reduced[i]
+                logs[f"{name}_count"] = counts[i]
+        self.extra_log_vars = logs
+
+    def _check_timesteps(self, timesteps: Any, n: int, device: torch.device) -> Tensor:
+        if not isinstance(timesteps, Tensor):
+            raise DiffusionInputError(
+                f"{type(self).__name__}: timesteps must be a tensor of shape ({n},), got "
+                f"{type(timesteps).__name__}",
+                where=self.loss_name(),
+            )
+        if timesteps.numel() != n:
+            raise DiffusionInputError(
+                f"{type(self).__name__}: {timesteps.numel()} timesteps for a batch of {n}; "
+                "give one timestep per sample",
+                where=self.loss_name(),
+            )
+        return timesteps.reshape(n).to(device)
+
+    def extra_repr(self) -> str:
+        parts = [super().extra_repr(), f"reduction={self.reduction!r}"]
+        if self.rescale_mode is not None:
+            parts.append(f"rescale_mode={self.rescale_mode!r}, scale={self.rescale_scale}")
+        if self.log_specs:
+            parts.append(f"logs={[s.prefix + ':' + s.kind for s in self.log_specs]}")
+        return ", ".join(parts)
+
+
+def _check_rescale(mode: Any, cfg: Any, owner: str) -> tuple[str | None, float]:
+    if mode not in RESCALE_MODES:
+        raise ConfigError(
+            f"{owner}: unknown rescale_mode {mode!r}; valid: None, 'constant', 'timestep_weight'",
+            where="rescale_mode",
+        )
+    if mode is None:
+        return None, 1.0  # rescale_cfg is ignored, as in MMGeneration
+    if cfg is not None and not isinstance(cfg, Mapping):
+        raise ConfigError(
+            f"{owner}: rescale_cfg must be a dict such as dict(scale=4.0), got {cfg!r}",
+            where="rescale_cfg",
+        )
+    cfg = dict(cfg or {})
+    unknown = sorted(set(cfg) - {"scale"})
+    if unknown:
+        raise ConfigError(
+            f"{owner}: unknown rescale_cfg key(s) {unknown}; the only key is 'scale'",
+            where="rescale_cfg",
+        )
+    if mode == "constant" and "scale" not in cfg:
+        raise ConfigError(
+            f"{owner}: rescale_mode='constant' needs rescale_cfg=dict(scale=<number>)",
+            where="rescale_cfg",
+        )
+    scale = check_number(cfg.get("scale", 1.0), "rescale_cfg.scale", owner)
+    return str(mode), scale
+
+
+class DDPMMSELoss(_DDPMLoss):
+    r"""DDPM's simple loss: the per-sample mean squared error of the predicted noise.
+
+    .. math::
+        \ell = \operatorname{reduce}_n\Big(r(t_n)\,
+            \frac1D \big\|\hat\epsilon_n - \epsilon_n\big\|^2\Big)
+
+    with :math:`r(t)` the ``rescale_mode`` factor (1 by default) and ``reduce``
+    over the batch (``reduction``, default ``'mean'``). ``pred``/``target`` may
+    be any pair (noise, ``x_0``, ``v``...). Paper: Ho et al., "Denoising
+    Diffusion Probabilistic Models" (2020), :math:`L_{simple}`. Mirrors
+    MMGeneration's ``DDPMMSELoss``; see the module docstring for the
+    differences in logging and rescaling.
+
+    Args:
+        rescale_mode: ``None``, ``'constant'`` or ``'timestep_weight'``.
+        rescale_cfg: ``dict(scale=...)``.
+        sampler: An object with a ``weight`` tensor (per timestep), for
+            ``'timestep_weight'``.
+        weight: Per-timestep weights, for ``'timestep_weight'`` without a sampler.
+        log_cfgs: ``dict(type='quartile', total_timesteps=T, prefix_name=...,
+            reduction=...)`` or a list of such dicts.
+        reduction: Over the batch of per-sample losses. Default ``'mean'``.
+        data_info: Default ``{'pred': 'eps_t_pred', 'target': 'noise',
+            'timesteps': 'timesteps'}``; ``False`` for a direct call.
+        **kwargs: ``loss_weight``, ``loss_name`` (default ``'loss_ddpm_mse'``), ``interval``.
+
+    Inputs: ``pred`` ``(N, *)``, ``target`` ``(N, *)``, ``timesteps`` ``(N,)``.
+
+    Example:
+        >>> loss = DDPMMSELoss(log_cfgs=dict(type="quartile", total_timesteps=1000))
+        >>> outputs = dict(eps_t_pred=torch.ones(2, 3), noise=torch.zeros(2, 3),
+        ...                timesteps=torch.tensor([10, 900]))
+        >>> loss(outputs)
+        tensor(1.)
+        >>> loss.extra_log_vars["ddpm_mse_quartile_3"]
+        tensor(1.)
+    """
+
+    default_loss_name = "loss_ddpm_mse"
+    default_data_info: ClassVar[dict[str, str]] = {
+        "pred": "eps_t_pred",
+        "target": "noise",
+        "timesteps": "timesteps",
+    }
+
+    def compute(self, pred: Tensor, target: Tensor, timesteps: Tensor) -> Tensor:
+        per_sample = reduce_loss(mse_loss(pred, target), "flatmean")
+        if per_sample.ndim != 1:  # a batch of scalars: (N,) is already per sample
+            per_sample = per_sample.reshape(-1)
+        steps = self._check_timesteps(timesteps, per_sample.shape[0], per_sample.device)
+        return self._finish(per_sample, steps)
+
+
+_VLB_T0_INPUTS = ("x", "mean", "logvar")
+
+
+class DDPMVLBLoss(_DDPMLoss):
+    r"""The DDPM variational lower bound, in bits per dimension, per sample.
+
+    .. math::
+        \ell = \operatorname{reduce}_n\big(r(t_n)\,L_{t_n}\big),\quad
+        L_t = \begin{cases}
+            -\frac1D \log_2 p_\theta(x_0 \mid x_1) & t = 0 \\
+            \frac1D KL_2\big(\mathcal N(\tilde\mu_t, \tilde\sigma_t^2)\,\|\,
+                \mathcal N(\mu_\theta, \sigma_\theta^2)\big) & t > 0
+        \end{cases}
+
+    (see :func:`ganloss_diffusion.functional.ddpm_vlb_per_sample`). Only the
+    variance is trained: the predicted means are detached (MMGeneration's
+    ``only_update_var=True``; Improved DDPM's :math:`L_{hybrid}` pairs this with
+    :class:`DDPMMSELoss`). Paper: Nichol & Dhariwal, "Improved Denoising
+    Diffusion Probabilistic Models" (2021). Mirrors MMGeneration's
+    ``DDPMVLBLoss`` (whose t = 0 term is ``DiscretizedGaussianLogLikelihoodLoss``
+    with ``loss_weight=-1``, i.e. the negative log-likelihood).
+
+    Args:
+        data_info: The mapping of the KL inputs. Default MMGeneration's
+            ``{'mean_pred': 'mean_pred', 'mean_target': 'mean_target',
+            'logvar_pred': 'logvar_pred', 'logvar_target': 'logvar_target'}``;
+            ``timesteps`` is added as ``'timesteps'`` when absent. ``False``
+            for a direct call.
+        data_info_t_0: The mapping of the t = 0 inputs ``x``, ``mean``,
+            ``logvar``. Default ``{'x': 'real_imgs', 'mean': 'mean_pred',
+            'logvar': 'logvar_pred'}``. Merged into ``data_info`` (the loss
+            has one set of inputs; ``mean``/``logvar`` default to
+            ``mean_pred``/``logvar_pred`` on a direct call).
+        log_cfgs: As :class:`DDPMMSELoss`, plus ``dict(type='name')``: the mean of
+            each term, logged as ``<prefix>_DiscGaussianLogLikelihood`` (the
+            negative log-likelihood at t = 0, in bits) and ``<prefix>_GaussianKLD``.
+        rescale_mode, rescale_cfg, sampler, weight, reduction: As :class:`DDPMMSELoss`.
+        **kwargs: ``loss_weight``, ``loss_name`` (default ``'loss_ddpm_vlb'``), ``interval``.
+
+    Inputs: ``mean_pred``, ``mean_target``, ``logvar_pred``, ``logvar_target``,
+    ``x`` (the clean images in ``[-1, 1]``), all ``(N, *)``; ``timesteps``
+    ``(N,)``; optional ``mean``, ``logvar`` ``(N, *)`` for t = 0.
+
+    Example:
+        >>> loss = DDPMVLBLoss(data_info=False)
+        >>> zero, one = torch.zeros(2, 3), torch.ones(2, 3)
+        >>> loss(one, zero, zero, zero, zero, torch.tensor([5, 7]))  # 0.5 nats = 0.7213 bits
+        tensor(0.7213)
+    """
+
+    default_loss_name = "loss_ddpm_vlb"
+    log_kinds: ClassVar[tuple[str, ...]] = ("quartile", "name")
+    default_data_info: ClassVar[dict[str, str]] = {
+        "mean_pred": "mean_pred",
+        "mean_target": "mean_target",
+        "logvar_pred": "logvar_pred",
+        "logvar_target": "logvar_target",
+        "x": "real_imgs",
+        "mean": "mean_pred",
+        "logvar": "logvar_pred",
+        "timesteps": "timesteps",
+    }
+    default_data_info_t_0: ClassVar[dict[str, str]] = {
+        "x": "real_imgs",
+        "mean": "mean_pred",
+        "logvar": "logvar_pred",
+    }
+
+    def __init__(
+        self,
+        *,
+        data_info: Mapping[str, str] | bool | None = None,
+        data_info_t_0: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(data_info=self._merge_data_info(data_info, data_info_t_0), **kwargs)
+
+    @classmethod
+    def _merge_data_info(
+        cls, data_info: Mapping[str, str] | bool | None, data_info_t_0: Mapping[str, str] | None
+    ) -> Mapping[str, str] | bool | None:
+        owner = cls.__name__
+        if data_info is False or data_info is True:
+            if data_info_t_0 is not None:
+                raise ConfigError(
+                    f"{owner}: data_info_t_0 maps inputs from the outputs dict, but "
+                    f"data_info={data_info!r} asks for no mapping",
+                    where="data_info_t_0",
+                )
+            return data_info
+        if data_info is None and data_info_t_0 is None:
+            return None
+        merged = dict(
+            {
+                k: v
+                for k, v in cls.default_data_info.items()
+                if k not in (*_VLB_T0_INPUTS, "timesteps")
+            }
+            if data_info is None
+            else data_info
+        )
+        if data_info_t_0 is None:
+            for arg, key in cls.default_data_info_t_0.items():
+                merged.setdefault(arg, key)
+            return merged
+        if not isinstance(data_info_t_0, Mapping):
+            raise ConfigError(
+                f"{owner}: data_info_t_0 must map x, mean and logvar to outputs keys, got "
+                f"{data_info_t_0!r}",
+                where="data_info_t_0",
+            )
+        for arg, key in data_info_t_0.items():
+            if arg not in _VLB_T0_INPUTS:
+                raise ConfigError(
+                    f"{owner}: data_info_t_0 maps the inputs of the t = 0 term, "
+                    f"{list(_VLB_T0_INPUTS)}; got {arg!r}",
+                    where=f"data_info_t_0.{arg}",
+                )
+            if arg in merged and merged[arg] != key:
+                raise ConfigError(
+                    f"{owner}: data_info maps {arg!r} to {merged[arg]!r} but data_info_t_0 maps "
+                    f"it to {key!r}; map it in one place",
+                    where=f"data_info_t_0.{arg}",
+                )
+            merged[arg] = key
+        return merged
+
+    def compute(
+        self,
+        mean_pred: Tensor,
+        mean_target: Tensor,
+        logvar_pred: Tensor,
+        logvar_target: Tensor,
+        x: Tensor,
+        timesteps: Tensor,
+        mean: Tensor | None = None,
+        logvar: Tensor | None = None,
+    ) -> Tensor:
+        n = x.shape[0]
+        steps = self._check_timesteps(timesteps, n, x.device)
+        per_sample = F.ddpm_vlb_per_sample(
+            mean_pred.detach(),
+            mean_target,
+            logvar_pred,
+            logvar_target,
+            x,
+            steps,
+            mean=None if mean is None else mean.detach(),
+            logvar=logvar,
+        )
+        return self._finish(per_sample, steps)

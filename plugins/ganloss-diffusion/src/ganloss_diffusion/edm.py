@@ -1,0 +1,252 @@
+r"""The training losses of Karras et al., "Elucidating the Design Space of
+Diffusion-Based Generative Models" (EDM, NeurIPS 2022), Table 1.
+
+Each draws one noise level :math:`\sigma` per image, noises the images,
+denoises them with the user's denoiser and returns the weighted squared error
+
+.. math::
+    \ell = \operatorname{reduce}\Big(\lambda(\sigma)\,\big(D(y + n; \sigma) - y\big)^2\Big),
+    \quad n \sim \mathcal N(0, \sigma^2 I)
+
+The losses differ in how :math:`\sigma` is drawn (:meth:`sample_sigma`) and in
+:math:`\lambda(\sigma)` (:meth:`sigma_weight`). Both are small methods, so a
+subclass (or a test) can fix them.
+
+**Reduction.** The official ``training/loss.py`` of NVlabs/edm returns the
+element-wise loss and its training loop back-propagates ``loss.sum() / batch``
+(per-GPU batch); here the default ``reduction='mean'`` averages over every
+element, which is that value divided by the number of elements per image
+(``C * H * W``). ``reduction='batchmean'`` reproduces the official scale
+exactly; ``'none'`` returns the element-wise loss as the official code does.
+
+**Denoiser.** ``denoiser(x_noisy, sigma)`` or, with labels,
+``denoiser(x_noisy, sigma, labels)`` (positional, as the official code calls
+``net(y + n, sigma, labels)``), with ``sigma`` of shape ``(N, 1, ..., 1)``; it
+must return a tensor of the images' shape. It comes from the outputs dict
+(``data_info``) or is passed directly. The official ``augment_pipe`` is not
+supported: augment the images before the loss.
+
+Random numbers are drawn in the official order (the noise levels, then the
+noise), from torch's global generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ganlosscore import ConfigError, LossModule, reduce_loss
+
+from . import functional as F
+from ._validation import DiffusionInputError, check_number, check_reduction
+
+__all__ = ["EDMLoss", "VELoss", "VPLoss"]
+
+Denoiser = Callable[..., Tensor]
+
+
+class _KarrasLoss(LossModule):
+    """The shared denoising loss; subclasses define the noise distribution and weight."""
+
+    def __init__(self, *, reduction: str = "mean", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.reduction = check_reduction(reduction, type(self).__name__)
+
+    def sample_sigma(self, images: Tensor) -> Tensor:
+        """One noise level per image, shaped ``(N, 1, ..., 1)`` like ``images``."""
+        raise NotImplementedError
+
+    def sigma_weight(self, sigma: Tensor) -> Tensor:
+        r""":math:`\lambda(\sigma)`."""
+        raise NotImplementedError
+
+    def _draw(self, images: Tensor, sampler: Callable[..., Tensor]) -> Tensor:
+        """``(N, 1, ..., 1)`` random numbers, drawn in float32 as the official code does
+        (so float32 and float64 runs see the same draws), then cast to at least float32."""
+        shape = [images.shape[0]] + [1] * (images.ndim - 1)
+        dtype = torch.promote_types(images.dtype, torch.float32)
+        return sampler(shape, device=images.device).to(dtype)
+
+    def compute(self, denoiser: Denoiser, images: Tensor, labels: Any = None) -> Tensor:
+        if not callable(denoiser):
+            raise DiffusionInputError(
+                f"{type(self).__name__}: denoiser must be callable as denoiser(x_noisy, sigma"
+                f"[, labels]), got {type(denoiser).__name__}",
+                where=self.loss_name(),
+            )
+        sigma = self.sample_sigma(images)
+        weight = self.sigma_weight(sigma)
+        noisy = images + torch.randn_like(images) * sigma
+        denoised = denoiser(noisy, sigma) if labels is None else denoiser(noisy, sigma, labels)
+        if not isinstance(denoised, Tensor):
+            raise DiffusionInputError(
+                f"{type(self).__name__}: the denoiser returned {type(denoised).__name__}, "
+                "expected a tensor of the images' shape",
+                where=self.loss_name(),
+            )
+        return reduce_loss(
+            F.denoising_score_matching_loss(denoised, images, weight), self.reduction
+        )
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, reduction={self.reduction!r}"
+
+
+class EDMLoss(_KarrasLoss):
+    r"""The EDM training loss (Karras et al., 2022, Table 1, "Ours").
+
+    .. math::
+        \ln\sigma \sim \mathcal N(P_{mean}, P_{std}^2),\qquad
+        \lambda(\sigma) = \frac{\sigma^2 + \sigma_{data}^2}{(\sigma\,\sigma_{data})^2}
+
+    Args:
+        P_mean: Mean of :math:`\ln\sigma`. Default -1.2.
+        P_std: Standard deviation of :math:`\ln\sigma`. Default 1.2.
+        sigma_data: Standard deviation of the data. Default 0.5.
+        reduction: Default ``'mean'`` over all elements (see the module docstring).
+        **kwargs: ``loss_weight``, ``data_info``, ``loss_name`` (default
+            ``'loss_edm'``), ``interval``.
+
+    Inputs: ``denoiser`` (callable), ``images`` ``(N, *)``, optional ``labels``.
+
+    Example:
+        >>> images = torch.randn(4, 3, 8, 8)
+        >>> EDMLoss()(lambda x, sigma: images, images)  # a perfect denoiser
+        tensor(0.)
+    """
+
+    default_loss_name = "loss_edm"
+
+    def __init__(
+        self,
+        *,
+        P_mean: float = -1.2,
+        P_std: float = 1.2,
+        sigma_data: float = 0.5,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.P_mean = check_number(P_mean, "P_mean", "EDMLoss")
+        self.P_std = check_number(P_std, "P_std", "EDMLoss", positive=True)
+        self.sigma_data = check_number(sigma_data, "sigma_data", "EDMLoss", positive=True)
+
+    def sample_sigma(self, images: Tensor) -> Tensor:
+        return F.edm_sigma(self._draw(images, torch.randn), self.P_mean, self.P_std)
+
+    def sigma_weight(self, sigma: Tensor) -> Tensor:
+        return F.edm_weight(sigma, self.sigma_data)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, P_mean={self.P_mean}, P_std={self.P_std}, "
+            f"sigma_data={self.sigma_data}"
+        )
+
+
+class VPLoss(_KarrasLoss):
+    r"""The variance-preserving loss of Song et al. (2021), as EDM's Table 1 gives it.
+
+    .. math::
+        t \sim \mathcal U(\epsilon_t, 1),\quad
+        \sigma = \sqrt{e^{\frac12\beta_d t^2 + \beta_{min} t} - 1},\quad
+        \lambda(\sigma) = 1/\sigma^2
+
+    Args:
+        beta_d: Default 19.9.
+        beta_min: Default 0.1.
+        epsilon_t: Smallest :math:`t`. Default 1e-5.
+        reduction: Default ``'mean'`` over all elements (see the module docstring).
+        **kwargs: ``loss_weight``, ``data_info``, ``loss_name`` (default
+            ``'loss_edm_vp'``), ``interval``.
+
+    Inputs: ``denoiser`` (callable), ``images`` ``(N, *)``, optional ``labels``.
+
+    Example:
+        >>> VPLoss(reduction="sum")(lambda x, sigma: x * 0, torch.zeros(2, 3)).item()
+        0.0
+    """
+
+    default_loss_name = "loss_edm_vp"
+
+    def __init__(
+        self,
+        *,
+        beta_d: float = 19.9,
+        beta_min: float = 0.1,
+        epsilon_t: float = 1e-5,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.beta_d = check_number(beta_d, "beta_d", "VPLoss", minimum=0.0)
+        self.beta_min = check_number(beta_min, "beta_min", "VPLoss", minimum=0.0)
+        if self.beta_d == 0 and self.beta_min == 0:
+            raise ConfigError(
+                "VPLoss: beta_d and beta_min are both 0, so every noise level would be 0",
+                where="beta_d",
+            )
+        self.epsilon_t = check_number(epsilon_t, "epsilon_t", "VPLoss", positive=True)
+        if self.epsilon_t >= 1:
+            raise ConfigError(
+                f"VPLoss: epsilon_t is the smallest diffusion time in (0, 1), got {epsilon_t!r}",
+                where="epsilon_t",
+            )
+
+    def sample_sigma(self, images: Tensor) -> Tensor:
+        t = 1 + self._draw(images, torch.rand) * (self.epsilon_t - 1)
+        return F.vp_sigma(t, self.beta_d, self.beta_min)
+
+    def sigma_weight(self, sigma: Tensor) -> Tensor:
+        return F.inverse_square_weight(sigma)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, beta_d={self.beta_d}, beta_min={self.beta_min}, "
+            f"epsilon_t={self.epsilon_t}"
+        )
+
+
+class VELoss(_KarrasLoss):
+    r"""The variance-exploding loss of Song et al. (2021), as EDM's Table 1 gives it.
+
+    .. math::
+        \sigma = \sigma_{min}\,(\sigma_{max}/\sigma_{min})^u,\ u \sim \mathcal U(0, 1),\qquad
+        \lambda(\sigma) = 1/\sigma^2
+
+    Args:
+        sigma_min: Default 0.02.
+        sigma_max: Default 100.
+        reduction: Default ``'mean'`` over all elements (see the module docstring).
+        **kwargs: ``loss_weight``, ``data_info``, ``loss_name`` (default
+            ``'loss_edm_ve'``), ``interval``.
+
+    Inputs: ``denoiser`` (callable), ``images`` ``(N, *)``, optional ``labels``.
+
+    Example:
+        >>> images = torch.ones(2, 3)
+        >>> VELoss()(lambda x, sigma, labels: images, images, torch.tensor([0, 1]))
+        tensor(0.)
+    """
+
+    default_loss_name = "loss_edm_ve"
+
+    def __init__(self, *, sigma_min: float = 0.02, sigma_max: float = 100.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sigma_min = check_number(sigma_min, "sigma_min", "VELoss", positive=True)
+        self.sigma_max = check_number(sigma_max, "sigma_max", "VELoss", positive=True)
+        if self.sigma_max <= self.sigma_min:
+            raise ConfigError(
+                f"VELoss: sigma_max ({sigma_max!r}) must exceed sigma_min ({sigma_min!r})",
+                where="sigma_max",
+            )
+
+    def sample_sigma(self, images: Tensor) -> Tensor:
+        return F.ve_sigma(self._draw(images, torch.rand), self.sigma_min, self.sigma_max)
+
+    def sigma_weight(self, sigma: Tensor) -> Tensor:
+        return F.inverse_square_weight(sigma)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, sigma_min={self.sigma_min}, sigma_max={self.sigma_max}"
