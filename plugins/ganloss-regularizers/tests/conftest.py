@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 import torch
 
-# The helpers in nets.py are imported by the tests and by spawned DDP workers.
-sys.path.insert(0, str(Path(__file__).parent))
+# The helpers (uniquely named modules in helpers/, which holds no conftest) are
+# imported by the tests and by spawned DDP workers, which inherit sys.path.
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
 
-from nets import LinearDisc
+from _regularizer_nets import LinearDisc
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from nets import ConvDisc
+from _regularizer_nets import ConvDisc
 from torch import nn
 
 from ganlosscore import ConfigError, build_aggregator

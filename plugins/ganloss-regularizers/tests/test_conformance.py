@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from nets import ConvDisc, StyleGenerator
+from _regularizer_nets import ConvDisc, StyleGenerator
 
 from ganlosscore.testing import CHECKS, check_loss
 

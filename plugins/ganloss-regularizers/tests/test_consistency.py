@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from _regularizer_nets import PerSampleLinearDisc
 from ganloss_regularizers import BalancedConsistencyLoss, RegularizerInputError
-from nets import PerSampleLinearDisc
 
 from ganlosscore import ConfigError
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import socket
 
-import ddp_worker
+import _regularizer_ddp
 import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-pytestmark = pytest.mark.skipif(not dist.is_available(), reason="torch.distributed unavailable")
+pytestmark = [
+    pytest.mark.skipif(not dist.is_available(), reason="torch.distributed unavailable"),
+    pytest.mark.slow,  # spawning two processes takes 3 to 7 s on 2 CPU cores
+]
 
 WORLD_SIZE = 2
 
@@ -31,13 +34,13 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def per_rank(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("ddp")
-    mp.spawn(ddp_worker.run, args=(WORLD_SIZE, free_port(), str(out_dir)), nprocs=WORLD_SIZE)
+    mp.spawn(_regularizer_ddp.run, args=(WORLD_SIZE, free_port(), str(out_dir)), nprocs=WORLD_SIZE)
     return [torch.load(out_dir / f"rank{r}.pt") for r in range(WORLD_SIZE)]
 
 
 @pytest.fixture(scope="module")
 def single():
-    return ddp_worker.reference()
+    return _regularizer_ddp.reference()
 
 
 @pytest.mark.parametrize("model", ["disc", "gen"])

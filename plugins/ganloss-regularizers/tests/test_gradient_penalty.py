@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from _regularizer_nets import LinearDisc, quadratic_disc
 from ganloss_regularizers import (
     DRAGANGradientPenalty,
     GradientPenaltyLoss,
@@ -9,7 +10,6 @@ from ganloss_regularizers import (
     dragan_perturb,
     random_interpolates,
 )
-from nets import LinearDisc, quadratic_disc
 
 from ganlosscore import ConfigError
 

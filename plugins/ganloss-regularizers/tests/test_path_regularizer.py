@@ -4,13 +4,13 @@ import math
 
 import pytest
 import torch
+from _regularizer_nets import StyleGenerator
 from ganloss_regularizers import (
     GeneratorPathRegularizer,
     RegularizerInputError,
     path_length_noise,
     path_lengths,
 )
-from nets import StyleGenerator
 from torch import nn
 
 from ganlosscore import ConfigError

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from _regularizer_nets import ConvDisc, quadratic_disc
 from ganloss_regularizers import R1GradientPenalty, R2GradientPenalty
-from nets import ConvDisc, quadratic_disc
 
 from ganlosscore import ConfigError
 

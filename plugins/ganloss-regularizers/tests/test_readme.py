@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from nets import ConvDisc
+from _regularizer_nets import ConvDisc
 
 from ganlosscore import build_loss
 

@@ -7,12 +7,13 @@ the same step in one process on the whole batch.
 
 from __future__ import annotations
 
+import gc
 import os
 
 import torch
 import torch.distributed as dist
+from _regularizer_nets import ConvDisc, DeterministicPathRegularizer, StyleGenerator
 from ganloss_regularizers import R1GradientPenalty
-from nets import ConvDisc, DeterministicPathRegularizer, StyleGenerator
 from torch.nn.parallel import DistributedDataParallel
 
 BATCH = 8
@@ -66,5 +67,10 @@ def run(rank: int, world_size: int, port: int, out_dir: str) -> None:
             wrap=DistributedDataParallel,
         )
         torch.save(result, os.path.join(out_dir, f"rank{rank}.pt"))
+        # Free the DDP wrappers (kept in reference cycles) while the process
+        # group is alive, and let every rank finish, before tearing it down:
+        # gloo aborts the process if its threads outlive the group.
+        gc.collect()
+        dist.barrier()
     finally:
         dist.destroy_process_group()
