@@ -19,7 +19,7 @@ import pluggy
 import torch
 
 from . import defaults
-from .errors import ConfigError, NonFiniteLossError
+from .errors import ConfigError, GanLossError, NonFiniteLossError
 from .hooks import bypassable_hooks, get_plugin_manager
 from .protocol import LossModule
 
@@ -131,7 +131,7 @@ class LossAggregator(torch.nn.Module):
                 )
             values[name] = value
             if loss.extra_log_vars:
-                extra.update(loss.extra_log_vars)
+                self._collect_extra(loss, extra, values)
         if "ganloss_parse_losses" in bypass:
             total, log_vars = defaults.ganloss_parse_losses(values)
         else:
@@ -148,6 +148,20 @@ class LossAggregator(torch.nn.Module):
         if "ganloss_after_aggregate" not in bypass:
             hook.ganloss_after_aggregate(result=result, outputs=outputs, aggregator=self)
         return result
+
+    def _collect_extra(
+        self, loss: LossModule, extra: dict[str, torch.Tensor], values: Mapping[str, Any]
+    ) -> None:
+        assert loss.extra_log_vars is not None
+        for key, value in loss.extra_log_vars.items():
+            if key in extra or key in values or key == "loss":
+                raise GanLossError(
+                    f"{loss.loss_name()} logs an extra value {key!r} that another loss of the "
+                    "aggregator already logs; give one of them another name (most losses take "
+                    "a prefix option for their extra values) so neither is silently lost",
+                    where=self.name,
+                )
+            extra[key] = value
 
     def _check_finite(self, floats: Mapping[str, float], outputs: Mapping[str, Any]) -> None:
         bad = [k for k, v in floats.items() if not math.isfinite(v)]

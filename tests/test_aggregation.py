@@ -242,3 +242,25 @@ def test_hook_monitoring_sees_every_call(outputs):
         "ganloss_reduce_log_vars",
         "ganloss_after_aggregate",
     ]
+
+
+def test_two_losses_logging_the_same_extra_key_is_an_error():
+    from ganlosscore import GanLossError
+
+    class Extra(LossModule):
+        default_loss_name = "loss_extra"
+
+        def compute(self, pred):
+            self.extra_log_vars = {"shared": pred.detach().sum()}
+            return pred.sum()
+
+    agg = build_aggregator(
+        [
+            {"type": Extra, "data_info": {"pred": "p"}},
+            {"type": Extra, "loss_name": "loss_extra_2", "data_info": {"pred": "p"}},
+        ]
+    )
+    with pytest.raises(
+        GanLossError, match="'shared' that another loss of the aggregator already logs"
+    ):
+        agg({"p": torch.ones(1)})
