@@ -24,7 +24,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import attrs
 import torch
@@ -96,6 +96,8 @@ class LossModule(torch.nn.Module):
         data_info: Maps each input of ``compute`` to a key of the model's
             outputs dict, e.g. ``{"pred": "disc_pred_real"}``. With it the
             loss is called as ``loss(outputs)``; without it, with its inputs.
+            ``None`` takes the class's ``default_data_info`` (usually none);
+            ``False`` means none even where the class has a default.
         loss_name: Overrides the class's ``default_loss_name``; must start with
             ``loss_`` so that aggregation adds it to the total.
         interval: Lazy regularization: with ``interval > 1`` the loss is
@@ -109,6 +111,10 @@ class LossModule(torch.nn.Module):
 
     #: The ``loss_name()`` of instances that do not override it.
     default_loss_name: ClassVar[str | None] = None
+    #: The ``data_info`` used when a config gives none (MMGeneration gives some
+    #: losses one, e.g. its Gaussian KLD). ``data_info=False`` then opts out,
+    #: for a loss called with its inputs directly.
+    default_data_info: ClassVar[Mapping[str, str] | None] = None
     #: The inputs of ``compute``, read once per class.
     input_specs: ClassVar[tuple[InputSpec, ...]] = ()
     #: Whether ``compute`` accepts any further keyword (``**kwargs``).
@@ -127,12 +133,16 @@ class LossModule(torch.nn.Module):
         self,
         *,
         loss_weight: float = 1.0,
-        data_info: Mapping[str, str] | None = None,
+        data_info: Mapping[str, str] | Literal[False] | None = None,
         loss_name: str | None = None,
         interval: int = 1,
     ) -> None:
         super().__init__()
         label = type(self).__name__
+        if data_info is None:
+            data_info = self.default_data_info
+        elif data_info is False:
+            data_info = None
         self.loss_weight = _check_weight(loss_weight, label)
         self.interval = _check_interval(interval, data_info, label)
         self._loss_name = _check_name(

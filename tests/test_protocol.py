@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 import pytest
 import torch
 from _losses import PairLoss, ShiftLoss
@@ -210,3 +212,15 @@ def test_gradients_flow_through_the_data_info_path():
 def test_repr_shows_the_configuration():
     text = repr(ShiftLoss(loss_weight=0.5, data_info={"pred": "p"}, interval=2))
     assert "loss_weight=0.5" in text and "interval=2" in text and "'pred': 'p'" in text
+
+
+def test_a_class_default_data_info_applies_unless_opted_out():
+    class WithDefault(ShiftLoss):
+        default_data_info: ClassVar[dict[str, str]] = {"pred": "disc_pred_real"}
+
+    assert WithDefault().data_info == {"pred": "disc_pred_real"}
+    assert WithDefault(data_info={"pred": "x"}).data_info == {"pred": "x"}
+    direct = WithDefault(data_info=False)
+    assert direct.data_info is None
+    assert direct(torch.tensor([2.0])).item() == 4.0  # mean(2 ** 2)
+    assert ShiftLoss().data_info is None  # no default: the direct form

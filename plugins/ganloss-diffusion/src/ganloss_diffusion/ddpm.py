@@ -41,7 +41,7 @@ as in MMGeneration.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import torch
 from ganloss_pixelwise.functional import mse_loss
@@ -114,9 +114,9 @@ class _DDPMLoss(LossModule):
     @classmethod
     def _with_timesteps(
         cls, data_info: Mapping[str, str] | bool | None, owner: str
-    ) -> Mapping[str, str] | None:
+    ) -> Mapping[str, str] | Literal[False]:
         if data_info is False:
-            return None
+            return False  # the core's opt-out of a class default
         if data_info is None:
             return dict(cls.default_data_info)
         if data_info is True or not isinstance(data_info, Mapping):

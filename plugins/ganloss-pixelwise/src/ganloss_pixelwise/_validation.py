@@ -71,18 +71,18 @@ def resolve_default_data_info(
     data_info: Mapping[str, str] | bool | None,
     default: Mapping[str, str],
     owner: str,
-) -> Mapping[str, str] | None:
+) -> Mapping[str, str] | Literal[False]:
     """MMGeneration's "``None`` means the class default" rule, within the core's protocol.
 
     ``None`` gives a copy of ``default`` (so MMGeneration configs that omit
-    ``data_info`` keep working); ``False`` gives ``None`` to the core, i.e. no
-    mapping: the loss is then called with its inputs directly. A mapping is
-    passed on unchanged (the core checks it against ``compute``).
+    ``data_info`` keep working); ``False`` is passed on: the core's opt-out of
+    a class default (the loss is then called with its inputs directly). A
+    mapping is passed on unchanged (the core checks it against ``compute``).
     """
     if data_info is None:
         return dict(default)
     if data_info is False:
-        return None
+        return False
     if data_info is True:
         raise ConfigError(
             f"{owner}: data_info=True is not a mapping; leave it out for the default "
