@@ -5,13 +5,20 @@ like any third party's. When the command asked for is a core one, the plugin
 manager is not loaded at all (it would import torch through the aggregation
 defaults); ``ganloss list`` therefore reads metadata only and imports neither
 torch nor any plugin module.
+
+Every mistake a user can make ends in a one-paragraph ``ganloss: error: ...``
+on stderr and a non-zero exit status, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
+import os
+import shlex
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,11 +26,20 @@ from typing import Any
 from ._version import PROTOCOL_VERSION, __version__
 from .errors import GanLossError
 from .hookspecs import hookimpl
-from .registry import HOOK_GROUP, LOSS_GROUP, available_losses, plugin_entries
+from .registry import (
+    HOOK_GROUP,
+    LOCAL,
+    LOSS_GROUP,
+    LossRecord,
+    available_losses,
+    normalize_dist_name,
+    plugin_entries,
+)
 
-__all__ = ["CoreCommands", "main"]
+__all__ = ["CoreCommands", "describe_loss", "main"]
 
 CORE_COMMANDS = ("list", "info", "plugins", "check", "new-plugin")
+CORE_PLUGIN_NAME = "ganlosscore.commands"
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -42,11 +58,18 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-# -- commands ---------------------------------------------------------------------
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 'es' if word.endswith('s') else 's'}"
+
+
+# -- list ---------------------------------------------------------------------------
+
+#: Statuses ``ganloss list --check`` fails on: the loss cannot be built.
+UNUSABLE = ("broken", "incompatible")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    if args.check:  # import every plugin so that broken ones show their reason
+    if args.check:  # import every selected plugin, so that broken ones show their reason
         from .registry import get_loss_class
 
         for record in available_losses():
@@ -54,54 +77,65 @@ def cmd_list(args: argparse.Namespace) -> int:
                 try:
                     get_loss_class(record.qualified_name)
                 except GanLossError:
-                    pass
+                    pass  # recorded as broken; the listing below shows the reason
     records = available_losses(include_disabled=args.all)
+    failed = args.check and any(r.status in UNUSABLE for r in records)
     if args.json:
-        _emit_json(
-            [
-                {
-                    "name": r.name,
-                    "qualified_name": r.qualified_name,
-                    "target": r.target,
-                    "distribution": r.distribution,
-                    "version": r.version,
-                    "status": r.status,
-                    "reason": r.reason,
-                    "protocol": r.protocol,
-                }
-                for r in records
-            ]
-        )
-        return 0
+        _emit_json([_record_json(r) for r in records])
+        return 1 if failed else 0
     if not records:
-        print("No losses installed. Install a loss package, e.g. pip install ganloss-adversarial")
+        hidden = len(available_losses(include_disabled=True))
+        if hidden:
+            print(
+                f"No losses selected: {_plural(hidden, 'loss')} installed but deselected by "
+                "GANLOSS_PLUGINS / GANLOSS_DISABLE_PLUGINS; `ganloss list --all` shows them."
+            )
+        else:
+            print(
+                "No losses installed. Install a loss package, e.g. pip install ganloss-adversarial"
+            )
         return 0
     rows = [[r.name, r.distribution, r.version or "-", r.status, r.reason or ""] for r in records]
     print(_table(rows, ["NAME", "DISTRIBUTION", "VERSION", "STATUS", "NOTE"]))
-    flagged = sum(r.status not in ("ok", "local") for r in records)
-    print(f"\n{len(records)} losses" + (f", {flagged} need attention" if flagged else ""))
-    return 0
+    counts: Counter[str] = Counter(r.status for r in records)
+    notes = [f"{counts[s]} {s}" for s in ("conflict", *UNUSABLE, "disabled") if counts[s]]
+    print(f"\n{_plural(len(records), 'loss')}" + (f" ({', '.join(notes)})" if notes else ""))
+    if counts["conflict"]:
+        print("A conflicting name must be written as 'distribution:Name' in configs.")
+    if not args.check:
+        print("Run `ganloss list --check` to import every plugin and find broken ones.")
+    return 1 if failed else 0
+
+
+def _record_json(record: LossRecord) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "qualified_name": record.qualified_name,
+        "target": record.target,
+        "distribution": record.distribution,
+        "version": record.version,
+        "status": record.status,
+        "reason": record.reason,
+        "protocol": record.protocol,
+    }
+
+
+# -- info ---------------------------------------------------------------------------
 
 
 def describe_loss(type_name: str) -> dict[str, Any]:
-    """What ``ganloss info`` shows: origin, loss name, inputs, hyperparameters, summary."""
-    import inspect
+    """What ``ganloss info`` shows: origin, loss name, inputs, hyperparameters, summary.
 
+    Imports the loss's plugin (and so torch); raises the registry's errors for
+    an unknown, conflicting, deselected or broken loss.
+    """
     from .protocol import COMMON_KEYWORDS, constructor_parameters
     from .registry import get_loss_class
 
     cls = get_loss_class(type_name)
-    record = next(
-        (
-            r
-            for r in available_losses()
-            if r.name == type_name.rpartition(":")[2]
-            and (":" not in type_name or r.qualified_name == type_name)
-        ),
-        None,
-    )
+    record = _find_record(type_name)
     params = constructor_parameters(cls)
-    doc = inspect.getdoc(cls) or ""
+    doc = inspect.cleandoc(cls.__doc__) if cls.__doc__ else ""  # not LossModule's, inherited
     return {
         "name": type_name,
         "class": f"{cls.__module__}.{cls.__qualname__}",
@@ -109,17 +143,44 @@ def describe_loss(type_name: str) -> dict[str, Any]:
         "version": record.version if record else None,
         "status": record.status if record else None,
         "default_loss_name": cls.default_loss_name,
+        "default_data_info": (
+            dict(cls.default_data_info) if cls.default_data_info is not None else None
+        ),
         "inputs": [{"name": s.name, "required": s.required} for s in cls.input_specs],
-        "hyperparameters": {
-            name: (None if p.default is p.empty else _jsonable(p.default))
+        "accepts_any_input": cls.accepts_any_input,
+        "hyperparameters": [
+            {
+                "name": name,
+                "required": p.default is p.empty,
+                "default": None if p.default is p.empty else _jsonable(p.default),
+                "annotation": _annotation(p.annotation),
+            }
             for name, p in params.items()
             if name not in COMMON_KEYWORDS
-        },
+        ],
         "common": {
             name: _jsonable(p.default) for name, p in params.items() if name in COMMON_KEYWORDS
         },
-        "summary": doc.split("\n\n", 1)[0].replace("\n", " "),
+        "summary": " ".join(doc.split("\n\n", 1)[0].split()),
     }
+
+
+def _find_record(type_name: str) -> LossRecord | None:
+    dist, _, name = type_name.rpartition(":")
+    for record in available_losses():
+        if record.name != name:
+            continue
+        if not dist or record.distribution == normalize_dist_name(dist):
+            return record
+    return None
+
+
+def _annotation(annotation: Any) -> str | None:
+    if annotation is inspect.Parameter.empty:
+        return None
+    if isinstance(annotation, str):  # postponed evaluation (from __future__ import annotations)
+        return annotation
+    return getattr(annotation, "__name__", None) or repr(annotation)
 
 
 def _jsonable(value: Any) -> Any:
@@ -137,31 +198,44 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json(info)
         return 0
-    origin = (
-        f"{info['distribution']} {info['version'] or ''}".strip()
-        if info["distribution"]
-        else "unknown"
-    )
-    print(f"{info['name']}  ({info['class']}, from {origin})")
+    if info["distribution"] == LOCAL:
+        origin = "registered locally with register_loss"
+    elif info["distribution"]:
+        origin = f"from {info['distribution']} {info['version'] or ''}".rstrip()
+    else:
+        origin = "origin unknown"
+    print(f"{info['name']}  ({info['class']}, {origin})")
     if info["summary"]:
         print(f"\n  {info['summary']}")
     print(f"\n  default loss_name: {info['default_loss_name']}")
+    if info["default_data_info"] is not None:
+        print(f"  default data_info: {info['default_data_info']}")
     print("  inputs (data_info keys):")
     for spec in info["inputs"]:
         print(f"    {spec['name']:<20} {'required' if spec['required'] else 'optional'}")
+    if info["accepts_any_input"]:
+        print(f"    {'**kwargs':<20} any further input")
+    if not info["inputs"] and not info["accepts_any_input"]:
+        print("    (none)")
     print("  hyperparameters:")
+    for hp in info["hyperparameters"]:
+        default = "required" if hp["required"] else f"default {hp['default']!r}"
+        kind = f"  ({hp['annotation']})" if hp["annotation"] else ""
+        print(f"    {hp['name']:<20} {default}{kind}")
     if not info["hyperparameters"]:
         print("    (none)")
-    for name, default in info["hyperparameters"].items():
-        print(f"    {name:<20} default {default!r}")
     print("  common: " + ", ".join(f"{k}={v!r}" for k, v in info["common"].items()))
     return 0
+
+
+# -- plugins ------------------------------------------------------------------------
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
     from .hooks import get_plugin_manager, hook_plugin_failures
 
     pm = get_plugin_manager()
+    failures = hook_plugin_failures()
     dists: dict[str, dict[str, Any]] = {}
     for group in (LOSS_GROUP, HOOK_GROUP):
         for entry in plugin_entries(group):
@@ -170,6 +244,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
                 {
                     "distribution": entry.distribution,
                     "version": entry.version,
+                    "protocol": entry.protocol,
                     "losses": [],
                     "hooks": [],
                     "status": "disabled" if entry.disabled_reason else "ok",
@@ -178,13 +253,15 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             )
             if group == LOSS_GROUP:
                 info["losses"].append(entry.name)
-            else:
-                name = f"{entry.distribution}:{entry.name}"
-                plugin = pm.get_plugin(name)
-                if plugin is not None:
-                    info["hooks"].extend(sorted(h.name for h in pm.get_hookcallers(plugin) or []))
-                elif name in hook_plugin_failures():
-                    info["status"], info["reason"] = "broken", hook_plugin_failures()[name]
+                continue
+            name = f"{entry.distribution}:{entry.name}"
+            plugin = pm.get_plugin(name)
+            if plugin is not None:
+                hooks = {h.name for h in pm.get_hookcallers(plugin) or []}
+                info["hooks"] = sorted(set(info["hooks"]) | hooks)
+            elif name in failures:
+                info["status"] = "broken"
+                info["reason"] = f"hook plugin {entry.target}: {failures[name]}"
     rows = sorted(dists.values(), key=lambda d: d["distribution"])
     if args.json:
         _emit_json(rows)
@@ -210,19 +287,29 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- check --------------------------------------------------------------------------
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .config import collect_problems, load_config
 
     config = load_config(args.config)
     problems = collect_problems(config)
     if problems:
-        print(f"{args.config}: {len(problems)} problem{'s' * (len(problems) > 1)}")
+        print(f"{args.config}: {_plural(len(problems), 'problem')}")
         for problem in problems:
             print(f"  - {problem}")
         return 1
-    phases = [k for k, v in config.items() if isinstance(v, (list, dict))]
-    print(f"{args.config}: ok ({', '.join(phases)})")
+    phases = [
+        f"{name} ({_plural(len(value) if isinstance(value, list) else 1, 'loss')})"
+        for name, value in config.items()
+        if isinstance(value, list) or (isinstance(value, dict) and "type" in value)
+    ]
+    print(f"{args.config}: ok, {', '.join(phases)}")
     return 0
+
+
+# -- new-plugin ---------------------------------------------------------------------
 
 
 def cmd_new_plugin(args: argparse.Namespace) -> int:
@@ -230,14 +317,22 @@ def cmd_new_plugin(args: argparse.Namespace) -> int:
 
     target = write_plugin(args.name, Path(args.dir))
     print(f"Created {target}")
-    print(f"Next: pip install -e {target}[test] && pytest {target / 'tests'}")
+    editable, tests = shlex.quote(f"{target}[test]"), shlex.quote(str(target / "tests"))
+    print(f"Next: pip install -e {editable} && pytest {tests}")
     return 0
 
 
-class CoreCommands:
-    """The core's sub-commands, registered on the hook like a third party's."""
+# -- the parser ---------------------------------------------------------------------
 
-    @hookimpl
+
+class CoreCommands:
+    """The core's sub-commands, registered on the hook like a third party's.
+
+    ``tryfirst``, so the core's names are taken before any plugin's: a plugin
+    that adds ``list`` again is the one refused.
+    """
+
+    @hookimpl(tryfirst=True)
     def ganloss_register_commands(self, cli: argparse._SubParsersAction[Any]) -> None:
         add_core_commands(cli)
 
@@ -246,7 +341,11 @@ def add_core_commands(cli: argparse._SubParsersAction[Any]) -> None:
     p = cli.add_parser("list", help="list every installed loss (imports no plugin)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--all", action="store_true", help="include deselected (disabled) plugins")
-    p.add_argument("--check", action="store_true", help="import every plugin to find broken ones")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="import every plugin to find broken ones; exit 1 if any loss cannot be built",
+    )
     p.set_defaults(func=cmd_list)
 
     p = cli.add_parser("info", help="describe one loss: origin, inputs, hyperparameters")
@@ -268,18 +367,43 @@ def add_core_commands(cli: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=cmd_new_plugin)
 
 
+def _register_plugin_commands(cli: argparse._SubParsersAction[Any]) -> None:
+    """Call every ``ganloss_register_commands`` implementation, each isolated.
+
+    Called one by one in pluggy's order (rather than through the hook caller),
+    so that a plugin whose registration fails, say by reusing a command's name,
+    loses its own commands with a warning and the rest of ``ganloss`` works.
+    """
+    from .hooks import get_plugin_manager
+
+    hook = get_plugin_manager().hook.ganloss_register_commands
+    for impl in reversed(hook.get_hookimpls()):  # pluggy calls the last registered first
+        if impl.wrapper or impl.hookwrapper:
+            continue  # nothing to wrap: each implementation is called on its own
+        try:
+            impl.function(*(cli if arg == "cli" else None for arg in impl.argnames))
+        except Exception as exc:
+            print(
+                f"ganloss: warning: plugin {impl.plugin_name} could not add its commands "
+                f"({type(exc).__name__}: {exc}); they are unavailable. Fix or uninstall it, "
+                "or deselect it with GANLOSS_DISABLE_PLUGINS.",
+                file=sys.stderr,
+            )
+
+
 def _versions() -> str:
     lines = [f"ganlosscore {__version__} (loss protocol {PROTOCOL_VERSION})"]
-    seen: set[str] = set()
+    dists: dict[str, str] = {}
     for group in (LOSS_GROUP, HOOK_GROUP):
         for entry in plugin_entries(group):
-            if entry.distribution not in seen:
-                seen.add(entry.distribution)
-                lines.append(f"  {entry.distribution} {entry.version}")
+            note = f" ({entry.disabled_reason})" if entry.disabled_reason else ""
+            dists.setdefault(entry.distribution, f"{entry.version or '-'}{note}")
+    lines += [f"  {name} {dists[name]}" for name in sorted(dists)]
     return "\n".join(lines)
 
 
 def build_parser(with_plugins: bool) -> argparse.ArgumentParser:
+    """The ``ganloss`` parser: the core's commands, and the plugins' if ``with_plugins``."""
     parser = argparse.ArgumentParser(
         prog="ganloss",
         description="GAN losses for PyTorch: see what is installed, check configs, "
@@ -288,21 +412,23 @@ def build_parser(with_plugins: bool) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="core and plugin versions")
     cli = parser.add_subparsers(dest="command", metavar="COMMAND")
     if with_plugins:
-        from .hooks import get_plugin_manager
-
-        get_plugin_manager().hook.ganloss_register_commands(cli=cli)
+        _register_plugin_commands(cli)
     else:
         add_core_commands(cli)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``ganloss`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     core_only = command in CORE_COMMANDS or (command is None and "--version" in argv)
     try:
         parser = build_parser(with_plugins=not core_only)
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
+            return exc.code if isinstance(exc.code, int) else 2
         if args.version:
             print(_versions())
             return 0
@@ -314,8 +440,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GanLossError as exc:
         print(f"ganloss: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
     except BrokenPipeError:  # e.g. `ganloss list | head`
+        _silence_stdout()
         return 0
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout at exit; on a closed pipe that prints a second error.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

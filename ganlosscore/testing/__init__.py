@@ -2,7 +2,8 @@
 
 Plain functions (:func:`check_loss`, :func:`temporary_distribution`) and,
 through the ``pytest11`` entry point, pytest fixtures (``ganloss_registry``,
-``ganloss_hooks``, ``ganloss_distribution``; see :mod:`ganlosscore.testing.plugin`).
+``ganloss_hooks``, ``ganloss_distribution``, ``ganloss_cli``; see
+:mod:`ganlosscore.testing.plugin`).
 
 Names are imported on first use, so loading the pytest plugin in any project
 does not import torch.

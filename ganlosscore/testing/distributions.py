@@ -65,6 +65,7 @@ def temporary_distribution(root: Path, name: str, **kwargs: object) -> Iterator[
     On exit it leaves ``sys.path``, the modules imported from it are
     forgotten, and the registry and plugin manager re-read metadata.
     """
+    root = Path(root).absolute()
     install_distribution(root, name, **kwargs)  # type: ignore[arg-type]
     sys.path.insert(0, str(root))
     importlib.invalidate_caches()
@@ -74,12 +75,22 @@ def temporary_distribution(root: Path, name: str, **kwargs: object) -> Iterator[
     finally:
         if str(root) in sys.path:
             sys.path.remove(str(root))
+        sys.path_importer_cache.pop(str(root), None)
         for mod_name, module in list(sys.modules.items()):
-            file = getattr(module, "__file__", None) or ""
-            if file.startswith(str(root)):
+            if _comes_from(module, root):
                 del sys.modules[mod_name]
         importlib.invalidate_caches()
         _forget_state()
+
+
+def _comes_from(module: object, root: Path) -> bool:
+    """Whether a module was imported from ``root`` (namespace packages by their path)."""
+    try:
+        file = getattr(module, "__file__", None)
+        paths = [file] if file else list(getattr(module, "__path__", None) or ())
+        return any(isinstance(p, str) and Path(p).is_relative_to(root) for p in paths)
+    except Exception:  # a module with exotic attributes is not one of ours
+        return False
 
 
 def _forget_state() -> None:

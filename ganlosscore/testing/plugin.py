@@ -3,9 +3,13 @@
 * ``ganloss_registry``: register local loss classes for one test;
 * ``ganloss_hooks``: register hook implementations for one test;
 * ``ganloss_distribution``: install real temporary distributions (with entry
-  points and modules) for one test; the registry re-reads metadata.
+  points and modules) for one test; the registry re-reads metadata;
+* ``ganloss_cli``: run the ``ganloss`` command in-process and get its exit
+  status and output (for plugins that add commands, too).
 
-Everything is undone when the test ends.
+Everything is undone when the test ends. Installing a distribution starts a
+fresh plugin manager, so install distributions before registering hooks with
+``ganloss_hooks`` in the same test. Loading this plugin does not import torch.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import attrs
 import pytest
+
+T = TypeVar("T", bound=type)
 
 
 class LocalLosses:
@@ -24,11 +31,15 @@ class LocalLosses:
     def __init__(self) -> None:
         self._names: list[str] = []
 
-    def register(self, cls: type, name: str | None = None) -> type:
-        from ..registry import register_loss
+    def register(self, cls: T, name: str | None = None) -> T:
+        """Register ``cls`` (under ``name``, default its class name); usable as a decorator."""
+        from ..registry import available_losses, register_loss
 
-        register_loss(cls, name=name)  # type: ignore[call-overload]
-        self._names.append(name or cls.__name__)
+        name = name or cls.__name__
+        already = any(r.name == name and r.status == "local" for r in available_losses())
+        register_loss(cls, name=name)  # type: ignore[arg-type]
+        if not already:  # registered before this test: leave it registered after
+            self._names.append(name)
         return cls
 
     def _undo(self) -> None:
@@ -36,6 +47,7 @@ class LocalLosses:
 
         for name in self._names:
             unregister_loss(name)
+        self._names.clear()
 
 
 @pytest.fixture
@@ -53,18 +65,18 @@ def ganloss_hooks() -> Iterator[Callable[[object], object]]:
     """``ganloss_hooks(plugin)``: register a hook plugin on the plugin manager for one test."""
     from ..hooks import get_plugin_manager
 
-    pm = get_plugin_manager()
-    added: list[object] = []
+    added: list[tuple[Any, object]] = []
 
     def register(plugin: object) -> object:
+        pm = get_plugin_manager()
         pm.register(plugin)
-        added.append(plugin)
+        added.append((pm, plugin))
         return plugin
 
     try:
         yield register
     finally:
-        for plugin in added:
+        for pm, plugin in added:
             if pm.is_registered(plugin):
                 pm.unregister(plugin)
 
@@ -74,7 +86,9 @@ def ganloss_distribution(tmp_path: Path) -> Iterator[Callable[..., Path]]:
     """``ganloss_distribution("my-dist", losses={...}, modules={...})``: a real distribution.
 
     Takes the keywords of :func:`ganlosscore.testing.install_distribution`;
-    each call installs one distribution on its own ``sys.path`` entry.
+    each call installs one distribution on its own ``sys.path`` entry and
+    returns that directory. At teardown they leave ``sys.path``, their
+    modules are forgotten and the registry re-reads metadata.
     """
     from .distributions import temporary_distribution
 
@@ -84,7 +98,53 @@ def ganloss_distribution(tmp_path: Path) -> Iterator[Callable[..., Path]]:
         def install(name: str, **kwargs: Any) -> Path:
             nonlocal count
             count += 1
-            root = tmp_path / f"site-{count}"
+            root = tmp_path / f"ganloss-dist-{count}"
             return stack.enter_context(temporary_distribution(root, name, **kwargs))
 
         yield install
+
+
+@attrs.frozen
+class CliResult:
+    """What one ``ganloss`` run gave: its exit status and what it wrote."""
+
+    status: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def ganloss_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """``ganloss_cli("list", "--json")``: run ``ganloss`` in this process.
+
+    Each run first re-reads the installed metadata, as a new process would, so
+    selection variables set with ``monkeypatch.setenv`` apply. The plugin
+    manager is kept, with whatever ``ganloss_hooks`` registered.
+    """
+    from ..cli import main
+    from ..registry import refresh
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()  # what the test printed before is not the command's
+        refresh()
+        status = main(list(args))
+        out, err = capsys.readouterr()
+        return CliResult(status, out, err)
+
+    return run
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """``ganlosscore 0.1.0 (loss protocol 1), plugins: ganloss-foo-1.0, ...`` (like -VV)."""
+    import importlib_metadata
+
+    from .._version import PROTOCOL_VERSION, __version__
+    from ..registry import HOOK_GROUP, LOSS_GROUP, normalize_dist_name
+
+    found: dict[str, str] = {}
+    for dist in importlib_metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and any(ep.group in (LOSS_GROUP, HOOK_GROUP) for ep in dist.entry_points):
+            found.setdefault(normalize_dist_name(name), dist.version)
+    plugins = ", ".join(f"{n}-{found[n]}" for n in sorted(found)) or "none"
+    return f"ganlosscore {__version__} (loss protocol {PROTOCOL_VERSION}), plugins: {plugins}"
