@@ -1,0 +1,578 @@
+"""The ``ganloss`` command, on real temporary distributions."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import importlib_metadata
+import pytest
+import yaml
+
+import ganlosscore
+from ganlosscore import load_config
+from ganlosscore.testing import install_distribution
+
+LOSSES = """
+from ganlosscore import LossModule
+
+
+class HingeLoss(LossModule):
+    \"\"\"Hinge on the margin, ``mean(relu(margin - pred)) * scale``.
+
+    The second paragraph is not part of the summary.
+    \"\"\"
+
+    default_loss_name = "loss_hinge"
+
+    def __init__(self, margin: float, scale: float = 2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.margin = margin
+        self.scale = scale
+
+    def compute(self, pred, mask=None):
+        return (self.margin - pred).clamp(min=0).mean() * self.scale
+
+
+class UndocumentedLoss(LossModule):
+    default_loss_name = "loss_undocumented"
+
+    def compute(self, pred):
+        return pred.mean()
+"""
+
+
+def loss_dist(pkg, *names, source=LOSSES):
+    """Keywords for a distribution whose package `pkg` offers the named classes of `source`."""
+    return {
+        "losses": {name: f"{pkg}.losses:{name}" for name in names},
+        "modules": {f"{pkg}/__init__.py": "", f"{pkg}/losses.py": source},
+    }
+
+
+@pytest.fixture
+def only(monkeypatch):
+    """Select only the named distributions (GANLOSS_PLUGINS), hiding the installed plugins."""
+
+    def select(*names):
+        monkeypatch.setenv("GANLOSS_PLUGINS", ",".join(names))
+        monkeypatch.delenv("GANLOSS_DISABLE_PLUGINS", raising=False)
+
+    return select
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GANLOSS_")}
+    return {**env, **extra}
+
+
+def run_python(code, **env):
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=clean_env(**env),
+        timeout=120,
+    )
+
+
+# -- list ---------------------------------------------------------------------------
+
+
+def test_list_imports_neither_torch_nor_any_plugin(tmp_path):
+    # The probe's module would print and be in sys.modules if imported; so would the
+    # plugins installed in this environment (ganloss_adversarial, ...).
+    site = install_distribution(
+        tmp_path / "site",
+        "ganloss-probe",
+        version="0.3",
+        losses={"ProbeLoss": "probe_pkg.losses:ProbeLoss"},
+        hooks={"probe": "probe_pkg.hooks"},
+        modules={
+            "probe_pkg/__init__.py": "print('PROBE IMPORTED')",
+            "probe_pkg/losses.py": "raise RuntimeError('imported')",
+            "probe_pkg/hooks.py": "raise RuntimeError('imported')",
+        },
+    )
+    result = run_python(
+        """
+        import json, sys
+        from ganlosscore.cli import main
+        statuses = [main(["list"]), main(["list", "--json"]), main(["list", "--all"])]
+        imported = sorted(
+            m for m in sys.modules
+            if m.split(".")[0] in ("torch", "probe_pkg") or m.startswith("ganloss_")
+        )
+        print(json.dumps({"statuses": statuses, "imported": imported}))
+        """,
+        PYTHONPATH=str(site),
+    )
+    assert result.returncode == 0, result.stderr
+    *listing, last = result.stdout.strip().splitlines()
+    assert json.loads(last) == {"statuses": [0, 0, 0], "imported": []}
+    assert "PROBE IMPORTED" not in result.stdout
+    probes = [line.split() for line in listing if line.startswith("ProbeLoss ")]
+    assert probes == [["ProbeLoss", "ganloss-probe", "0.3", "ok"]] * 2  # list, list --all
+
+
+def test_list_json_gives_distribution_version_status_and_target(
+    ganloss_distribution, only, ganloss_cli
+):
+    ganloss_distribution("ganloss-hinge", version="1.2", **loss_dist("hinge_pkg", "HingeLoss"))
+    only("ganloss-hinge")
+    result = ganloss_cli("list", "--json")
+    assert result.status == 0
+    assert json.loads(result.out) == [
+        {
+            "name": "HingeLoss",
+            "qualified_name": "ganloss-hinge:HingeLoss",
+            "target": "hinge_pkg.losses:HingeLoss",
+            "distribution": "ganloss-hinge",
+            "version": "1.2",
+            "status": "ok",
+            "reason": None,
+            "protocol": 1,
+        }
+    ]
+    assert "hinge_pkg.losses" not in sys.modules
+
+
+def test_a_broken_plugin_shows_its_reason_under_check(ganloss_distribution, only, ganloss_cli):
+    broken = "raise ImportError('ganloss-shaky needs the frobnicator package')"
+    ganloss_distribution("ganloss-shaky", **loss_dist("shaky_pkg", "ShakyLoss", source=broken))
+    ganloss_distribution("ganloss-hinge", **loss_dist("hinge_pkg", "HingeLoss"))
+    only("ganloss-shaky", "ganloss-hinge")
+
+    plain = ganloss_cli("list")  # imports nothing, so it cannot know yet
+    assert plain.status == 0
+    (shaky,) = [line for line in plain.out.splitlines() if line.startswith("ShakyLoss")]
+    assert shaky.split()[3] == "ok"
+    assert "ganloss list --check" in plain.out
+
+    checked = ganloss_cli("list", "--check")
+    assert checked.status == 1
+    rows = {line.split()[0]: line for line in checked.out.splitlines() if line.strip()}
+    assert "broken" in rows["ShakyLoss"]
+    assert (
+        "importing shaky_pkg.losses:ShakyLoss failed: ImportError: "
+        "ganloss-shaky needs the frobnicator package" in rows["ShakyLoss"]
+    )
+    assert rows["HingeLoss"].split()[3] == "ok"
+    assert "2 losses (1 broken)" in checked.out
+
+    as_json = ganloss_cli("list", "--check", "--json")
+    assert as_json.status == 1
+    assert {r["name"]: r["status"] for r in json.loads(as_json.out)} == {
+        "HingeLoss": "ok",
+        "ShakyLoss": "broken",
+    }
+
+
+def test_info_on_a_broken_plugin_is_one_paragraph_without_a_traceback(tmp_path):
+    site = install_distribution(
+        tmp_path / "site",
+        "ganloss-shaky",
+        losses={"ShakyLoss": "shaky_pkg.losses:ShakyLoss"},
+        modules={
+            "shaky_pkg/__init__.py": "",
+            "shaky_pkg/losses.py": "raise ImportError('needs the frobnicator package')",
+        },
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "ganlosscore", "info", "ShakyLoss"],
+        capture_output=True,
+        text=True,
+        env=clean_env(PYTHONPATH=str(site)),
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()  # one paragraph: what, where, what to do
+    assert line.startswith("ganloss: error: ganloss-shaky:ShakyLoss: importing ")
+    assert "ImportError: needs the frobnicator package" in line
+    assert "GANLOSS_DISABLE_PLUGINS=ganloss-shaky" in line
+
+
+def test_conflicts_are_flagged_and_a_qualified_name_selects(
+    ganloss_distribution, only, ganloss_cli
+):
+    ganloss_distribution("ganloss-red", version="1.0", **loss_dist("red_pkg", "HingeLoss"))
+    ganloss_distribution("ganloss-blue", version="2.0", **loss_dist("blue_pkg", "HingeLoss"))
+    only("ganloss-red", "ganloss-blue")
+
+    listed = ganloss_cli("list")
+    assert listed.status == 0
+    rows = [line for line in listed.out.splitlines() if line.startswith("HingeLoss")]
+    assert len(rows) == 2 and all(" conflict " in row for row in rows)
+    red = next(row for row in rows if row.split()[1] == "ganloss-red")
+    assert "also offered by ganloss-blue; select one as 'ganloss-red:HingeLoss'" in red
+    assert "2 losses (2 conflict)" in listed.out
+
+    bare = ganloss_cli("info", "HingeLoss")
+    assert bare.status == 1
+    assert "'ganloss-red:HingeLoss'" in bare.err and "'ganloss-blue:HingeLoss'" in bare.err
+
+    qualified = ganloss_cli("info", "Ganloss_Blue:HingeLoss", "--json")
+    assert qualified.status == 0
+    info = json.loads(qualified.out)
+    assert (info["distribution"], info["version"]) == ("ganloss-blue", "2.0")
+    assert info["class"] == "blue_pkg.losses.HingeLoss"
+
+
+def test_selection_variables_are_honoured_and_all_shows_disabled(
+    ganloss_distribution, monkeypatch, ganloss_cli
+):
+    ganloss_distribution("ganloss-keep", **loss_dist("keep_pkg", "HingeLoss"))
+    ganloss_distribution("ganloss-drop", **loss_dist("drop_pkg", "UndocumentedLoss"))
+    monkeypatch.setenv("GANLOSS_DISABLE_PLUGINS", "ganloss-drop")
+    names = {r["name"]: r for r in json.loads(ganloss_cli("list", "--json").out)}
+    assert "HingeLoss" in names and "UndocumentedLoss" not in names
+
+    everything = json.loads(ganloss_cli("list", "--json", "--all").out)
+    (dropped,) = [r for r in everything if r["name"] == "UndocumentedLoss"]
+    assert (dropped["status"], dropped["reason"]) == (
+        "disabled",
+        "disabled by GANLOSS_DISABLE_PLUGINS",
+    )
+    table = ganloss_cli("list", "--all").out
+    assert "disabled by GANLOSS_DISABLE_PLUGINS" in table
+
+    monkeypatch.setenv("GANLOSS_PLUGINS", "")  # set but empty: no third-party plugin at all
+    monkeypatch.delenv("GANLOSS_DISABLE_PLUGINS")
+    nothing = ganloss_cli("list")
+    assert nothing.status == 0
+    assert nothing.out.startswith("No losses selected: ")
+    assert "deselected by GANLOSS_PLUGINS / GANLOSS_DISABLE_PLUGINS" in nothing.out
+    assert json.loads(ganloss_cli("list", "--json").out) == []
+    hidden = json.loads(ganloss_cli("list", "--json", "--all").out)
+    assert {r["reason"] for r in hidden} == {"not in GANLOSS_PLUGINS"}
+    assert {"HingeLoss", "UndocumentedLoss"} <= {r["name"] for r in hidden}
+
+
+# -- info ---------------------------------------------------------------------------
+
+
+def test_info_describes_origin_inputs_hyperparameters_and_summary(
+    ganloss_distribution, only, ganloss_cli
+):
+    ganloss_distribution("ganloss-hinge", version="1.2", **loss_dist("hinge_pkg", "HingeLoss"))
+    only("ganloss-hinge")
+    result = ganloss_cli("info", "HingeLoss", "--json")
+    assert result.status == 0
+    info = json.loads(result.out)
+    assert info == {
+        "name": "HingeLoss",
+        "class": "hinge_pkg.losses.HingeLoss",
+        "distribution": "ganloss-hinge",
+        "version": "1.2",
+        "status": "ok",
+        "default_loss_name": "loss_hinge",
+        "default_data_info": None,
+        "inputs": [{"name": "pred", "required": True}, {"name": "mask", "required": False}],
+        "accepts_any_input": False,
+        "hyperparameters": [
+            {"name": "margin", "required": True, "default": None, "annotation": "float"},
+            {"name": "scale", "required": False, "default": 2.0, "annotation": "float"},
+        ],
+        "common": {"loss_weight": 1.0, "data_info": None, "loss_name": None, "interval": 1},
+        "summary": "Hinge on the margin, ``mean(relu(margin - pred)) * scale``.",
+    }
+
+    text = ganloss_cli("info", "HingeLoss")
+    assert text.status == 0
+    lines = [line.strip() for line in text.out.splitlines()]
+    assert lines[0] == "HingeLoss  (hinge_pkg.losses.HingeLoss, from ganloss-hinge 1.2)"
+    assert "Hinge on the margin, ``mean(relu(margin - pred)) * scale``." in lines
+    assert "default loss_name: loss_hinge" in lines
+    assert lines[lines.index("inputs (data_info keys):") + 1].split() == ["pred", "required"]
+    assert lines[lines.index("inputs (data_info keys):") + 2].split() == ["mask", "optional"]
+    assert "margin               required  (float)" in lines
+    assert "scale                default 2.0  (float)" in lines
+    assert "second paragraph" not in text.out
+
+
+def test_info_does_not_show_the_base_class_docstring(ganloss_distribution, only, ganloss_cli):
+    ganloss_distribution("ganloss-hinge", **loss_dist("hinge_pkg", "UndocumentedLoss"))
+    only("ganloss-hinge")
+    info = json.loads(ganloss_cli("info", "UndocumentedLoss", "--json").out)
+    assert info["summary"] == ""
+    assert info["hyperparameters"] == []
+    assert "Base class" not in ganloss_cli("info", "UndocumentedLoss").out
+
+
+def test_info_on_a_local_loss(local_losses, ganloss_cli):
+    info = json.loads(ganloss_cli("info", "PairLoss", "--json").out)
+    assert (info["distribution"], info["status"]) == ("<local>", "local")
+    assert info["inputs"] == [
+        {"name": "a", "required": True},
+        {"name": "b", "required": True},
+        {"name": "mask", "required": False},
+    ]
+    text = ganloss_cli("info", "PairLoss").out
+    assert "registered locally with register_loss" in text.splitlines()[0]
+
+
+def test_info_on_an_unknown_loss_suggests_the_closest(ganloss_distribution, only, ganloss_cli):
+    ganloss_distribution("ganloss-hinge", **loss_dist("hinge_pkg", "HingeLoss"))
+    only("ganloss-hinge")
+    result = ganloss_cli("info", "HingLoss")
+    assert result.status == 1 and result.out == ""
+    (line,) = result.err.splitlines()
+    assert line.startswith(
+        "ganloss: error: unknown loss type 'HingLoss'. Did you mean 'HingeLoss'?"
+    )
+
+
+# -- check --------------------------------------------------------------------------
+
+# Five mistakes, one per loss, each at its own place; disc[0] and gen[2] are fine.
+BAD_CONFIG = {
+    "disc": [
+        {"type": "ShiftLoss", "data_info": {"pred": "disc_pred_real"}},
+        {"type": "ShiftLos", "data_info": {"pred": "disc_pred_fake"}},
+        {"type": "PairLoss", "data_info": {"a": "x", "b": "y", "pred": "z"}},
+    ],
+    "gen": [
+        {"type": "ShiftLoss", "loss_weight": "heavy", "data_info": {"pred": "disc_pred_fake"}},
+        {"type": "PairLoss", "scael": 2.0, "data_info": {"a": "x", "b": "y"}},
+        {"type": "PairLoss", "loss_name": "pair", "data_info": {"a": "x", "b": "y"}},
+    ],
+}
+BAD_TOML = """
+[[disc]]
+type = "ShiftLoss"
+data_info = { pred = "disc_pred_real" }
+
+[[disc]]
+type = "ShiftLos"
+data_info = { pred = "disc_pred_fake" }
+
+[[disc]]
+type = "PairLoss"
+data_info = { a = "x", b = "y", pred = "z" }
+
+[[gen]]
+type = "ShiftLoss"
+loss_weight = "heavy"
+data_info = { pred = "disc_pred_fake" }
+
+[[gen]]
+type = "PairLoss"
+scael = 2.0
+data_info = { a = "x", b = "y" }
+
+[[gen]]
+type = "PairLoss"
+loss_name = "pair"
+data_info = { a = "x", b = "y" }
+"""
+EXPECTED_PROBLEMS = [
+    "disc[1].type: unknown loss type 'ShiftLos'. Did you mean 'ShiftLoss'?",
+    "disc[2].data_info.pred: PairLoss has no input 'pred'; its inputs are ['a', 'b', 'mask'].",
+    "gen[0].loss_weight: loss_weight must be a number, got str 'heavy'",
+    "gen[1].scael: PairLoss has no option 'scael'. Did you mean 'scale'?",
+    "gen[2].loss_name: loss_name must be a string starting with 'loss_'",
+]
+
+
+def write_config(path, config):
+    if path.suffix == ".json":
+        path.write_text(json.dumps(config))
+    elif path.suffix == ".yaml":
+        path.write_text(yaml.safe_dump(config))
+    else:
+        path.write_text(BAD_TOML if config is BAD_CONFIG else "")
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml", ".yaml"])
+def test_check_reports_every_problem_with_its_place(tmp_path, suffix, local_losses, ganloss_cli):
+    path = write_config(tmp_path / f"gan{suffix}", BAD_CONFIG)
+    assert load_config(path) == BAD_CONFIG  # the three files say the same
+    result = ganloss_cli("check", str(path))
+    assert result.status == 1
+    lines = result.out.splitlines()
+    assert lines[0] == f"{path}: 5 problems"
+    assert len(lines) == 6
+    for line, expected in zip(lines[1:], EXPECTED_PROBLEMS):
+        assert line.startswith(f"  - {expected}")
+
+
+def test_check_passes_a_good_file(tmp_path, local_losses, ganloss_cli):
+    config = {
+        "disc": [
+            {"type": "ShiftLoss", "loss_weight": 0.1, "data_info": {"pred": "disc_pred_real"}},
+            {"type": "PairLoss", "scale": 2.0, "data_info": {"a": "x", "b": "y"}},
+        ],
+        "gen": {"type": "ShiftLoss", "data_info": {"pred": "disc_pred_fake"}},
+    }
+    path = write_config(tmp_path / "good.yaml", config)
+    result = ganloss_cli("check", str(path))
+    assert (result.status, result.err) == (0, "")
+    assert result.out == f"{path}: ok, disc (2 losses), gen (1 loss)\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.toml", None, "cannot read the config file: No such file or directory"),
+        ("gan.py", "disc = []", "unsupported config format '.py'"),
+        ("gan.json", "{disc: [", "invalid JSON at line 1, column 2"),
+        ("gan.yaml", "- 1\n- 2\n", "the top level of a config file must be a mapping"),
+        ("gan.toml", "optimizer = 'adam'\n", "the config holds no list of losses"),
+    ],
+)
+def test_check_on_a_bad_file_is_a_one_line_error(tmp_path, name, content, message, ganloss_cli):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    result = ganloss_cli("check", str(path))
+    assert result.status == 1
+    assert message in result.out + result.err
+    assert "Traceback" not in result.out + result.err
+
+
+# -- plugins, commands, versions ------------------------------------------------------
+
+HOOKS = """
+from ganlosscore import hookimpl
+
+
+@hookimpl
+def ganloss_register_commands(cli):
+    parser = cli.add_parser("hello", help="say hello")
+    parser.add_argument("--to", default="world")
+    parser.set_defaults(func=lambda args: print(f"hello {args.to}") or 3)
+
+
+@hookimpl
+def ganloss_after_aggregate(result):
+    pass
+"""
+
+GREEDY_HOOKS = """
+from ganlosscore import hookimpl
+
+
+@hookimpl
+def ganloss_register_commands(cli):
+    cli.add_parser("list", help="a plugin trying to take a core command's name")
+"""
+
+
+def test_plugins_lists_distributions_with_their_hooks(ganloss_distribution, only, ganloss_cli):
+    ganloss_distribution(
+        "ganloss-hello",
+        version="0.9",
+        hooks={"hello": "hello_pkg.hooks"},
+        modules={"hello_pkg/__init__.py": "", "hello_pkg/hooks.py": HOOKS},
+    )
+    ganloss_distribution("ganloss-hinge", version="1.2", **loss_dist("hinge_pkg", "HingeLoss"))
+    ganloss_distribution(
+        "ganloss-cracked",
+        hooks={"cracked": "cracked_pkg.hooks"},
+        modules={"cracked_pkg/__init__.py": "", "cracked_pkg/hooks.py": "import no_such_mod"},
+    )
+    only("ganloss-hello", "ganloss-hinge", "ganloss-cracked")
+    result = ganloss_cli("plugins", "--json")
+    assert result.status == 0
+    rows = {row["distribution"]: row for row in json.loads(result.out)}
+    assert rows["ganloss-hello"] == {
+        "distribution": "ganloss-hello",
+        "version": "0.9",
+        "protocol": 1,
+        "losses": [],
+        "hooks": ["ganloss_after_aggregate", "ganloss_register_commands"],
+        "status": "ok",
+        "reason": None,
+    }
+    assert (rows["ganloss-hinge"]["losses"], rows["ganloss-hinge"]["hooks"]) == (["HingeLoss"], [])
+    assert rows["ganloss-cracked"]["status"] == "broken"
+    assert "No module named 'no_such_mod'" in rows["ganloss-cracked"]["reason"]
+
+    table = ganloss_cli("plugins").out
+    (hello,) = [line for line in table.splitlines() if line.startswith("ganloss-hello")]
+    assert hello.split() == [
+        "ganloss-hello",
+        "0.9",
+        "0",
+        "ganloss_after_aggregate,",
+        "ganloss_register_commands",
+        "ok",
+    ]
+
+
+def test_a_plugin_command_runs_and_a_clashing_one_is_isolated(
+    ganloss_distribution, only, ganloss_cli
+):
+    ganloss_distribution(
+        "ganloss-hello",
+        hooks={"hello": "hello_pkg.hooks"},
+        modules={"hello_pkg/__init__.py": "", "hello_pkg/hooks.py": HOOKS},
+    )
+    ganloss_distribution(
+        "ganloss-greedy",
+        hooks={"greedy": "greedy_pkg.hooks"},
+        modules={"greedy_pkg/__init__.py": "", "greedy_pkg/hooks.py": GREEDY_HOOKS},
+    )
+    only("ganloss-hello", "ganloss-greedy")
+    result = ganloss_cli("hello", "--to", "plugins")
+    assert (result.status, result.out) == (3, "hello plugins\n")  # the command's own status
+    # The clash costs the greedy plugin its command, not the CLI its `list`.
+    (warning,) = result.err.splitlines()
+    assert warning.startswith("ganloss: warning: plugin ganloss-greedy:greedy could not add")
+    assert "conflicting subparser: list" in warning
+
+    helped = ganloss_cli("--help")
+    assert helped.status == 0
+    assert "hello" in helped.out and "new-plugin" in helped.out
+
+
+def test_version_shows_the_core_and_every_plugin(ganloss_distribution, monkeypatch, ganloss_cli):
+    ganloss_distribution("ganloss-hinge", version="3.1.4", **loss_dist("hinge_pkg", "HingeLoss"))
+    ganloss_distribution(
+        "ganloss-hello",
+        version="0.9",
+        hooks={"hello": "hello_pkg.hooks"},
+        modules={"hello_pkg/__init__.py": "", "hello_pkg/hooks.py": HOOKS},
+    )
+    monkeypatch.setenv("GANLOSS_DISABLE_PLUGINS", "ganloss-hello")
+    result = ganloss_cli("--version")
+    assert result.status == 0
+    lines = result.out.splitlines()
+    assert lines[0] == f"ganlosscore {ganlosscore.__version__} (loss protocol 1)"
+    assert "  ganloss-hinge 3.1.4" in lines
+    assert "  ganloss-hello 0.9 (disabled by GANLOSS_DISABLE_PLUGINS)" in lines
+    assert lines[1:] == sorted(lines[1:])
+
+
+def test_the_console_script_and_python_m_run_main():
+    (script,) = importlib_metadata.entry_points(group="console_scripts", name="ganloss")
+    assert script.value == "ganlosscore.cli:main"
+    result = subprocess.run(
+        [sys.executable, "-m", "ganlosscore", "--version"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=120,
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"ganlosscore {ganlosscore.__version__} ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+        (["info"], 2, "the following arguments are required: name"),
+        (["list", "--jsn"], 2, "unrecognized arguments: --jsn"),
+        ([], 2, "usage: ganloss"),
+    ],
+)
+def test_usage_mistakes_exit_non_zero_without_a_traceback(argv, status, message, ganloss_cli):
+    result = ganloss_cli(*argv)
+    assert result.status == status
+    assert message in result.out + result.err
+    assert "Traceback" not in result.out + result.err
