@@ -402,6 +402,17 @@ def _versions() -> str:
     return "\n".join(lines)
 
 
+class _SubCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """Sub-commands that refuse a name already taken (Python 3.10's argparse replaces it)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        for taken in (name, *kwargs.get("aliases", ())):
+            if taken in self._name_parser_map:
+                raise argparse.ArgumentError(self, f"conflicting subparser: {taken}")
+        parser: argparse.ArgumentParser = super().add_parser(name, **kwargs)
+        return parser
+
+
 def build_parser(with_plugins: bool) -> argparse.ArgumentParser:
     """The ``ganloss`` parser: the core's commands, and the plugins' if ``with_plugins``."""
     parser = argparse.ArgumentParser(
@@ -410,7 +421,7 @@ def build_parser(with_plugins: bool) -> argparse.ArgumentParser:
         "start a loss package.",
     )
     parser.add_argument("--version", action="store_true", help="core and plugin versions")
-    cli = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cli = parser.add_subparsers(dest="command", metavar="COMMAND", action=_SubCommands)
     if with_plugins:
         _register_plugin_commands(cli)
     else:

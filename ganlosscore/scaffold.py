@@ -82,8 +82,9 @@ def write_plugin(name: str, parent: Path) -> Path:
             where="new-plugin",
         )
     if not parent.is_dir():
+        problem = "is not a directory" if parent.exists() else "does not exist"
         raise ConfigError(
-            f"the directory {parent} does not exist; create it first or pass another --dir",
+            f"the parent {parent} {problem}; create the directory first or pass another --dir",
             where="new-plugin",
         )
     files = {

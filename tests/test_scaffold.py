@@ -136,11 +136,16 @@ def test_an_existing_directory_is_left_alone(tmp_path, ganloss_cli):
     assert (existing / "mine.txt").read_text() == "keep me"
 
 
-def test_a_missing_parent_directory_is_a_config_error(tmp_path, ganloss_cli):
+def test_a_missing_or_non_directory_parent_is_a_config_error(tmp_path, ganloss_cli):
     result = ganloss_cli("new-plugin", "ganloss-toy", "--dir", str(tmp_path / "nowhere"))
     assert result.status == 1
-    assert "the directory" in result.err and "does not exist" in result.err
+    assert f"the parent {tmp_path / 'nowhere'} does not exist" in result.err
     assert list(tmp_path.iterdir()) == []
+    (tmp_path / "file").write_text("")
+    result = ganloss_cli("new-plugin", "ganloss-toy", "--dir", str(tmp_path / "file"))
+    assert result.status == 1
+    assert f"the parent {tmp_path / 'file'} is not a directory" in result.err
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
 
 
 def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):

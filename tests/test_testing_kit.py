@@ -325,6 +325,14 @@ def test_one_dtype_can_be_chosen():
     assert report.passed == CHECKS
 
 
+def test_the_callers_random_state_is_left_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    check_loss({"type": NoisyLoss, "data_info": PRED}, pred_outputs)  # re-seeds inside
+    assert torch.equal(torch.rand(3), expected)
+
+
 # -- distributions and fixtures ------------------------------------------------------
 
 KIT_MODULE = """

@@ -113,6 +113,18 @@ def check_loss(
         ...            lambda dtype: {"pred": torch.randn(4, dtype=dtype, requires_grad=True)})
         ... # doctest: +SKIP
     """
+    with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
+        return _run_checks(config, make_outputs, weight_linear, skip, dtypes, seed)
+
+
+def _run_checks(
+    config: Mapping[str, Any],
+    make_outputs: OutputsFactory,
+    weight_linear: bool,
+    skip: Mapping[str, str] | None,
+    dtypes: tuple[torch.dtype, ...],
+    seed: int,
+) -> ConformanceReport:
     skipped: dict[str, str] = dict(skip or {})
     unknown = sorted(set(skipped) - set(CHECKS))
     if unknown:
