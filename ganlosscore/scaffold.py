@@ -243,13 +243,14 @@ _LOSSES = '''\
 
 from __future__ import annotations
 
-import torch
+from typing import Any
 
+import torch
 from ganlosscore import ConfigError, LossModule
 
 
 class {{cls}}(LossModule):
-    """Mean squared distance of the predictions to a target, ``mean((pred - target) ** 2)``.
+    """Mean squared distance to a target, ``mean((pred - target) ** 2)``.
 
     A starting point: replace the formula, keep the shape of the class.
 
@@ -261,10 +262,12 @@ class {{cls}}(LossModule):
 
     default_loss_name = "{{loss_name}}"
 
-    def __init__(self, target: float = 0.0, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, target: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         if isinstance(target, bool) or not isinstance(target, (int, float)):
-            raise ConfigError(f"target must be a number, got {target!r}", where="target")
+            raise ConfigError(
+                f"target must be a number, got {target!r}", where="target"
+            )
         self.target = float(target)
 
     def compute(self, pred: torch.Tensor) -> torch.Tensor:
@@ -274,14 +277,14 @@ class {{cls}}(LossModule):
 _TESTS = """\
 import pytest
 import torch
-
 from ganlosscore import ConfigError, available_losses, build_loss
 from ganlosscore.testing import CHECKS, check_loss
+
 from {{package}} import {{cls}}
 
 
 def make_outputs(dtype):
-    # A fresh outputs dict per call; the kit calls it under a fixed seed, once per dtype.
+    # A fresh outputs dict per call; the kit seeds each call, once per dtype.
     return {"disc_pred_real": torch.randn(3, 2, dtype=dtype, requires_grad=True)}
 
 
@@ -305,6 +308,7 @@ def test_a_bad_hyperparameter_is_a_config_error():
 
 
 def test_conformance():
-    report = check_loss({"type": "{{cls}}", "data_info": {"pred": "disc_pred_real"}}, make_outputs)
+    config = {"type": "{{cls}}", "data_info": {"pred": "disc_pred_real"}}
+    report = check_loss(config, make_outputs)
     assert set(report.passed) == set(CHECKS)
 """

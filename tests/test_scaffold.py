@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -67,6 +68,19 @@ def test_new_plugin_writes_a_complete_package(tmp_path, ganloss_cli):
     assert "check_loss(" in tests and "from ganloss_toy import ToyLoss" in tests
     readme = (package / "README.md").read_text()
     assert readme.startswith("# ganloss-toy\n") and 'type = "ToyLoss"' in readme
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+def test_the_generated_code_is_lint_clean_and_formatted(tmp_path):
+    # With ruff's defaults (not this repository's settings): what its author will run.
+    package = write_plugin("ganloss-toy", tmp_path)
+    run = lambda *args: subprocess.run(  # noqa: E731
+        ["ruff", *args, "--isolated", "."], cwd=package, capture_output=True, text=True
+    )
+    lint = run("check", "--select", "E,F,W,I,B,UP")
+    assert lint.returncode == 0, lint.stdout
+    formatted = run("format", "--check")
+    assert formatted.returncode == 0, formatted.stdout
 
 
 def current_umask() -> int:
