@@ -1,0 +1,284 @@
+"""3. Distributed reduction: collectives per aggregation, and their time, on 2 gloo ranks.
+
+Each rank aggregates 11 losses (``DiscShiftLoss`` under 11 names) and so
+logs 12 values with the total. Four variants compute the same losses and
+average every logged value over the ranks:
+
+* ``per-key all_reduce``: hand-written losses, then one ``all_reduce`` and
+  one ``.item()`` per logged value (the baseline);
+* ``MMGeneration loop``: the same loss modules in MMGeneration's loop, then
+  its ``_parse_losses`` (one ``all_reduce`` per value, too);
+* ``stacked all_reduce``: hand-written losses, the values stacked into one
+  tensor, one ``all_reduce``, one ``.tolist()``: the best plain code can do;
+* ``ganlosscore``: a ``LossAggregator`` with the default hooks.
+
+Collectives are counted by wrapping every collective of
+``torch.distributed`` during one step of each variant. Time is wall-clock
+per step on rank 0 (a collective waits for the other rank, so CPU time would
+miss it), the ranks meeting at a barrier before every block.
+
+Run: ``python benchmarks/distributed.py`` (``--quick`` for a smoke run).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import _harness as h
+
+WORLD = 2
+LOSSES = 11  # + the total = 12 logged values
+COLLECTIVES = (
+    "all_reduce",
+    "all_gather",
+    "all_gather_into_tensor",
+    "all_gather_object",
+    "broadcast",
+    "broadcast_object_list",
+    "reduce",
+    "reduce_scatter",
+    "reduce_scatter_tensor",
+    "all_to_all",
+    "gather",
+    "scatter",
+    "barrier",
+)
+
+
+def build_variants(rank: int) -> dict[str, Callable[[int], object]]:
+    import torch
+    import torch.distributed as dist
+    from aggregation import mmgen_losses, mmgen_parse_losses
+
+    from ganlosscore import build_aggregator
+
+    names = [f"loss_term_{i:02d}" for i in range(LOSSES)]
+    configs = [
+        {"type": "DiscShiftLoss", "loss_name": n, "data_info": {"pred": "pred"}} for n in names
+    ]
+    agg = build_aggregator(configs, name="disc")
+    pred = torch.full((4, 1), float(rank + 1)).requires_grad_(True)
+    outputs = {"pred": pred, "iteration": 0}
+    world = dist.get_world_size()
+    log_names = [*names, "loss"]
+
+    def hand_losses() -> tuple[Any, list[Any]]:
+        values = [pred.pow(2).mean() for _ in names]
+        total = values[0]
+        for v in values[1:]:
+            total = total + v
+        return total, [*values, total]
+
+    def per_key(i: int) -> object:
+        total, values = hand_losses()
+        log_vars = {}
+        for name, value in zip(log_names, values):
+            buffer = value.detach().clone()
+            dist.all_reduce(buffer.div_(world))
+            log_vars[name] = buffer.item()
+        return total, log_vars
+
+    def stacked(i: int) -> object:
+        total, values = hand_losses()
+        buffer = torch.stack([v.detach() for v in values])
+        dist.all_reduce(buffer)
+        return total, dict(zip(log_names, (buffer / world).tolist()))
+
+    def mmgen(i: int) -> object:
+        return mmgen_parse_losses(mmgen_losses(agg.losses, outputs))
+
+    def aggregator(i: int) -> object:
+        return tuple(agg(outputs))
+
+    return {
+        "per-key all_reduce": per_key,
+        "MMGeneration loop": mmgen,
+        "stacked all_reduce": stacked,
+        "ganlosscore": aggregator,
+    }
+
+
+def count_collectives(step: Callable[[int], object]) -> dict[str, int]:
+    import torch.distributed as dist
+
+    counts: dict[str, int] = {}
+    originals = {n: getattr(dist, n) for n in COLLECTIVES if hasattr(dist, n)}
+
+    def counting(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            counts[name] = counts.get(name, 0) + 1
+            return original(*args, **kwargs)
+
+        return call
+
+    for name, original in originals.items():
+        setattr(dist, name, counting(name, original))
+    try:
+        step(0)
+    finally:
+        for name, original in originals.items():
+            setattr(dist, name, original)
+    return counts
+
+
+def worker(rank: int, port: int, rounds: int, steps: int, seed: int) -> None:
+    import torch
+    import torch.distributed as dist
+
+    torch.set_num_threads(1)
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    dist.init_process_group(
+        "gloo", rank=rank, world_size=WORLD, timeout=datetime.timedelta(seconds=120)
+    )
+    try:
+        variants = build_variants(rank)
+        logged = {name: dict(step(0)[1]) for name, step in variants.items()}  # type: ignore[index]
+        counts = {name: count_collectives(step) for name, step in variants.items()}
+        # Every rank shuffles with the same seed, so collectives always pair up.
+        timings = h.time_interleaved(
+            variants,
+            rounds=rounds,
+            steps=steps,
+            seed=seed,
+            between_blocks=dist.barrier,
+            clock=time.perf_counter,
+        )
+        if rank == 0:
+            json.dump(
+                {"timings": timings.as_json(), "counts": counts, "logged": logged}, sys.stdout
+            )
+    finally:
+        dist.destroy_process_group()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def launch(rounds: int, steps: int, seed: int) -> dict[str, Any]:
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--worker",
+                str(rank),
+                "--port",
+                str(port),
+                "--rounds",
+                str(rounds),
+                "--steps",
+                str(steps),
+                "--seed",
+                str(seed),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for rank in range(WORLD)
+    ]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    for rank, p in enumerate(procs):
+        if p.returncode != 0:
+            raise SystemExit(f"rank {rank} failed with status {p.returncode}")
+    return json.loads(outs[0])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    p = h.parser(__doc__.splitlines()[0])
+    p.add_argument("--worker", type=int, default=None, help=argparse_hidden())
+    p.add_argument("--port", type=int, default=0, help=argparse_hidden())
+    p.add_argument("--steps", type=int, default=None, help="steps per block (50)")
+    args = p.parse_args()
+    rounds = args.rounds or (3 if args.quick else 40)
+    steps = args.steps or (5 if args.quick else 50)
+    if args.worker is not None:
+        worker(args.worker, args.port, rounds, steps, args.seed)
+        return
+
+    result = launch(rounds, steps, args.seed)
+    timings = h.Timings(list(result["timings"]))
+    timings.per_round.update(result["timings"])
+    counts: dict[str, dict[str, int]] = result["counts"]
+    logged: dict[str, dict[str, float]] = result["logged"]
+    reference = logged["per-key all_reduce"]
+    rows = []
+    for name in timings.per_round:
+        same = all(abs(logged[name][k] - v) < 1e-6 for k, v in reference.items())
+        rows.append(
+            [
+                name,
+                ", ".join(f"{n} x{c}" for n, c in counts[name].items()) or "none",
+                timings.spread(name).fmt(h.fmt_seconds),
+                timings.ratio(name, "per-key all_reduce").fmt(h.fmt_ratio),
+                "yes" if same else "**no**",
+            ]
+        )
+    ours = counts["ganlosscore"]
+    one = sum(ours.values()) == 1 and ours.get("all_reduce") == 1
+    ratio = timings.ratio("ganlosscore", "per-key all_reduce")
+    print(
+        h.header(
+            "3. Distributed reduction",
+            h.command_line("distributed.py", args),
+            [
+                f"{WORLD} gloo ranks on this machine, {LOSSES} losses + the total = "
+                f"{LOSSES + 1} logged values; {rounds} rounds of {steps} steps, "
+                "wall-clock time per step on rank 0, median [interquartile range], ratios "
+                "taken within a round.",
+            ],
+        )
+    )
+    print()
+    print(
+        h.table(
+            [
+                "variant",
+                "collectives per step",
+                "time per step",
+                "ratio to per-key all_reduce",
+                "same averaged values",
+            ],
+            rows,
+        )
+    )
+    print("\n### Targets\n")
+    print(
+        h.table(
+            ["figure", "measured", "target", "verdict"],
+            [
+                [
+                    "collectives per aggregation",
+                    str(sum(ours.values())),
+                    "exactly 1",
+                    h.verdict(one),
+                ],
+                ["time ratio to per-key all_reduce", ratio.fmt(h.fmt_ratio), "(reported)", "—"],
+            ],
+        )
+    )
+    h.write_json(args.json, result)
+
+
+def argparse_hidden() -> str:
+    import argparse
+
+    return argparse.SUPPRESS
+
+
+if __name__ == "__main__":
+    main()
