@@ -208,6 +208,15 @@ def test_cli_reference_lists_every_command(docs_hook: ModuleType) -> None:
         assert f"### `ganloss {name}`" in rendered, f"ganloss {name} is not documented"
 
 
+def test_plugin_page_shows_every_file_the_scaffold_writes(tmp_path: Path) -> None:
+    from ganlosscore.scaffold import write_plugin
+
+    page = (DOCS / "plugin-authoring.md").read_text(encoding="utf-8")
+    target = write_plugin("ganloss-mylosses", tmp_path)
+    for path in sorted(p for p in target.rglob("*") if p.is_file()):
+        assert path.name in page, f"the scaffold writes {path.relative_to(target)}; show it"
+
+
 def test_every_page_is_in_the_nav() -> None:
     yaml = pytest.importorskip("yaml")
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
