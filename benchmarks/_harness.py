@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import random
+import shlex
 import statistics
 import sys
 import time
@@ -197,7 +198,8 @@ def machine() -> str:
     ]
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
-        parts.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+        threads = torch.get_num_threads()
+        parts.append(f"torch {torch.__version__} ({threads} thread{'s' * (threads != 1)})")
     else:  # a launcher that does not import torch itself
         from importlib.metadata import PackageNotFoundError, version
 
@@ -230,13 +232,9 @@ def table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def command_line(script: str, args: argparse.Namespace) -> str:
-    extra = " --quick" if args.quick else ""
-    if args.rounds is not None:
-        extra += f" --rounds {args.rounds}"
-    if args.threads != 1:
-        extra += f" --threads {args.threads}"
-    return f"python benchmarks/{script}{extra}"
+def command_line(script: str) -> str:
+    """The command that is running, as a reader would type it."""
+    return shlex.join(["python", f"benchmarks/{script}", *sys.argv[1:]])
 
 
 def verdict(ok: bool) -> str:

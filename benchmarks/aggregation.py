@@ -358,20 +358,21 @@ def check_same_math(
 MAIN_VARIANTS = ("hand-written", "ganlosscore", "MMGeneration loop")
 
 
-def summarise(timings: h.Timings) -> list[list[str]]:
+def summarise(timings: h.Timings, per_loss: bool) -> list[list[str]]:
     rows = []
     for name in MAIN_VARIANTS:
-        over = timings.difference(name, "hand-written")
-        per_loss = timings.difference(name, "hand-written", LOSSES_PER_STEP)
-        rows.append(
-            [
-                name,
-                timings.spread(name).fmt(h.fmt_seconds),
-                timings.ratio(name, "hand-written").fmt(h.fmt_ratio),
-                "—" if name == "hand-written" else over.fmt(h.fmt_us),
-                "—" if name == "hand-written" else per_loss.fmt(h.fmt_us),
-            ]
-        )
+        row = [
+            name,
+            timings.spread(name).fmt(h.fmt_seconds),
+            timings.ratio(name, "hand-written").fmt(h.fmt_ratio),
+            "—"
+            if name == "hand-written"
+            else timings.difference(name, "hand-written").fmt(h.fmt_us),
+        ]
+        if per_loss:
+            over = timings.difference(name, "hand-written", LOSSES_PER_STEP)
+            row.append("—" if name == "hand-written" else over.fmt(h.fmt_us))
+        rows.append(row)
     return rows
 
 
@@ -410,19 +411,62 @@ def breakdown(timings: h.Timings) -> list[list[str]]:
     ]
 
 
+def profile(step: h.Step, steps: int, top: int) -> str:
+    """cProfile of the tiny ganlosscore step: the functions with the most own time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(steps):
+        step(i)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    entries = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)  # type: ignore[attr-defined]
+    rows = []
+    for (path, line, func), (_, calls, own, cumulative, _) in entries[:top]:
+        where = func if path == "~" else f"{_short(path)}:{line} {func}"
+        rows.append(
+            [
+                f"`{where}`",
+                f"{calls / steps:.1f}",
+                f"{own / steps * 1e6:.2f}",
+                f"{cumulative / steps * 1e6:.2f}",
+            ]
+        )
+    return h.table(
+        ["function", "calls per step", "own µs per step", "cumulative µs per step"], rows
+    )
+
+
+def _short(path: str) -> str:
+    """A source path from its package on: ``ganlosscore/aggregation.py``."""
+    for marker in ("site-packages/", "/work/main/"):
+        if marker in path:
+            return path.split(marker, 1)[1]
+    parts = path.split("/")
+    return "/".join(parts[-2:])
+
+
 def main() -> None:
     p = h.parser(__doc__.splitlines()[0])
     p.add_argument("--r1-interval", type=int, default=None, help="lazy R1 interval (16)")
     p.add_argument("--skip-conv", action="store_true", help="only the tiny-tensor scenario")
+    p.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print the N functions with the most own time in the tiny ganlosscore step",
+    )
     args = p.parse_args()
     h.set_threads(args.threads)
     quick = args.quick
     interval = args.r1_interval or (2 if quick else 16)
 
     tiny_rounds = args.rounds or (3 if quick else 200)
-    tiny = h.time_interleaved(
-        tiny_steps(interval), rounds=tiny_rounds, steps=interval, seed=args.seed
-    )
+    tiny_variants = tiny_steps(interval)
+    tiny = h.time_interleaved(tiny_variants, rounds=tiny_rounds, steps=interval, seed=args.seed)
     batch, channels = (4, 8) if quick else (64, 64)
     conv_rounds = args.rounds or (2 if quick else 8)
     conv = None
@@ -445,7 +489,7 @@ def main() -> None:
     print(
         h.header(
             "1. Aggregation overhead",
-            h.command_line("aggregation.py", args),
+            h.command_line("aggregation.py"),
             [
                 f"R1 every {interval} steps; {LOSSES_PER_STEP} loss modules per step (4 in "
                 "the discriminator phase, 1 in the generator phase). Time: CPU time per step, "
@@ -456,7 +500,7 @@ def main() -> None:
         )
     )
     print(f"\n### (a) tiny tensors: losses and aggregation only ({tiny_rounds} rounds)\n")
-    print(h.table(head, summarise(tiny)))
+    print(h.table(head, summarise(tiny, per_loss=True)))
     print("\nWhere the overhead goes (same run, two intermediate variants):\n")
     print(h.table(["layer", "µs per step", "µs per unit"], breakdown(tiny)))
     if conv is not None:
@@ -464,7 +508,8 @@ def main() -> None:
             f"\n### (b) conv D and G ({channels} channels), batch {batch} of 3x32x32, "
             f"forward and backward ({conv_rounds} rounds)\n"
         )
-        print(h.table(head, summarise(conv)))
+        # Per loss would divide noise of milliseconds by 5: the step is what counts here.
+        print(h.table(head[:-1], summarise(conv, per_loss=False)))
 
     ratio_a = tiny.ratio("ganlosscore", "hand-written")
     per_loss = tiny.difference("ganlosscore", "hand-written", LOSSES_PER_STEP)
@@ -501,6 +546,11 @@ def main() -> None:
         )
     print("\n### Targets\n")
     print(h.table(["figure", "measured", "target", "verdict"], targets))
+    if args.profile:
+        steps = interval * (2 if quick else 100)
+        print(f"\n### Profile of the tiny ganlosscore step (cProfile, {steps} steps)\n")
+        print("cProfile's own cost inflates every figure; compare them with each other.\n")
+        print(profile(tiny_variants["ganlosscore"], steps, args.profile))
     h.write_json(
         args.json,
         {"tiny": tiny.as_json(), "conv": conv.as_json() if conv is not None else None},

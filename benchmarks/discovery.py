@@ -244,7 +244,7 @@ def main() -> None:
     print(
         h.header(
             "2. Discovery",
-            h.command_line("discovery.py", args),
+            h.command_line("discovery.py"),
             [
                 f"{count} synthetic distributions x {per} losses on PYTHONPATH, besides the "
                 f"environment's own; `ganloss` is `{' '.join(ganloss)}`. {rounds} rounds, each "

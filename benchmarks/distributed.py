@@ -234,7 +234,7 @@ def main() -> None:
     print(
         h.header(
             "3. Distributed reduction",
-            h.command_line("distributed.py", args),
+            h.command_line("distributed.py"),
             [
                 f"{WORLD} gloo ranks on this machine, {LOSSES} losses + the total = "
                 f"{LOSSES + 1} logged values; {rounds} rounds of {steps} steps, "

@@ -168,7 +168,7 @@ def main() -> None:
     print(
         h.header(
             "4. Regularizer cost",
-            h.command_line("regularizers.py", args),
+            h.command_line("regularizers.py"),
             [
                 f"Batch {batch} of 3x32x32, {channels}-channel networks; penalty and its "
                 f"backward per step; {rounds} rounds. Time: CPU time per step, median "

@@ -176,7 +176,7 @@ def main() -> None:
     print(
         h.header(
             "5. Scaling",
-            h.command_line("scaling.py", args),
+            h.command_line("scaling.py"),
             [
                 f"{rounds} rounds; CPU time per aggregation, median [interquartile range] over "
                 "interleaved rounds; ratios and differences taken within a round.",
