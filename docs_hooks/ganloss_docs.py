@@ -515,12 +515,40 @@ def _help_text(parser: argparse.ArgumentParser) -> str:
             os.environ["COLUMNS"] = previous
 
 
+def command_origins() -> dict[str, str]:
+    """``command -> plugin name`` for the commands that hook plugins add.
+
+    Each ``ganloss_register_commands`` implementation is called on a parser of
+    its own, so what it adds is known; the plugin name of an installed
+    package's hooks is ``dist-name:entry-point``.
+    """
+    from ganlosscore import get_plugin_manager
+    from ganlosscore.cli import CORE_COMMANDS
+
+    origins: dict[str, str] = {}
+    for impl in get_plugin_manager().hook.ganloss_register_commands.get_hookimpls():
+        if impl.wrapper or impl.hookwrapper:
+            continue
+        scratch = argparse.ArgumentParser().add_subparsers()
+        try:
+            impl.function(*(scratch if arg == "cli" else None for arg in impl.argnames))
+        except Exception:  # ganloss itself leaves such a plugin's commands out
+            continue
+        for name in scratch.choices:
+            if name not in CORE_COMMANDS:
+                origins[name] = impl.plugin_name.partition(":")[0]
+    return origins
+
+
 def render_cli() -> str:
     from ganlosscore.cli import CORE_COMMANDS, build_parser
 
     out = ["### `ganloss` { #ganloss }", "", "```text", _help_text(build_parser(True)), "```", ""]
+    origins = command_origins()
     for name, (help_, parser) in cli_commands().items():
-        origin = "" if name in CORE_COMMANDS else " *(added by an installed plugin)*"
+        origin = ""
+        if name not in CORE_COMMANDS:
+            origin = f" *(added by `{origins.get(name, 'an installed plugin')}`)*"
         out += [f"### `ganloss {name}` {{ #ganloss-{_slug(name)} }}", ""]
         out += [f"{inline(help_[:1].upper() + help_[1:])}.{origin}", ""]
         out += ["```text", _help_text(parser), "```", ""]
@@ -529,6 +557,7 @@ def render_cli() -> str:
 
 __all__ = [
     "cli_commands",
+    "command_origins",
     "docstring_to_markdown",
     "expand",
     "hookspec_facts",
