@@ -1,0 +1,119 @@
+"""The ``ganloss toybench`` command, registered on ``ganloss_register_commands``.
+
+This module is what the ``ganlosscore.hooks`` entry point loads whenever the
+``ganloss`` command builds its parser, so it imports neither torch nor the
+training code; the command imports them when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ganlosscore import hookimpl
+
+__all__ = ["add_toybench_command", "ganloss_register_commands", "run_command"]
+
+DESCRIPTION = """\
+Does a loss configuration train a GAN? Train small MLPs on a 2-D Gaussian
+mixture (ring: 8 modes; grid: 25 modes) with the config's disc and gen losses,
+then count the modes captured, the high-quality samples (within 3 standard
+deviations of a mode) and the reverse KL of the mode histogram, as VEEGAN and
+PacGAN do. Without --config it runs the embedded default (NS GAN + R1), which
+reaches 8/8 modes on ring and 25/25 on grid in well under a minute on two CPU
+cores. Writes <out>/<dataset>-seed<seed>.png (samples over the modes, loss
+curves) and .json (metrics, curves, the config as run).
+"""
+
+
+@hookimpl
+def ganloss_register_commands(cli: argparse._SubParsersAction[Any]) -> None:
+    add_toybench_command(cli)
+
+
+def add_toybench_command(cli: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = cli.add_parser(
+        "toybench",
+        help="train a toy GAN on 2-D Gaussian mixtures with a loss config; count modes and quality",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a .toml, .json or .yaml config (default: the embedded one)",
+    )
+    parser.add_argument("--dataset", choices=("ring", "grid"), help="overrides the config's")
+    parser.add_argument("--steps", type=_positive, metavar="N", help="generator steps")
+    parser.add_argument("--seed", type=_non_negative, metavar="N", help="same seed, same result")
+    parser.add_argument(
+        "--out", default="toybench-out", metavar="DIR", help="where to write (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--nproc",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="processes, DistributedDataParallel on gloo (under torchrun: its processes)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--print-config", action="store_true", help="print the embedded default config and exit"
+    )
+    parser.set_defaults(func=run_command)
+    return parser
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run ``ganloss toybench`` for parsed ``args``; the exit status."""
+    if args.print_config:
+        from .config import default_config_text
+
+        print(default_config_text(), end="")
+        return 0
+    from .runner import load_run_config, run_distributed, run_toybench, torchrun_world
+
+    overrides = {"dataset": args.dataset, "steps": args.steps, "seed": args.seed}
+    settings, disc_config, gen_config, resolved = load_run_config(args.config, overrides)
+    progress = False if args.quiet else None
+    if args.nproc > 1 or torchrun_world() is not None:
+        run_distributed(
+            settings,
+            disc_config,
+            gen_config,
+            nproc=args.nproc,
+            out_dir=args.out,
+            resolved_config=resolved,
+            progress=progress,
+        )
+    else:
+        run_toybench(
+            settings,
+            disc_config,
+            gen_config,
+            out_dir=args.out,
+            resolved_config=resolved,
+            progress=progress,
+        )
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = _integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None

@@ -1,0 +1,427 @@
+"""``ganloss toybench``: train, measure, write the figure and the result file, summarise.
+
+:func:`run_toybench` is the whole benchmark as a function; the command wraps
+it with option parsing (:mod:`ganloss_toybench.commands`), and
+:func:`run_distributed` runs it in several processes: spawned here with
+``--nproc N``, or started by ``torchrun`` (detected from its environment
+variables ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import platform
+import socket
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import torch
+
+from ganlosscore import ConfigError, GanLossError, load_config
+from ganlosscore import __version__ as core_version
+
+from ._version import __version__
+from .config import Settings, default_config, resolve_settings, split_config
+from .figure import draw_figure
+from .metrics import ModeMetrics, mode_metrics
+from .progress import ProgressBar
+from .train import TrainResult, build_losses, generate, train
+
+__all__ = [
+    "PUBLISHED",
+    "RunOutcome",
+    "load_run_config",
+    "run_distributed",
+    "run_toybench",
+    "torchrun_world",
+]
+
+#: The best published results (modes captured, fraction high quality):
+#: PacGAN (Lin et al. 2018, Table 1) and GDPP (Elfeki et al. 2019).
+PUBLISHED: dict[str, dict[str, tuple[float, float]]] = {
+    "ring": {"PacGAN": (7.9, 0.956), "GDPP": (8.0, 0.717)},
+    "grid": {"PacGAN": (24.8, 0.936), "GDPP": (24.8, 0.685)},
+}
+CURVE_POINTS = 200
+
+
+@dataclass
+class RunOutcome:
+    """The result of one toybench run (only on the process that writes it)."""
+
+    settings: Settings
+    metrics: ModeMetrics
+    record: dict[str, Any]
+    json_path: Path | None
+    png_path: Path | None
+
+
+def load_run_config(
+    config_path: str | Path | None, overrides: Mapping[str, Any] | None = None
+) -> tuple[Settings, Any, Any, dict[str, Any]]:
+    """Read a config file (or the embedded default), check it, apply ``overrides``.
+
+    Returns ``(settings, disc_config, gen_config, resolved)``, where
+    ``resolved`` is the whole config as run. Every loss is built once here, so
+    a bad config fails before anything trains (or any process is spawned).
+    """
+    if config_path is None:
+        config, where = default_config(), "default config"
+    else:
+        config, where = load_config(config_path), str(config_path)
+    disc_config, gen_config, section = split_config(config, where)
+    settings = resolve_settings(section, overrides, where=f"{where}: ")
+    build_losses(disc_config, gen_config, where=where)
+    resolved = {"disc": disc_config, "gen": gen_config, "toybench": settings.to_dict()}
+    return settings, disc_config, gen_config, resolved
+
+
+def run_toybench(
+    settings: Settings,
+    disc_config: Any,
+    gen_config: Any,
+    *,
+    out_dir: str | Path | None = "toybench-out",
+    resolved_config: Mapping[str, Any] | None = None,
+    rank: int = 0,
+    world_size: int = 1,
+    progress: bool | None = None,
+    stdout: TextIO | None = None,
+) -> RunOutcome | None:
+    """Train, evaluate and report one run; returns the outcome on rank 0, else ``None``.
+
+    Rank 0 evaluates the generator on ``settings.num_samples`` samples, writes
+    ``<out_dir>/<dataset>-seed<seed>.json`` and ``.png`` (not when ``out_dir``
+    is ``None``) and prints the summary to ``stdout``. ``progress``: draw the
+    progress bar (``None``: when stderr is a terminal).
+    """
+    stdout = sys.stdout if stdout is None else stdout
+    wall_start = time.perf_counter()
+    show = rank == 0 and progress is not False
+    bar = (
+        ProgressBar(settings.steps, enabled=None if progress is None else progress)
+        if show
+        else None
+    )
+
+    def on_step(done: int, disc: Mapping[str, float], gen: Mapping[str, float]) -> None:
+        if bar is not None:
+            bar.update(
+                done, {"d": disc.get("loss", float("nan")), "g": gen.get("loss", float("nan"))}
+            )
+
+    with _torch_settings(settings.threads):
+        try:
+            result = train(
+                settings, disc_config, gen_config, rank=rank, world_size=world_size, on_step=on_step
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        if rank != 0:
+            return None
+        samples = generate(result.generator, result.dataset, settings.num_samples, settings.seed)
+    metrics = mode_metrics(samples, result.dataset.centre_tensor(), result.dataset.std)
+    record = _record(settings, metrics, result, world_size, resolved_config)
+    json_path = png_path = None
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"{settings.dataset}-seed{settings.seed}"
+        json_path, png_path = out / f"{stem}.json", out / f"{stem}.png"
+        _draw(png_path, samples, result, metrics, settings)
+    record["wall_seconds"] = round(time.perf_counter() - wall_start, 3)
+    if json_path is not None:
+        json_path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    print(summary(record, json_path, png_path), file=stdout)
+    return RunOutcome(settings, metrics, record, json_path, png_path)
+
+
+@contextlib.contextmanager
+def _torch_settings(threads: int) -> Iterator[None]:
+    # Deterministic kernels (free on the CPU for these ops) and the thread
+    # count, restored afterwards so that calling this from Python leaves no trace.
+    old_threads = torch.get_num_threads()
+    old_deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old_threads)
+        torch.use_deterministic_algorithms(old_deterministic)
+
+
+# -- the result file, the figure and the summary --------------------------------------
+
+
+def _curves(history: Mapping[str, list[tuple[int, float]]], steps: int) -> dict[str, list[float]]:
+    """Each logged value averaged over ``CURVE_POINTS`` equal windows of iterations."""
+    bins = min(CURVE_POINTS, steps)
+    curves = {}
+    for key, points in history.items():
+        sums, counts = [0.0] * bins, [0] * bins
+        for iteration, value in points:
+            b = min(iteration * bins // steps, bins - 1)
+            sums[b] += value
+            counts[b] += 1
+        curves[key] = [s / c if c else float("nan") for s, c in zip(sums, counts)]
+    return curves
+
+
+def _curve_steps(steps: int) -> list[float]:
+    bins = min(CURVE_POINTS, steps)
+    return [(b + 0.5) * steps / bins for b in range(bins)]
+
+
+def _record(
+    settings: Settings,
+    metrics: ModeMetrics,
+    result: TrainResult,
+    world_size: int,
+    resolved_config: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    curves = {
+        phase: _jsonable_curves(_curves(history, settings.steps))
+        for phase, history in result.history.items()
+    }
+    return {
+        "benchmark": "ganloss toybench",
+        "dataset": settings.dataset,
+        "seed": settings.seed,
+        "steps": settings.steps,
+        "processes": world_size,
+        "metrics": metrics.to_dict(),
+        "published": {
+            k: {"modes": m, "high_quality": q} for k, (m, q) in PUBLISHED[settings.dataset].items()
+        },
+        "train_seconds": round(result.train_seconds, 3),
+        "final_log_vars": result.final,
+        "curves": {"step": _curve_steps(settings.steps), **curves},
+        "config": dict(resolved_config) if resolved_config is not None else None,
+        "versions": {
+            "ganloss-toybench": __version__,
+            "ganlosscore": core_version,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+        },
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _jsonable_curves(curves: Mapping[str, list[float]]) -> dict[str, list[float | None]]:
+    return {k: [round(v, 6) if v == v else None for v in vs] for k, vs in curves.items()}
+
+
+def _draw(
+    path: Path, samples: torch.Tensor, result: TrainResult, metrics: ModeMetrics, settings: Settings
+) -> None:
+    dataset = result.dataset
+    distance = (
+        torch.cdist(
+            samples.double(),
+            dataset.centre_tensor(torch.float64),
+            compute_mode="donot_use_mm_for_euclid_dist",
+        )
+        .min(dim=1)
+        .values
+    )
+    # The total of each phase, then its terms when it has more than one.
+    curves: dict[str, list[float]] = {}
+    for phase, history in result.history.items():
+        phase_curves = _curves(history, settings.steps)
+        if "loss" in phase_curves:
+            curves[f"{phase} total"] = phase_curves.pop("loss")
+        if len(phase_curves) > 1 or "loss" not in history:
+            curves.update({f"{phase} {key}": values for key, values in phase_curves.items()})
+    draw_figure(
+        path,
+        samples=[(float(x), float(y)) for x, y in samples.tolist()],
+        high_quality=(distance < 3 * dataset.std).tolist(),
+        centres=dataset.centres,
+        std=dataset.std,
+        curves=curves,
+        steps=_curve_steps(settings.steps),
+        title=f"{settings.dataset} seed {settings.seed}: {_headline(metrics)}, "
+        f"{settings.steps} steps",
+    )
+
+
+def _headline(metrics: ModeMetrics) -> str:
+    kl = "-" if metrics.reverse_kl is None else f"{metrics.reverse_kl:.3f}"
+    return (
+        f"{metrics.modes}/{metrics.num_modes} modes, {100 * metrics.high_quality:.1f}% HQ, "
+        f"reverse KL {kl}"
+    )
+
+
+def summary(record: Mapping[str, Any], json_path: Path | None, png_path: Path | None) -> str:
+    """The table printed at the end of a run."""
+    m = record["metrics"]
+    kl = "-" if m["reverse_kl"] is None else f"{m['reverse_kl']:.4f}"
+    pacgan_modes, pacgan_hq = PUBLISHED[record["dataset"]]["PacGAN"]
+    rows = [
+        ("metric", "this run", "best published (PacGAN)"),
+        ("modes captured", f"{m['modes']} / {m['num_modes']}", f"{pacgan_modes:g}"),
+        ("high-quality samples", f"{100 * m['high_quality']:.1f} %", f"{100 * pacgan_hq:.1f} %"),
+        ("reverse KL", kl, ""),
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [
+        f"toybench {record['dataset']}, seed {record['seed']}, {record['steps']} steps, "
+        f"{record['processes']} process{'es' if record['processes'] > 1 else ''}: "
+        f"trained in {record['train_seconds']:.1f} s",
+        "",
+    ]
+    for i, row in enumerate(rows):
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if i == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    beats = m["modes"] >= pacgan_modes and m["high_quality"] >= pacgan_hq
+    lines += [
+        "",
+        f"  {'beats' if beats else 'does not beat'} PacGAN's published result "
+        f"on {record['dataset']}",
+    ]
+    for phase in ("disc", "gen"):
+        values = record["final_log_vars"].get(phase, {})
+        terms = ", ".join(f"{k} {v:.4f}" for k, v in values.items())
+        lines.append(f"  final {phase} losses: {terms}")
+    if json_path is not None and png_path is not None:
+        lines.append(f"  wrote {png_path} and {json_path}")
+    return "\n".join(lines)
+
+
+# -- several processes ------------------------------------------------------------------
+
+
+def torchrun_world() -> tuple[int, int] | None:
+    """``(rank, world_size)`` when started by ``torchrun`` (or a launcher setting its variables)."""
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ and "LOCAL_RANK" in os.environ:
+        return int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    return None
+
+
+def run_distributed(
+    settings: Settings,
+    disc_config: Any,
+    gen_config: Any,
+    *,
+    nproc: int,
+    out_dir: str | Path | None,
+    resolved_config: Mapping[str, Any] | None,
+    progress: bool | None,
+) -> None:
+    """Run the benchmark in ``nproc`` processes on gloo (spawned), or in this torchrun rank."""
+    import torch.distributed as dist
+
+    launched = torchrun_world()
+    if launched is not None:
+        rank, world = launched
+        if nproc not in (1, world):
+            raise ConfigError(
+                f"--nproc {nproc} under torchrun, which started {world} processes; "
+                "leave --nproc out (torchrun's --nproc-per-node decides)",
+                where="--nproc",
+            )
+        dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=120))
+        try:
+            run_toybench(
+                settings,
+                disc_config,
+                gen_config,
+                out_dir=out_dir,
+                resolved_config=resolved_config,
+                rank=rank,
+                world_size=world,
+                progress=progress,
+            )
+        finally:
+            _teardown()
+        return
+
+    import torch.multiprocessing as mp
+
+    context = mp.get_context("spawn")
+    errors = context.SimpleQueue()
+    port = _free_port()
+    mp.start_processes(  # type: ignore[attr-defined,no-untyped-call]
+        _worker,
+        args=(
+            nproc,
+            port,
+            errors,
+            settings,
+            disc_config,
+            gen_config,
+            out_dir,
+            resolved_config,
+            progress,
+        ),
+        nprocs=nproc,
+        start_method="spawn",
+    )
+    if not errors.empty():
+        raise GanLossError(errors.get())
+
+
+def _worker(
+    rank: int,
+    world: int,
+    port: int,
+    errors: Any,
+    settings: Settings,
+    disc_config: Any,
+    gen_config: Any,
+    out_dir: str | Path | None,
+    resolved_config: Mapping[str, Any] | None,
+    progress: bool | None,
+) -> None:
+    import torch.distributed as dist
+
+    os.environ["MASTER_ADDR"] = "127.0.0.1"
+    os.environ["MASTER_PORT"] = str(port)
+    dist.init_process_group(
+        "gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=120)
+    )
+    try:
+        run_toybench(
+            settings,
+            disc_config,
+            gen_config,
+            out_dir=out_dir,
+            resolved_config=resolved_config,
+            rank=rank,
+            world_size=world,
+            progress=progress,
+        )
+    except GanLossError as exc:  # reported by the parent as one clean message
+        errors.put(f"process {rank} of {world}: {exc}")
+    finally:
+        _teardown()
+
+
+def _teardown() -> None:
+    import gc
+
+    import torch.distributed as dist
+
+    # Free the DDP wrappers while the group lives and let every rank finish
+    # before tearing it down: gloo aborts a process whose threads outlive it.
+    gc.collect()
+    with contextlib.suppress(Exception):
+        dist.barrier()
+    dist.destroy_process_group()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

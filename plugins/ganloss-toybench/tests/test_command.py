@@ -1,0 +1,163 @@
+"""`ganloss toybench` end to end, through the core's command line."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from _toybench_png import read_png
+from ganloss_toybench import default_config
+from ganloss_toybench.config import default_config_text
+
+from ganlosscore.cli import main
+
+
+def run(tmp_path: Path, *options: str) -> dict:
+    assert main(["toybench", "--out", str(tmp_path), "--quiet", *options]) == 0
+    dataset = options[options.index("--dataset") + 1] if "--dataset" in options else "ring"
+    seed = options[options.index("--seed") + 1] if "--seed" in options else "0"
+    return json.loads((tmp_path / f"{dataset}-seed{seed}.json").read_text())
+
+
+def test_command_module_imports_no_torch():
+    # The ganloss command loads hook plugins to build its parser; ours must stay light.
+    code = (
+        "import sys, ganloss_toybench, ganloss_toybench.commands; sys.exit('torch' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_listed_in_help(capsys):
+    try:
+        status = main(["--help"])
+    except SystemExit as exc:  # argparse's own exit, depending on the core's parser setup
+        status = exc.code
+    assert status == 0
+    assert "toybench  train a toy GAN" in capsys.readouterr().out
+
+
+def test_short_run_end_to_end(tmp_path, capsys):
+    record = run(tmp_path, "--steps", "400")
+    out, err = capsys.readouterr()
+    assert err == ""  # --quiet, and not a terminal anyway: no progress bar
+    for line in ("modes captured", "high-quality samples", "reverse KL", "wrote"):
+        assert line in out
+
+    m = record["metrics"]
+    # Consistency: the counts are the high-quality samples, the modes the non-zero counts.
+    assert m["num_samples"] == 2500 and m["num_modes"] == 8 and len(m["counts"]) == 8
+    assert sum(m["counts"]) == round(m["high_quality"] * 2500)
+    assert m["modes"] == sum(c > 0 for c in m["counts"])
+    p = [c / sum(m["counts"]) for c in m["counts"] if c]
+    assert m["reverse_kl"] == pytest.approx(sum(q * math.log(8 * q) for q in p))
+    # 400 steps already spread the samples over the ring (an untrained generator
+    # puts them all near one point): a loose, deterministic check that it trains.
+    assert m["modes"] >= 6 and m["high_quality"] > 0.05
+
+    assert record["steps"] == 400 and record["processes"] == 1
+    expected = default_config()
+    expected["toybench"]["steps"] = 400
+    assert record["config"] == expected
+    assert len(record["curves"]["step"]) == 200
+    assert set(record["curves"]["disc"]) == {"loss_disc_adv", "loss_r1_gp", "loss"}
+    assert len(record["curves"]["gen"]["loss"]) == 200
+
+    width, height, rows = read_png((tmp_path / "ring-seed0.png").read_bytes())
+    assert (width, height) == (1120, 560)
+    assert (214, 39, 40) in {px for row in rows for px in row}  # the mode centres
+
+
+def test_same_seed_same_result(tmp_path):
+    a = run(tmp_path / "a", "--dataset", "grid", "--steps", "150", "--seed", "3")
+    b = run(tmp_path / "b", "--dataset", "grid", "--steps", "150", "--seed", "3")
+    c = run(tmp_path / "c", "--dataset", "grid", "--steps", "150", "--seed", "4")
+    for key in ("metrics", "final_log_vars", "curves"):
+        assert a[key] == b[key]  # bitwise: the floats are equal, not close
+    assert a["final_log_vars"] != c["final_log_vars"]
+    assert a["metrics"]["num_modes"] == 25
+
+
+def test_config_file_and_its_settings(tmp_path):
+    config = tmp_path / "hinge.json"
+    config.write_text(
+        json.dumps(
+            {
+                "disc": [
+                    {
+                        "type": "DiscAdversarialLoss",
+                        "gan_type": "hinge",
+                        "data_info": {"pred_real": "disc_pred_real", "pred_fake": "disc_pred_fake"},
+                    }
+                ],
+                "gen": [
+                    {
+                        "type": "GenAdversarialLoss",
+                        "gan_type": "hinge",
+                        "data_info": {"pred_fake": "disc_pred_fake_g"},
+                    }
+                ],
+                "toybench": {"steps": 20, "num_samples": 100, "disc_steps": 2},
+            }
+        )
+    )
+    record = run(tmp_path, "--config", str(config))
+    assert record["metrics"]["num_samples"] == 100
+    assert record["config"]["toybench"]["disc_steps"] == 2
+    assert set(record["final_log_vars"]["disc"]) == {"loss_disc_adv", "loss"}
+
+
+BAD_CONFIG = """
+[[disc]]
+type = "DiscAdversarialLoss"
+gan_type = "nss"
+data_info = { pred_real = "disc_pred_real", pred_fake = "disc_pred_fake" }
+
+[[gen]]
+type = "GenAdversarialLoss"
+gan_type = "ns"
+data_info = { pred_fake = "disc_pred_fake_g" }
+"""
+
+
+def test_bad_config_is_one_clean_message(tmp_path):
+    # Through the real command: a non-zero exit and one paragraph, no traceback.
+    config = tmp_path / "bad.toml"
+    config.write_text(BAD_CONFIG)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ganlosscore.cli", "toybench", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith(f"ganloss: error: {config}: disc[0].DiscAdversarialLoss.gan_type")
+    assert "Did you mean 'ns'?" in proc.stderr
+    assert not (tmp_path / "toybench-out").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("disc = []\ngen = []\n[toybench]\nstep = 5\n", "toybench.step: unknown setting 'step'"),
+        ("disc = []\n", "no 'gen' loss list"),
+        ("disc = [\n", "invalid TOML"),
+    ],
+)
+def test_config_errors_exit_1(tmp_path, capsys, text, message):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    assert main(["toybench", "--config", str(config), "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ganloss: error: ") and message in err
+
+
+def test_print_config(capsys):
+    assert main(["toybench", "--print-config"]) == 0
+    assert capsys.readouterr().out == default_config_text()
