@@ -100,3 +100,40 @@ def test_torchrun_gives_the_spawned_result(tmp_path):
     a = json.loads((tmp_path / "s" / "ring-seed0.json").read_text())
     b = json.loads((tmp_path / "t" / "ring-seed0.json").read_text())
     assert a["metrics"] == b["metrics"] and a["final_log_vars"] == b["final_log_vars"]
+
+
+R1_ONLY = """
+[[disc]]
+type = "R1GradientPenalty"
+data_info = { discriminator = "disc", real_data = "real_imgs" }
+{interval}
+[[gen]]
+type = "GenAdversarialLoss"
+gan_type = "ns"
+data_info = { pred_fake = "disc_pred_fake_g" }
+"""
+
+
+def nproc_2(tmp_path, config_text: str) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "config.toml"
+    config.write_text(config_text)
+    command = [sys.executable, "-m", "ganlosscore.cli", "toybench", "--nproc", "2"]
+    command += ["--steps", "6", "--config", str(config), "--out", str(tmp_path), "--quiet"]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def test_a_loss_list_that_misses_parameters_still_runs(tmp_path):
+    # R1 alone never reaches D's last bias; DDP needs a gradient for every
+    # parameter, which the zero-weighted output term provides.
+    proc = nproc_2(tmp_path, R1_ONLY.replace("{interval}", ""))
+    assert proc.returncode == 0, proc.stderr
+    assert "loss_r1_gp" in proc.stdout
+
+
+def test_an_error_in_the_processes_is_one_clean_message(tmp_path):
+    # R1 every 4 iterations and nothing else: iteration 1 has nothing to back-propagate.
+    proc = nproc_2(tmp_path, R1_ONLY.replace("{interval}", "interval = 4"))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("ganloss: error: process ")
+    assert "disc losses gave nothing to back-propagate at iteration 1" in proc.stderr

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .metrics import ModeMetrics, mode_metrics, reverse_kl_to_uniform
     from .models import MLPDiscriminator, MLPGenerator
     from .runner import RunOutcome, load_run_config, run_distributed, run_toybench
-    from .train import TrainResult, train
+    from .training import TrainResult, train
 
 _LAZY: dict[str, str] = {
     "Settings": "config",
@@ -47,8 +47,8 @@ _LAZY: dict[str, str] = {
     "load_run_config": "runner",
     "run_distributed": "runner",
     "run_toybench": "runner",
-    "TrainResult": "train",
-    "train": "train",
+    "TrainResult": "training",
+    "train": "training",
 }
 
 __all__ = [

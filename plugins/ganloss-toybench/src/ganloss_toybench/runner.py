@@ -32,7 +32,7 @@ from .config import Settings, default_config, resolve_settings, split_config
 from .figure import draw_figure
 from .metrics import ModeMetrics, mode_metrics
 from .progress import ProgressBar
-from .train import TrainResult, build_losses, generate, train
+from .training import TrainResult, build_losses, generate, train
 
 __all__ = [
     "PUBLISHED",

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import pytest
 import torch
 from ganloss_toybench import MLPDiscriminator, MLPGenerator, default_config, resolve_settings, train
-from ganloss_toybench.train import DISC_OUTPUT_KEYS, GEN_OUTPUT_KEYS, build_losses
+from ganloss_toybench.training import DISC_OUTPUT_KEYS, GEN_OUTPUT_KEYS, build_losses
 
 from ganlosscore import ConfigError, GanLossError, LossModule
 
