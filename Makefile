@@ -12,7 +12,7 @@ install-test:  ## the same, with the test extras
 	$(PIP) install -q -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)[test]')
 
 run: install  ## the main job
-	ganloss list
+	ganloss toybench
 
 test: install-test  ## every test: the core's and every plugin's
 	$(PYTHON) -m pytest --import-mode=importlib -p no:cacheprovider tests $(addsuffix /tests,$(PLUGINS))
