@@ -40,7 +40,7 @@ class ProgressBar:
         self.width = width
         self.interval = interval
         self._start = time.perf_counter()
-        self._last_draw = -float("inf")
+        self._last_draw = self._start  # the first draw after one interval, with a meaningful rate
         self._drawn = 0
 
     def update(self, step: int, losses: dict[str, float] | None = None) -> None:
