@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 import pytest
@@ -129,3 +130,13 @@ def test_a_phase_with_nothing_to_backpropagate_is_reported():
 def test_batch_must_split_over_processes():
     with pytest.raises(ConfigError, match="divisible by the number of processes"):
         train(short(batch_size=9), [NS_DISC], [NS_GEN], world_size=2)
+
+
+def test_python_api_writes_a_config_holding_a_class(tmp_path):
+    from ganloss_toybench import run_toybench
+
+    gen = [{**NS_GEN, "type": type(build_losses([NS_DISC], [NS_GEN])[1].losses[0])}]
+    outcome = run_toybench(short(), [NS_DISC], gen, out_dir=tmp_path, progress=False)
+    assert outcome is not None and outcome.json_path is not None
+    record = json.loads(outcome.json_path.read_text())
+    assert record["config"]["gen"][0]["type"].startswith("<class 'ganloss_adversarial")

@@ -129,6 +129,8 @@ def run_toybench(
             return None
         samples = generate(result.generator, result.dataset, settings.num_samples, settings.seed)
     metrics = mode_metrics(samples, result.dataset.centre_tensor(), result.dataset.std)
+    if resolved_config is None:
+        resolved_config = {"disc": disc_config, "gen": gen_config, "toybench": settings.to_dict()}
     record = _record(settings, metrics, result, world_size, resolved_config)
     json_path = png_path = None
     if out_dir is not None:
@@ -139,7 +141,8 @@ def run_toybench(
         _draw(png_path, samples, result, metrics, settings)
     record["wall_seconds"] = round(time.perf_counter() - wall_start, 3)
     if json_path is not None:
-        json_path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        # default=str: a config built in Python may hold a loss class as its type
+        json_path.write_text(json.dumps(record, indent=1, default=str) + "\n", encoding="utf-8")
     print(summary(record, json_path, png_path), file=stdout)
     return RunOutcome(settings, metrics, record, json_path, png_path)
 
@@ -186,7 +189,7 @@ def _record(
     metrics: ModeMetrics,
     result: TrainResult,
     world_size: int,
-    resolved_config: Mapping[str, Any] | None,
+    resolved_config: Mapping[str, Any],
 ) -> dict[str, Any]:
     curves = {
         phase: _jsonable_curves(_curves(history, settings.steps))
@@ -205,7 +208,7 @@ def _record(
         "train_seconds": round(result.train_seconds, 3),
         "final_log_vars": result.final,
         "curves": {"step": _curve_steps(settings.steps), **curves},
-        "config": dict(resolved_config) if resolved_config is not None else None,
+        "config": dict(resolved_config),
         "versions": {
             "ganloss-toybench": __version__,
             "ganlosscore": core_version,
