@@ -3,19 +3,22 @@ PYTHON ?= python
 PIP := $(PYTHON) -m pip
 PLUGINS := $(sort $(wildcard plugins/ganloss-*))
 
-.PHONY: install install-test run test lint typecheck check
+.PHONY: install install-test run test test-wheels lint typecheck check
 
 install:  ## the core and every plugin, editable
 	$(PIP) install -q -e . $(addprefix -e ,$(PLUGINS))
 
-install-test:  ## the same, with the test extras
-	$(PIP) install -q -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)[test]')
+install-test:  ## the same, with the test extras (and MkDocs, for the strict docs build test)
+	$(PIP) install -q -e '.[test,docs]' $(foreach p,$(PLUGINS),-e '$(p)[test]')
 
 run: install  ## the main job
 	ganloss toybench
 
 test: install-test  ## every test: the core's and every plugin's
 	$(PYTHON) -m pytest --import-mode=importlib -p no:cacheprovider tests $(addsuffix /tests,$(PLUGINS))
+
+test-wheels:  ## build every sdist and wheel, install only the wheels in a fresh venv, test that
+	scripts/test-wheels.sh
 
 lint:
 	ruff check .
@@ -24,4 +27,4 @@ lint:
 typecheck:
 	mypy ganlosscore
 
-check: test lint typecheck
+check: test test-wheels lint typecheck

@@ -128,7 +128,17 @@ def test_bad_config_is_one_clean_message(tmp_path):
     config = tmp_path / "bad.toml"
     config.write_text(BAD_CONFIG)
     proc = subprocess.run(
-        [sys.executable, "-m", "ganlosscore.cli", "toybench", "--config", str(config)],
+        # -W ignore: torch's own warnings (say, about a missing numpy) are not ours
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-m",
+            "ganlosscore.cli",
+            "toybench",
+            "--config",
+            str(config),
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
