@@ -75,6 +75,40 @@ def test_r1_gradient_reaches_real_data_that_requires_grad():
     torch.testing.assert_close(x.grad, torch.full_like(x, 3.0))
 
 
+class InputSpy:
+    """``quadratic_disc`` that remembers the tensor it was evaluated at."""
+
+    def __init__(self) -> None:
+        self.seen: list[torch.Tensor] = []
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append(x)
+        return quadratic_disc(x)
+
+
+@pytest.mark.parametrize("cls", [R1GradientPenalty, R2GradientPenalty])
+def test_penalty_does_not_copy_a_batch_that_needs_no_grad(cls):
+    spy, x = InputSpy(), torch.ones(2, 3, 4, 4)
+    assert cls(norm_mode="HWC")(spy, x).item() == pytest.approx(QUADRATIC["HWC"])
+    (seen,) = spy.seen
+    assert seen.data_ptr() == x.data_ptr()  # D saw x's own storage: no batch-sized copy
+    assert seen.requires_grad  # a leaf to differentiate at ...
+    assert not x.requires_grad and x.grad is None  # ... that is not the caller's tensor
+
+
+def test_penalty_keeps_a_non_leaf_input_in_the_callers_graph():
+    # y = 2 w with w = 3: quadratic D, HWC: L = mean_n sum y_n^2 = 4 * 6^2 = 144
+    # (N = 2 samples of 4 values). dL/dy = 2 y / N = y, dL/dw = 2 dL/dy = 2 y = 12.
+    w = torch.full((2, 1, 2, 2), 3.0, requires_grad=True)
+    y = 2 * w
+    spy = InputSpy()
+    value = R1GradientPenalty(norm_mode="HWC")(spy, y)
+    assert value.item() == pytest.approx(144.0)
+    assert spy.seen[0].data_ptr() == y.data_ptr()
+    value.backward()
+    torch.testing.assert_close(w.grad, torch.full_like(w, 12.0))
+
+
 def test_r1_interval_is_the_cores(linear_disc, linear_data):
     r1 = r1_data_info(interval=4)
     outputs = {"disc": linear_disc, "real_imgs": linear_data}

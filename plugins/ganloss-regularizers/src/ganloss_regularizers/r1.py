@@ -46,6 +46,26 @@ def squared_gradient_penalty(
     return penalty
 
 
+def _differentiable_alias(data: Tensor) -> Tensor:
+    """``data`` as a point to differentiate the discriminator at, without copying it.
+
+    Data that requires grad is used as it is, so it stays in the caller's graph
+    and the penalty's gradient reaches it (a non-detached ``fake_data`` passes
+    it on to the generator). Other data becomes ``data.detach().requires_grad_()``,
+    a new leaf on the same storage: the caller's tensor is left untouched and
+    no batch-sized copy is made.
+
+    Input: ``(N, *)``. Output: the same shape, sharing ``data``'s storage.
+
+    Example:
+        >>> x = torch.ones(2, 3)
+        >>> p = _differentiable_alias(x)
+        >>> p.requires_grad, x.requires_grad, p.data_ptr() == x.data_ptr()
+        (True, False, True)
+    """
+    return data if data.requires_grad else data.detach().requires_grad_()
+
+
 def _sample_gradient_penalty(
     loss: LossModule,
     discriminator: Any,
@@ -54,11 +74,7 @@ def _sample_gradient_penalty(
     loss_scaler: LossScaler | None,
     norm_mode: str,
 ) -> Tensor:
-    # clone() keeps data in the graph when it requires grad (so gradients reach
-    # it) and gives a fresh leaf to differentiate at when it does not.
-    points = data.clone()
-    if not points.requires_grad:
-        points.requires_grad_(True)
+    points = _differentiable_alias(data)
     grad = input_gradient(
         discriminator(points), points, loss_scaler=loss_scaler, where=loss.loss_name()
     )
