@@ -60,6 +60,18 @@ def test_decay_update_by_hand():
     assert reg.state_dict()["mean_path_length"].item() == pytest.approx(0.0398)
 
 
+def test_use_apex_amp_false_builds_and_changes_nothing():
+    # MMGeneration's configs carry use_apex_amp=False; the value is that of
+    # test_decay_update_by_hand's first step, (2 - 0.02)^2 = 3.9204.
+    reg = OnesNoise(eps=0.0, use_apex_amp=False, data_info=DATA_INFO)
+    assert reg({"gen": IdentityGenerator(), "batch_size": 3}).item() == pytest.approx(3.9204)
+
+
+def test_use_apex_amp_true_points_to_loss_scaler():
+    with pytest.raises(ConfigError, match="torch.amp.GradScaler.*'loss_scaler'"):
+        GeneratorPathRegularizer(use_apex_amp=True)
+
+
 def test_state_dict_round_trip_restores_the_running_mean():
     reg = OnesNoise(eps=0.0, data_info=DATA_INFO)
     reg({"gen": IdentityGenerator(), "batch_size": 2})
@@ -187,6 +199,8 @@ def test_generator_convention_errors_are_clear():
         ({"pl_batch_size": 0}, "pl_batch_size"),
         ({"sync_mean_buffer": "yes"}, "sync_mean_buffer"),
         ({"eps": -1e-8}, "eps"),
+        ({"use_apex_amp": True}, "use_apex_amp: NVIDIA apex is not supported"),
+        ({"use_apex_amp": 0}, "use_apex_amp"),
     ],
 )
 def test_bad_hyperparameters(kwargs, where):

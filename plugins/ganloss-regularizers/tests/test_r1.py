@@ -5,7 +5,7 @@ import torch
 from _regularizer_nets import ConvDisc, quadratic_disc
 from ganloss_regularizers import R1GradientPenalty, R2GradientPenalty
 
-from ganlosscore import ConfigError
+from ganlosscore import ConfigError, build_loss
 
 # LinearDisc: the gradient is W, (3, 4) at pixel (0,0) and 0 at pixel (0,1).
 #   pixel: mean over pixels of sum_c g^2 = (9 + 16 + 0) / 2 = 12.5
@@ -187,3 +187,38 @@ def test_disc_without_parameters_is_fine():
     # A penalty on a parameter-free D still has a value (nothing to train, but no error).
     # D = sum(x): gradient 1, pixel mode sums 2 channels -> 2.
     assert R1GradientPenalty()(lambda x: x.sum(), torch.ones(1, 2, 1, 1)).item() == 2.0
+
+
+# -- MMGeneration's use_apex_amp -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cls", "data_key"), [(R1GradientPenalty, "real_data"), (R2GradientPenalty, "fake_data")]
+)
+def test_use_apex_amp_false_builds_and_changes_nothing(cls, data_key):
+    # MMGeneration's StyleGAN2 R1 config, use_apex_amp=False left in.
+    loss = build_loss(
+        {
+            "type": cls.__name__,
+            "loss_weight": 10.0 / 2.0 * 16,
+            "interval": 16,
+            "norm_mode": "HWC",
+            "data_info": {"discriminator": "disc", data_key: "imgs"},
+            "use_apex_amp": False,
+        }
+    )
+    # quadratic D on ones(2, 3, 4, 4): 48 (see QUADRATIC), times the weight 80.
+    outputs = {"disc": quadratic_disc, "imgs": torch.ones(2, 3, 4, 4), "iteration": 32}
+    assert loss(outputs).item() == pytest.approx(80 * 48.0)
+
+
+@pytest.mark.parametrize("cls", [R1GradientPenalty, R2GradientPenalty])
+def test_use_apex_amp_true_says_what_replaces_apex(cls):
+    with pytest.raises(ConfigError) as raised:
+        cls(use_apex_amp=True)
+    message = str(raised.value)
+    assert message.startswith(f"{cls.__name__}.use_apex_amp: ")
+    assert "apex is not supported" in message
+    assert "torch.amp.GradScaler" in message and "'loss_scaler'" in message
+    with pytest.raises(ConfigError, match="use_apex_amp: must be true or false"):
+        cls(use_apex_amp="False")

@@ -17,6 +17,7 @@ __all__ = [
     "RegularizerInputError",
     "check_bool",
     "check_int",
+    "check_no_apex",
     "check_norm_mode",
     "check_real",
 ]
@@ -72,3 +73,17 @@ def check_bool(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"must be true or false, got {value!r}", where=where)
     return value
+
+
+def check_no_apex(value: Any, where: str) -> bool:
+    """MMGeneration's ``use_apex_amp``: ``False`` builds, ``True`` says what replaces apex."""
+    if check_bool(value, where):
+        raise ConfigError(
+            "NVIDIA apex is not supported, so use_apex_amp must be False (it is accepted "
+            "only so MMGeneration configs work unchanged). For mixed precision, put a "
+            "torch.amp.GradScaler in the outputs dict and map it to this loss's "
+            "'loss_scaler' input, e.g. data_info={..., 'loss_scaler': 'loss_scaler'} "
+            "(or pass loss_scaler=scaler when calling the loss directly)",
+            where=where,
+        )
+    return False

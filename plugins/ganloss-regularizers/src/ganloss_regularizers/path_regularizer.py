@@ -13,7 +13,13 @@ from torch import Tensor
 from ganlosscore import LossModule
 
 from ._autograd import LossScaler, input_gradient
-from ._validation import RegularizerInputError, check_bool, check_int, check_real
+from ._validation import (
+    RegularizerInputError,
+    check_bool,
+    check_int,
+    check_no_apex,
+    check_real,
+)
 
 __all__ = [
     "GeneratorPathRegularizer",
@@ -159,13 +165,18 @@ class GeneratorPathRegularizer(LossModule):
         sync_mean_buffer: average the running mean over ranks when
             ``torch.distributed`` is initialised (False).
         eps: added inside the square root (1e-8).
+        use_apex_amp: MMGeneration's keyword, accepted so its configs build
+            unchanged; only ``False``: apex is not supported, and ``True`` is a
+            ``ConfigError`` (use ``loss_scaler`` instead).
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
     Inputs:
         generator: callable following the convention above.
         num_batches: ``int``, the batch size (MMGeneration's ``batch_size`` key).
-        loss_scaler: optional ``torch.amp.GradScaler``; the projected output is
-            scaled before the gradient and the gradient unscaled after.
+        loss_scaler: optional ``torch.amp.GradScaler`` (mixed precision, in
+            place of apex; map it with ``data_info={..., "loss_scaler":
+            "loss_scaler"}``); the projected output is scaled before the
+            gradient and the gradient unscaled after.
 
     Returns a scalar.
 
@@ -191,6 +202,7 @@ class GeneratorPathRegularizer(LossModule):
         pl_batch_size: int | None = None,
         sync_mean_buffer: bool = False,
         eps: float = 1e-8,
+        use_apex_amp: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -204,6 +216,7 @@ class GeneratorPathRegularizer(LossModule):
         )
         self.sync_mean_buffer = check_bool(sync_mean_buffer, f"{label}.sync_mean_buffer")
         self.eps = check_real(eps, f"{label}.eps", low=0.0)
+        check_no_apex(use_apex_amp, f"{label}.use_apex_amp")
         self.register_buffer("mean_path_length", torch.tensor(0.0))
 
     def path_batch_size(self, num_batches: int) -> int:

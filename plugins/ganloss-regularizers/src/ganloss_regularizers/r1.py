@@ -10,7 +10,7 @@ from torch import Tensor
 from ganlosscore import LossModule
 
 from ._autograd import LossScaler, input_gradient
-from ._validation import check_norm_mode
+from ._validation import check_no_apex, check_norm_mode
 
 __all__ = ["R1GradientPenalty", "R2GradientPenalty", "squared_gradient_penalty"]
 
@@ -100,11 +100,12 @@ class R1GradientPenalty(LossModule):
     the core handles; scale ``loss_weight`` by the interval yourself if you
     want StyleGAN2's compensation.
 
-    Mixed precision: with a ``loss_scaler`` (a ``torch.amp.GradScaler``, taken
-    from the outputs dict), the discriminator's output is scaled,
-    ``scaler.scale(D(x))``, before the gradient is taken, and the gradient
-    unscaled after, ``/ scaler.get_scale()``, so fp16 gradients do not
-    underflow; a disabled scaler changes nothing. The gradient is taken with
+    Mixed precision (in place of MMGeneration's apex): with a ``loss_scaler``
+    (a ``torch.amp.GradScaler`` in the outputs dict, mapped by
+    ``data_info={..., "loss_scaler": "loss_scaler"}``), the discriminator's
+    output is scaled, ``scaler.scale(D(x))``, before the gradient is taken, and
+    the gradient unscaled after, ``/ scaler.get_scale()``, so fp16 gradients
+    do not underflow; a disabled scaler changes nothing. The gradient is taken with
     ``create_graph=True`` so the penalty is differentiable with respect to
     D's parameters; it also works under ``torch.autocast`` and inside
     ``DistributedDataParallel`` (each rank averages over its own batch, DDP
@@ -116,6 +117,9 @@ class R1GradientPenalty(LossModule):
 
     Args:
         norm_mode: ``"pixel"`` (default) or ``"HWC"``.
+        use_apex_amp: MMGeneration's keyword, accepted so its configs build
+            unchanged; only ``False``: apex is not supported, and ``True`` is a
+            ``ConfigError`` (use ``loss_scaler`` instead).
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
     Inputs:
@@ -134,9 +138,11 @@ class R1GradientPenalty(LossModule):
 
     default_loss_name = "loss_r1_gp"
 
-    def __init__(self, norm_mode: str = "pixel", **kwargs: Any) -> None:
+    def __init__(self, norm_mode: str = "pixel", use_apex_amp: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.norm_mode = check_norm_mode(norm_mode, f"{type(self).__name__}.norm_mode")
+        label = type(self).__name__
+        self.norm_mode = check_norm_mode(norm_mode, f"{label}.norm_mode")
+        check_no_apex(use_apex_amp, f"{label}.use_apex_amp")
 
     def compute(
         self,
@@ -160,7 +166,7 @@ class R2GradientPenalty(LossModule):
         L = \mathbb{E}_{x \sim P_{fake}} \lVert \nabla_x D(x) \rVert_2^2
 
     The R2 regularizer of Mescheder et al., ICML 2018; everything else
-    (``norm_mode``, ``mask``, ``loss_scaler``, ``interval``) as in
+    (``norm_mode``, ``use_apex_amp``, ``mask``, ``loss_scaler``, ``interval``) as in
     :class:`R1GradientPenalty`. MMGeneration has no R2 loss.
 
     Inputs:
@@ -179,9 +185,11 @@ class R2GradientPenalty(LossModule):
 
     default_loss_name = "loss_r2_gp"
 
-    def __init__(self, norm_mode: str = "pixel", **kwargs: Any) -> None:
+    def __init__(self, norm_mode: str = "pixel", use_apex_amp: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.norm_mode = check_norm_mode(norm_mode, f"{type(self).__name__}.norm_mode")
+        label = type(self).__name__
+        self.norm_mode = check_norm_mode(norm_mode, f"{label}.norm_mode")
+        check_no_apex(use_apex_amp, f"{label}.use_apex_amp")
 
     def compute(
         self,
