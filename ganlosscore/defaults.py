@@ -80,10 +80,56 @@ def ganloss_reduce_log_vars(
 ) -> dict[str, float]:
     if not log_vars:
         return {}
-    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+    if _distributed():
         return _reduce_across_ranks(log_vars, aggregator)
-    values = _stack(log_vars.values())
-    return dict(zip(log_vars, values.tolist()))  # one device synchronisation for all
+    return dict(zip(log_vars, _floats(list(log_vars.values()))))
+
+
+def parse_and_reduce(
+    losses: dict[str, Any], extra: Mapping[str, torch.Tensor], aggregator: LossAggregator
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """``ganloss_parse_losses`` then ``ganloss_reduce_log_vars``, in one pass.
+
+    The aggregator calls this when both hooks are bypassable. Same results as
+    the two defaults one after the other (``extra`` holds the losses' extra
+    log values, logged after ``loss``), without building the intermediate
+    dict of detached tensors.
+    """
+    if _distributed():
+        parsed, log_vars = ganloss_parse_losses(losses)
+        log_vars.update({k: v.detach() for k, v in extra.items()})
+        return parsed, _reduce_across_ranks(log_vars, aggregator)
+    names = list(losses)
+    terms: list[torch.Tensor] = []
+    total: torch.Tensor | None = None
+    for name, value in losses.items():
+        term = (
+            value
+            if isinstance(value, torch.Tensor) and value.ndim == 0
+            else _as_scalar(name, value)
+        )
+        terms.append(term)
+        if "loss" in name:
+            total = term if total is None else total + term
+    if total is None:
+        total = torch.zeros(())
+    names.append("loss")
+    terms.append(total)
+    if extra:
+        names.extend(extra)
+        terms.extend(extra.values())
+    return total, dict(zip(names, _floats(terms)))
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _floats(tensors: list[torch.Tensor]) -> list[float]:
+    """The values of one-element tensors as Python floats, with at most one device sync."""
+    if all(t.is_cpu for t in tensors):  # no synchronisation to save: .item() is cheapest
+        return [float(t.item()) for t in tensors]
+    return _stack(tensors).tolist()  # type: ignore[no-any-return]
 
 
 def _stack(values: Any) -> torch.Tensor:

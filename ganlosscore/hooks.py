@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
+import types
+from typing import Any
 
 import pluggy
 
@@ -22,6 +24,7 @@ __all__ = [
     "bypassable_hooks",
     "get_plugin_manager",
     "hook_plugin_failures",
+    "new_plugin_manager",
     "reset_plugin_manager",
 ]
 
@@ -59,13 +62,33 @@ def hook_plugin_failures() -> dict[str, str]:
     return dict(_failures)
 
 
-def _create() -> pluggy.PluginManager:
+def new_plugin_manager(*, installed: bool = True) -> pluggy.PluginManager:
+    """A new plugin manager of project ``ganlosscore``, as the process-wide one is built.
+
+    It holds the hookspecs, the core's built-in plugins and, with
+    ``installed=True``, every installed hook plugin (failures are recorded in
+    :func:`hook_plugin_failures`). Give it to
+    ``LossAggregator(losses, plugin_manager=pm)`` to keep a hook plugin away
+    from the process-wide manager. With ``installed=False`` it holds only the
+    core's defaults: a clean slate for tests.
+    """
     from . import cli, defaults
 
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm = _PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     pm.register(defaults, name="ganlosscore.defaults")
     pm.register(cli.CoreCommands(), name="ganlosscore.commands")
+    if installed:
+        _register_installed(pm)
+    pm.check_pending()
+    return pm
+
+
+def _create() -> pluggy.PluginManager:
+    return new_plugin_manager(installed=True)
+
+
+def _register_installed(pm: pluggy.PluginManager) -> None:
     strict = os.environ.get("GANLOSS_STRICT_PLUGINS", "") not in ("", "0")
     for entry in plugin_entries(HOOK_GROUP):
         if entry.disabled_reason is not None:
@@ -86,8 +109,38 @@ def _create() -> pluggy.PluginManager:
                 raise PluginLoadError(
                     f"hook plugin {entry.target} could not be loaded ({reason})", where=name
                 ) from exc
-    pm.check_pending()
-    return pm
+
+
+class _PluginManager(pluggy.PluginManager):
+    """A pluggy manager that counts changes to its set of hook implementations.
+
+    Every way pluggy's public API adds or removes implementations goes through
+    ``register``, ``unregister`` or ``add_hookspecs`` (``set_blocked`` and
+    ``load_setuptools_entrypoints`` call the first two), so the count lets
+    :func:`bypassable_hooks` keep its answer until something changes instead
+    of asking pluggy on every training step.
+    """
+
+    _ganloss_generation = 0
+    _ganloss_bypass: tuple[int, frozenset[str]] = (-1, frozenset())
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        try:
+            return super().register(plugin, name)
+        finally:
+            self._ganloss_generation += 1
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any | None:
+        try:
+            return super().unregister(plugin, name)
+        finally:
+            self._ganloss_generation += 1
+
+    def add_hookspecs(self, module_or_class: types.ModuleType | type) -> None:
+        try:
+            super().add_hookspecs(module_or_class)
+        finally:
+            self._ganloss_generation += 1
 
 
 def bypassable_hooks(pm: pluggy.PluginManager) -> frozenset[str]:
@@ -95,13 +148,20 @@ def bypassable_hooks(pm: pluggy.PluginManager) -> frozenset[str]:
 
     A ``firstresult`` hook whose only implementation is the core default may
     be served by calling that default directly, and a hook with no
-    implementation at all may be skipped. The aggregator asks this once per
+    implementation at all may be skipped. The aggregator asks this on every
     call: it saves about two microseconds per hook call on the training hot
     path. Under hook-call monitoring or tracing nothing is bypassed, so a
-    monitor sees every call.
+    monitor sees every call. For a manager made by :func:`new_plugin_manager`
+    (the process-wide one included) the answer is kept until a plugin is
+    registered or unregistered; for any other pluggy manager it is worked
+    out on each call.
     """
-    if not _unmonitored(pm):
+    if _multicall is None or getattr(pm, "_inner_hookexec", None) is not _multicall:
+        # pluggy swaps the inner hook executor to trace or monitor calls.
         return frozenset()
+    counted = pm if isinstance(pm, _PluginManager) else None
+    if counted is not None and counted._ganloss_bypass[0] == counted._ganloss_generation:
+        return counted._ganloss_bypass[1]
     from . import defaults
 
     bypass = set()
@@ -109,7 +169,10 @@ def bypassable_hooks(pm: pluggy.PluginManager) -> frozenset[str]:
         impls = getattr(pm.hook, name).get_hookimpls()
         if not impls or (len(impls) == 1 and impls[0].plugin is defaults):
             bypass.add(name)
-    return frozenset(bypass)
+    answer = frozenset(bypass)
+    if counted is not None:
+        counted._ganloss_bypass = (counted._ganloss_generation, answer)
+    return answer
 
 
 _AGGREGATION_HOOKS = (
@@ -121,11 +184,7 @@ _AGGREGATION_HOOKS = (
 )
 
 
-def _unmonitored(pm: pluggy.PluginManager) -> bool:
-    # pluggy swaps the manager's inner hook executor to trace or monitor calls;
-    # anything but the plain one (or a pluggy without these names) means no bypass.
-    try:
-        from pluggy._callers import _multicall
-    except ImportError:  # pragma: no cover - a future pluggy
-        return False
-    return getattr(pm, "_inner_hookexec", None) is _multicall
+try:  # the executor pluggy runs hooks with when nobody traces or monitors them
+    from pluggy._callers import _multicall
+except ImportError:  # pragma: no cover - a future pluggy: never bypass
+    _multicall = None  # type: ignore[assignment]

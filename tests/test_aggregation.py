@@ -264,3 +264,180 @@ def test_two_losses_logging_the_same_extra_key_is_an_error():
         GanLossError, match="'shared' that another loss of the aggregator already logs"
     ):
         agg({"p": torch.ones(1)})
+
+
+# -- the fast paths give the same results as the hooks they stand for ---------------
+
+
+def test_the_bypass_answer_follows_register_and_unregister_after_a_step(outputs):
+    # A step caches which hooks it may bypass; registering a plugin later must
+    # still be seen on the very next step, and unregistering it restores the bypass.
+    from ganlosscore import get_plugin_manager
+    from ganlosscore.hooks import bypassable_hooks
+
+    pm = get_plugin_manager()
+    agg = build_aggregator([shift("disc_pred_real"), shift("disc_pred_fake")])
+    assert agg(outputs).log_vars["loss"] == 9.0  # 5 + 4
+    assert "ganloss_merge_loss" in bypassable_hooks(pm)
+
+    class Product:
+        @hookimpl
+        def ganloss_merge_loss(self, current, new):
+            return current * new
+
+    plugin = Product()
+    pm.register(plugin)
+    try:
+        assert "ganloss_merge_loss" not in bypassable_hooks(pm)
+        assert agg(outputs).log_vars["loss"] == 20.0  # 5 * 4
+    finally:
+        pm.unregister(plugin)
+    assert "ganloss_merge_loss" in bypassable_hooks(pm)
+    assert agg(outputs).log_vars["loss"] == 9.0
+
+
+def test_monitoring_added_after_a_step_still_sees_every_call(outputs):
+    from ganlosscore import get_plugin_manager
+
+    agg = build_aggregator([shift("disc_pred_real")])
+    agg(outputs)  # the bypass answer is cached now
+    calls = []
+    undo = get_plugin_manager().add_hookcall_monitoring(
+        lambda name, impls, kwargs: calls.append(name), lambda *args: None
+    )
+    try:
+        agg(outputs)
+    finally:
+        undo()
+    assert calls[0] == "ganloss_compute_loss" and calls[-1] == "ganloss_after_aggregate"
+    calls.clear()
+    agg(outputs)
+    assert calls == []  # monitoring undone: bypassed again
+
+
+def test_a_plain_pluggy_manager_is_asked_every_call(outputs):
+    # A pluggy manager the core did not build cannot count registrations,
+    # so nothing is cached for it: a late plugin is still seen.
+    import pluggy
+
+    from ganlosscore import defaults, hookspecs
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.register(defaults)
+    agg = build_aggregator([shift("disc_pred_real")])
+    agg = LossAggregator(list(agg.losses), plugin_manager=pm)
+    assert agg(outputs).log_vars == {"loss_disc_shift": 5.0, "loss": 5.0}
+
+    class Double:
+        @hookimpl
+        def ganloss_compute_loss(self, loss, outputs):
+            return 2 * loss(outputs)
+
+    pm.register(Double())
+    assert agg(outputs).log_vars == {"loss_disc_shift": 10.0, "loss": 10.0}
+
+
+def test_new_plugin_manager_keeps_hook_plugins_away_from_the_process_wide_one(outputs):
+    from ganlosscore import get_plugin_manager
+    from ganlosscore.hooks import bypassable_hooks, new_plugin_manager
+
+    pm = new_plugin_manager(installed=False)
+    assert pm is not get_plugin_manager()
+    assert pm.get_plugin("ganlosscore.defaults") is not None
+
+    class Triple:
+        @hookimpl
+        def ganloss_compute_loss(self, loss, outputs):
+            return 3 * loss(outputs)
+
+    pm.register(Triple())
+    losses = list(build_aggregator([shift("disc_pred_real")]).losses)
+    assert LossAggregator(losses, plugin_manager=pm)(outputs).log_vars["loss"] == 15.0
+    assert LossAggregator(losses)(outputs).log_vars["loss"] == 5.0
+    assert "ganloss_compute_loss" in bypassable_hooks(get_plugin_manager())
+
+
+@pytest.mark.parametrize("where", ["module", "global"])
+def test_module_hooks_on_a_loss_are_honoured(outputs, where):
+    # The aggregator calls forward() directly only when __call__ would do
+    # nothing more; a forward hook, on the loss or on every module, still runs.
+    agg = build_aggregator([shift("disc_pred_real"), shift("disc_pred_fake")])
+    seen = []
+
+    def hook(module, args, output):
+        if not isinstance(module, LossModule):  # a global hook sees the aggregator too
+            return None
+        seen.append(output.item())
+        return output * 10  # a forward hook may replace the output
+
+    if where == "module":
+        handle = agg.losses[0].register_forward_hook(hook)
+    else:
+        handle = torch.nn.modules.module.register_module_forward_hook(hook)
+    try:
+        result = agg(outputs)
+    finally:
+        handle.remove()
+    if where == "module":
+        assert seen == [5.0] and result.log_vars["loss"] == 54.0  # 10 * 5 + 4
+    else:
+        assert seen == [5.0, 4.0] and result.log_vars["loss"] == 90.0  # 10 * (5 + 4)
+    assert agg(outputs).log_vars["loss"] == 9.0  # hooks removed: plain again
+
+
+def test_a_loss_with_its_own_forward_is_called_through_it(outputs):
+    class Halved(ShiftLoss):
+        def forward(self, *args, **kwargs):
+            return super().forward(*args, **kwargs) / 2
+
+    agg = LossAggregator([Halved(data_info={"pred": "disc_pred_real"})])
+    assert agg(outputs).log_vars["loss"] == 2.5  # 5 / 2
+
+
+def test_one_pass_parse_and_reduce_equals_the_two_defaults():
+    from ganlosscore import defaults
+
+    grad = torch.tensor(2.0, requires_grad=True)
+    values = {
+        "loss_a": grad * 3,  # 6
+        "loss_b": torch.tensor([1.0, 3.0]),  # a vector: its mean, 2
+        "loss_c": [torch.tensor(1.0), torch.tensor([2.0, 4.0])],  # 1 + 3 = 4
+        "acc_real": torch.tensor(0.25),  # logged, not summed: no "loss" in the name
+    }
+    extra = {"q_first": torch.tensor(7, dtype=torch.int64)}
+    agg = LossAggregator([], name="disc")
+    total, floats = defaults.parse_and_reduce(values, extra, agg)
+    parsed_total, log_vars = defaults.ganloss_parse_losses(values)
+    log_vars.update(extra)
+    assert floats == defaults.ganloss_reduce_log_vars(log_vars, agg)
+    assert floats == {
+        "loss_a": 6.0,
+        "loss_b": 2.0,
+        "loss_c": 4.0,
+        "acc_real": 0.25,
+        "loss": 12.0,
+        "q_first": 7.0,
+    }
+    assert list(floats) == ["loss_a", "loss_b", "loss_c", "acc_real", "loss", "q_first"]
+    assert all(type(v) is float for v in floats.values())
+    assert total.item() == parsed_total.item() == 12.0
+    total.backward()
+    assert grad.grad.item() == 3.0  # the total keeps the graph
+
+
+def test_finite_values_whose_sum_overflows_are_not_called_non_finite():
+    # The check sums the logged values first and looks closer only when the
+    # sum is not finite; two logged values of 1e308 overflow that sum, yet
+    # every value (and the total, 1) is finite.
+    class LogsBig(LossModule):
+        default_loss_name = "loss_big"
+
+        def compute(self, pred):
+            big = torch.tensor(1e308, dtype=torch.float64)
+            self.extra_log_vars = {"big_a": big, "big_b": big}
+            return pred.sum()
+
+    agg = build_aggregator([{"type": LogsBig, "data_info": {"pred": "p"}}])
+    log_vars = agg({"p": torch.ones(1)}).log_vars
+    assert log_vars == {"loss_big": 1.0, "loss": 1.0, "big_a": 1e308, "big_b": 1e308}
