@@ -50,9 +50,43 @@ __all__ = ["DiscAdversarialLoss", "GenAdversarialLoss"]
 class DiscAdversarialLoss(LossModule):
     """The discriminator's adversarial loss, real and fake terms together.
 
+    The loss of each ``gan_type``, to be minimized by the discriminator, with
+    ``x_r = pred_real`` and ``x_f = pred_fake`` (raw outputs: logits, or critic
+    values), ``mean`` over a batch, ``softplus(x) = log(1 + exp(x))`` and
+    ``BCE(x, t) = mean(t * softplus(-x) + (1 - t) * softplus(x))``, binary
+    cross-entropy with logits:
+
+    - ``minimax``, ``ns``: ``BCE(x_r, real_label) + mean(softplus(x_f))``,
+      which for ``real_label = 1`` is
+      ``-mean(log(sigmoid(x_r))) - mean(log(1 - sigmoid(x_f)))``.
+      Goodfellow et al. 2014, "Generative Adversarial Nets", eq. 1 (the two
+      types differ in the generator's loss only).
+    - ``lsgan``: ``mean((x_r - real_label)**2) + mean(x_f**2)``. Mao et al.
+      2017, "Least Squares Generative Adversarial Networks", eq. 2 with
+      ``a = 0``, ``b = real_label = 1``, without the paper's factor 1/2.
+    - ``wgan``: ``mean(x_f) - mean(x_r)``. Arjovsky et al. 2017, "Wasserstein
+      GAN"; the critic needs a Lipschitz constraint from elsewhere (weight
+      clipping, or a gradient penalty loss).
+    - ``hinge``: ``mean(relu(1 - x_r)) + mean(relu(1 + x_f))``. Lim & Ye 2017,
+      "Geometric GAN"; Miyato et al. 2018, "Spectral Normalization for GANs".
+    - ``ragan``: ``mean(softplus(-(x_r - mean(x_f)))) + mean(softplus(x_f - mean(x_r)))``.
+      Jolicoeur-Martineau 2018, "The relativistic discriminator: a key element
+      missing from standard GAN" (RaSGAN).
+    - ``ralsgan``: ``mean((x_r - mean(x_f) - 1)**2) + mean((x_f - mean(x_r) + 1)**2)``.
+      Jolicoeur-Martineau 2018 (RaLSGAN).
+    - ``rahinge``: ``mean(relu(1 - (x_r - mean(x_f)))) + mean(relu(1 + (x_f - mean(x_r))))``.
+      Jolicoeur-Martineau 2018 (RaHingeGAN).
+
+    The relativistic losses are the paper's sum of the two terms (the
+    author's code averages them: ``loss_weight=0.5``), with gradients through
+    both batch means. **Label smoothing**: ``real_label`` below 1 (e.g. 0.9)
+    is one-sided label smoothing, Salimans et al. 2016, "Improved Techniques
+    for Training GANs": the real target of ``minimax``, ``ns`` and ``lsgan``
+    becomes ``real_label`` while fake targets stay 0.
+
     Args:
         gan_type: One of ``minimax``, ``ns``, ``lsgan``, ``wgan``, ``hinge``,
-            ``ragan``, ``ralsgan``, ``rahinge`` (see the module docstring).
+            ``ragan``, ``ralsgan``, ``rahinge`` (formulas above).
         real_label: Target of real samples for ``minimax``, ``ns`` (BCE
             target) and ``lsgan`` (least-squares target ``b``), in (0, 1].
             Below 1 it is one-sided label smoothing (Salimans et al. 2016),
@@ -109,10 +143,38 @@ class DiscAdversarialLoss(LossModule):
 class GenAdversarialLoss(LossModule):
     """The generator's adversarial loss.
 
+    The loss of each ``gan_type``, to be minimized by the generator, with
+    ``x_f = pred_fake`` and ``x_r = pred_real`` (raw discriminator outputs),
+    ``mean`` over a batch and ``softplus(x) = log(1 + exp(x))``:
+
+    - ``minimax``: ``-mean(softplus(x_f))``, i.e. ``mean(log(1 - sigmoid(x_f)))``,
+      the saturating loss of the minimax game: negative, and its gradient
+      vanishes while the discriminator rejects the fakes. Goodfellow et al.
+      2014, "Generative Adversarial Nets", eq. 1.
+    - ``ns``: ``mean(softplus(-x_f))``, i.e. ``-mean(log(sigmoid(x_f)))``, the
+      non-saturating (logistic) loss. Goodfellow et al. 2014, section 3.
+    - ``lsgan``: ``mean((x_f - 1)**2)``. Mao et al. 2017, "Least Squares
+      Generative Adversarial Networks", eq. 2 with ``c = 1``, without the
+      factor 1/2.
+    - ``wgan``: ``-mean(x_f)``. Arjovsky et al. 2017, "Wasserstein GAN".
+    - ``hinge``: ``-mean(x_f)`` (no hinge on the generator's side). Lim & Ye
+      2017, "Geometric GAN"; Miyato et al. 2018, "Spectral Normalization for GANs".
+    - ``ragan``: ``mean(softplus(-(x_f - mean(x_r)))) + mean(softplus(x_r - mean(x_f)))``.
+      Jolicoeur-Martineau 2018, "The relativistic discriminator: a key element
+      missing from standard GAN" (RaSGAN).
+    - ``ralsgan``: ``mean((x_f - mean(x_r) - 1)**2) + mean((x_r - mean(x_f) + 1)**2)``.
+      Jolicoeur-Martineau 2018 (RaLSGAN).
+    - ``rahinge``: ``mean(relu(1 - (x_f - mean(x_r)))) + mean(relu(1 + (x_r - mean(x_f))))``.
+      Jolicoeur-Martineau 2018 (RaHingeGAN).
+
+    Each relativistic loss is its discriminator loss with real and fake
+    swapped, the paper's sum of the two terms (the author's code averages
+    them: ``loss_weight=0.5``). There is no label smoothing on the
+    generator's side (its targets are the real label, 1).
+
     Args:
-        gan_type: One of ``minimax`` (saturating ``-mean(softplus(x_f))``),
-            ``ns`` (``mean(softplus(-x_f))``), ``lsgan``, ``wgan``, ``hinge``,
-            ``ragan``, ``ralsgan``, ``rahinge`` (see the module docstring).
+        gan_type: One of ``minimax``, ``ns``, ``lsgan``, ``wgan``, ``hinge``,
+            ``ragan``, ``ralsgan``, ``rahinge`` (formulas above).
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name`` (default
             ``loss_gen_adv``), ``interval``.
 
