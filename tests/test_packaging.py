@@ -146,3 +146,42 @@ def test_a_module_left_out_of_a_wheel_fails_the_installed_check(tmp_path):
         and "No module named 'ganloss_leaky.extra'" in lines["LeftOutLoss"]
     )
     assert " ok" in lines["LeakyLoss"]  # the module that was packaged still loads
+
+
+@pytest.mark.slow
+def test_a_scaffolded_plugin_releases_like_ours(tmp_path):
+    """`ganloss new-plugin` output builds an sdist and a wheel that pass twine's strict check."""
+    pytest.importorskip("build")
+    pytest.importorskip("twine")
+    import zipfile
+
+    from ganlosscore.scaffold import core_requirement, write_plugin
+
+    package = write_plugin("ganloss-shipped", tmp_path)
+    dist = tmp_path / "dist"
+    run = lambda *cmd: subprocess.run(cmd, capture_output=True, text=True)  # noqa: E731
+    built = run(
+        sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(dist), str(package)
+    )
+    assert built.returncode == 0, built.stderr
+    checked = run(sys.executable, "-m", "twine", "check", "--strict", *map(str, dist.iterdir()))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        info = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        metadata = archive.read(info).decode()
+        entry_points = archive.read(info.replace("METADATA", "entry_points.txt")).decode()
+    assert "ganloss_shipped/losses.py" in names and "ganloss_shipped/py.typed" in names
+    assert "Version: 0.1.0" in metadata.splitlines()  # from _version.py, the one place
+    requires = [
+        Requirement(line.split(": ", 1)[1])
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist: ")
+    ]
+    (core,) = [r for r in requires if r.name == "ganlosscore"]
+    assert str(core.specifier) == str(Requirement(core_requirement()).specifier)
+    assert core.specifier.contains(ganlosscore.__version__)
+    assert "[ganlosscore.protocol]" in entry_points
+    assert f"{PROTOCOL_VERSION} = ganloss_shipped" in entry_points
