@@ -6,7 +6,7 @@ import pytest
 import torch
 from ganloss_pixelwise import CharbonnierLoss, L1Loss, MSELoss, PixelwiseInputError
 
-from ganlosscore import ConfigError
+from ganlosscore import ConfigError, build_loss
 
 PRED = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
 TARGET = torch.zeros(2, 2)
@@ -98,6 +98,31 @@ def test_avg_factor_without_weight_on_both_paths(cls):
     hyper = {"eps": 0.0} if cls is CharbonnierLoss else {}
     expected = 30 / 5 if cls is MSELoss else 10 / 5
     for value in _both_paths(cls, avg_factor=5, **hyper):
+        assert value.item() == pytest.approx(expected)
+
+
+def test_mse_loss_is_mmgenerations_formula_with_its_defaults():
+    # An MMGeneration MSELoss config, unchanged: loss_weight * mean((pred - target)^2)
+    # = 0.5 * (1 + 4 + 9 + 16) / 4 = 3.75, under MMGeneration's default name.
+    config = dict(type="MSELoss", loss_weight=0.5, data_info=dict(pred="fake", target="real"))
+    loss = build_loss(config)
+    assert (loss.reduction, loss.avg_factor, loss.loss_name()) == ("mean", None, "loss_mse")
+    assert loss({"fake": PRED, "real": TARGET}).item() == pytest.approx(3.75)
+
+
+@pytest.mark.parametrize(
+    ("hyper", "expected"),
+    [
+        # loss_weight * mse(pred, target, weight, reduction, avg_factor); WEIGHT keeps the
+        # diagonal of PRED^2, 1 and 16.
+        ({"loss_weight": 2.0}, 2 * 17 / 4),  # mean over the 4 elements
+        ({"loss_weight": 2.0, "avg_factor": 2}, 2 * 17 / 2),  # sum / avg_factor
+        ({"loss_weight": 3.0, "reduction": "sum"}, 3 * 17),
+        ({"loss_weight": 0.5, "reduction": "batchmean"}, 0.5 * 17 / 2),  # sum / N
+    ],
+)
+def test_mse_loss_weight_times_weighted_reduced_mse_on_both_paths(hyper, expected):
+    for value in _both_paths(MSELoss, weight=WEIGHT, **hyper):
         assert value.item() == pytest.approx(expected)
 
 

@@ -136,8 +136,8 @@ class PerceptualLoss(LossModule):
         layer_weights: ``{layer: weight}``. Keys are the dict keys the extractor
             returns, or list indices (``0`` or ``'0'``). Default: every returned
             layer with weight 1.
-        perceptual_weight: :math:`\lambda_p`. Default 1.0.
-        style_weight: :math:`\lambda_s`. Default 0.0 (no style term).
+        perceptual_weight: :math:`\lambda_p`. Default ``1.0``.
+        style_weight: :math:`\lambda_s`. Default ``0.0`` (no style term).
         criterion: ``'l1'`` or ``'mse'``. Default ``'l1'``.
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name`` (default
             ``'loss_perceptual'``), ``interval``.

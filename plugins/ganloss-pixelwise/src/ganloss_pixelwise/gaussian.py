@@ -82,7 +82,7 @@ class GaussianKLDLoss(_GaussianLoss):
             (MMGeneration's default; its ``DDPMVLBLoss`` uses ``'flatmean'``).
             ``'batchmean'`` gives the KL of the whole sample averaged over the batch.
         avg_factor: Divisor replacing the element count under ``'mean'``
-            (MMGeneration accepts it but never uses it; we honour it).
+            (MMGeneration accepts it but never uses it; we honour it). Default ``None``.
         base: ``'e'`` (nats) or ``'2'`` (bits). Default ``'e'``.
         only_update_var: Detach ``mean_pred`` so that only ``logvar_pred`` is
             trained by this loss (Improved DDPM's :math:`L_{vlb}` with a
@@ -147,7 +147,8 @@ class DiscretizedGaussianLogLikelihoodLoss(_GaussianLoss):
 
     Args:
         reduction: ``none|mean|sum|batchmean|flatmean``. Default ``'mean'``.
-        avg_factor: Divisor replacing the element count under ``'mean'``.
+        avg_factor: Divisor replacing the element count under ``'mean'``
+            (MMGeneration accepts it but never uses it; we honour it). Default ``None``.
         base: ``'e'`` (nats) or ``'2'`` (bits). Default ``'e'``.
         only_update_var: Detach ``mean``, training only ``logvar``. Default ``False``.
         data_info: Default (when left out) MMGeneration's
@@ -157,6 +158,10 @@ class DiscretizedGaussianLogLikelihoodLoss(_GaussianLoss):
             ``'loss_DiscGaussianLogLikelihood'``), ``interval``.
 
     Inputs: ``x`` (data in ``[-1, 1]``), ``mean``, ``logvar``, broadcastable to ``(N, *)``.
+
+    Mirrors MMGeneration's ``DiscretizedGaussianLogLikelihoodLoss``; there
+    ``loss_weight`` is passed as the element-wise weight and ``avg_factor`` is
+    dropped.
 
     Example:
         >>> nll = DiscretizedGaussianLogLikelihoodLoss(loss_weight=-1.0)

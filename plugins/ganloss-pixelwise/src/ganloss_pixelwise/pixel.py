@@ -5,10 +5,11 @@ Differences from MMGeneration's ``L1Loss`` and ``MSELoss``
 
 * ``reduction``, ``avg_factor`` and an element-wise ``weight`` input are honoured on
   both call paths (MMGeneration's ``L1Loss`` drops ``avg_factor`` when ``data_info``
-  is set, and its ``MSELoss`` has no ``reduction`` at all);
+  is set, and its ``MSELoss`` has neither ``reduction`` nor ``avg_factor`` among its
+  options: a config giving them fails, and the loss is always the mean);
 * ``loss_weight`` scales the reduced loss; MMGeneration passes it as the element-wise
   ``weight``, so an element-wise weight could not be given with ``data_info``
-  (with ``sum``/``mean`` the two agree; with ``avg_factor`` too);
+  (every reduction is linear, so the two give the same value);
 * ``pred`` and ``target`` must have the same shape (no silent broadcasting);
 * a bad ``reduction``/``avg_factor`` is a ``ConfigError`` at construction.
 """
@@ -63,9 +64,10 @@ class L1Loss(_PixelwiseLoss):
     r"""L1 (mean absolute error) loss.
 
     .. math::
-        \ell = \operatorname{reduce}\big(w \odot |\hat y - y|\big)
+        \ell = \lambda \operatorname{reduce}\big(w \odot |\hat y - y|\big)
 
-    where ``reduce`` is ``reduction`` (``none|mean|sum|batchmean|flatmean``), and
+    where :math:`\lambda` is ``loss_weight``, :math:`w` the optional ``weight``
+    input, ``reduce`` is ``reduction`` (``none|mean|sum|batchmean|flatmean``), and
     ``mean`` with ``avg_factor`` is ``sum / avg_factor``.
 
     Args:
@@ -96,20 +98,34 @@ class MSELoss(_PixelwiseLoss):
     r"""MSE (mean squared error) loss.
 
     .. math::
-        \ell = \operatorname{reduce}\big(w \odot (\hat y - y)^2\big)
+        \ell = \lambda \operatorname{reduce}\big(w \odot (\hat y - y)^2\big)
+
+    where :math:`\lambda` is ``loss_weight``, :math:`w` the optional ``weight``
+    input, ``reduce`` is ``reduction`` (``none|mean|sum|batchmean|flatmean``), and
+    ``mean`` with ``avg_factor`` is ``sum / avg_factor``: MMGeneration's
+    ``loss_weight * mse_loss(pred, target, weight, reduction, avg_factor)``.
 
     Args:
-        reduction: How to reduce the element-wise loss. Default ``'mean'``
-            (MMGeneration's ``MSELoss`` ignores this argument; we honour it).
-        avg_factor: Divisor replacing the element count under ``'mean'``.
+        reduction: How to reduce the element-wise loss. Default ``'mean'``.
+        avg_factor: Divisor replacing the element count under ``'mean'``
+            (ignored by ``'none'``, refused by the other modes). Default ``None``.
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name`` (default
             ``'loss_mse'``), ``interval``.
 
     Inputs: ``pred`` ``(N, *)``, ``target`` ``(N, *)``, optional ``weight``
     broadcastable to ``(N, *)``.
 
+    Mirrors MMGeneration's ``MSELoss`` (same ``loss_weight``, ``data_info`` and
+    default ``loss_name``; with the defaults, the same value). MMGeneration's
+    has no ``reduction`` or ``avg_factor`` option (a config giving either fails
+    there, and the loss is always the mean); here both are options, honoured on
+    both call paths. See the module docstring for the other differences.
+
     Example:
-        >>> MSELoss(reduction="sum")(torch.full((2, 2), 2.0), torch.zeros(2, 2))
+        >>> loss = MSELoss(loss_weight=0.5, data_info=dict(pred="fake_imgs", target="real_imgs"))
+        >>> loss(dict(fake_imgs=torch.full((2, 2), 2.0), real_imgs=torch.zeros(2, 2)))  # 0.5 * 4
+        tensor(2.)
+        >>> MSELoss(reduction="sum")(torch.full((2, 2), 2.0), torch.zeros(2, 2))  # 4 * 4
         tensor(16.)
     """
 
@@ -123,13 +139,16 @@ class CharbonnierLoss(_PixelwiseLoss):
     r"""Charbonnier loss, a smooth L1.
 
     .. math::
-        \ell = \operatorname{reduce}\big(w \odot \sqrt{(\hat y - y)^2 + \epsilon}\big)
+        \ell = \lambda \operatorname{reduce}\big(w \odot \sqrt{(\hat y - y)^2 + \epsilon}\big)
+
+    with :math:`\lambda`, :math:`w` and ``reduce`` as in :class:`L1Loss`.
 
     Args:
         eps: :math:`\epsilon`. Default ``1e-12``, as MMEditing/BasicSR's
             ``CharbonnierLoss`` (MMGeneration itself has none).
         reduction: How to reduce the element-wise loss. Default ``'mean'``.
-        avg_factor: Divisor replacing the element count under ``'mean'``.
+        avg_factor: Divisor replacing the element count under ``'mean'``
+            (ignored by ``'none'``, refused by the other modes). Default ``None``.
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name`` (default
             ``'loss_charbonnier'``), ``interval``.
 
