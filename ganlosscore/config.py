@@ -5,25 +5,34 @@ or a class object passed in code), the common keywords (``loss_weight``,
 ``data_info``, ``loss_name``, ``interval``) and the class's own
 hyperparameters. ``type`` only ever resolves through the registry, so a config
 file cannot import a module or run code. Every problem is reported with its
-place in the config, e.g. ``disc[2].data_info.pred``.
+place in the config, e.g. ``disc[2].PairLoss.data_info.pred``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, GanLossError, did_you_mean
+from .errors import ConfigError, GanLossError, did_you_mean, several
 from .registry import get_loss_class
 
 if TYPE_CHECKING:
+    import pluggy
+
     from .aggregation import LossAggregator, NonFinitePolicy
     from .protocol import LossModule
 
-__all__ = ["build_aggregator", "build_loss", "collect_problems", "load_config"]
+__all__ = [
+    "build_aggregator",
+    "build_loss",
+    "collect_problems",
+    "load_config",
+    "loss_lists",
+]
 
 LossConfig = Mapping[str, Any]
 
@@ -34,11 +43,19 @@ SUFFIXES = (".json", ".toml", ".yaml", ".yml")
 def build_loss(config: LossConfig | LossModule, *, where: str | None = None) -> LossModule:
     """Build one loss from its config dict (a built loss is returned as is).
 
+    Every key is checked before the class is built, and every problem found is
+    reported in one :class:`ConfigError` (its ``problems`` hold them one by
+    one): each unknown key, each missing required hyperparameter, and the
+    first complaint of the class's own constructor about the values it was
+    given. Each names its place, ``{where}.{Type}.{key}``. An exception the
+    constructor raises that is not a :class:`GanLossError` (a plugin's
+    ``ValueError``, say) becomes a :class:`ConfigError` chained to it.
+
     Example:
         >>> loss = build_loss({"type": MyLoss, "loss_weight": 0.5,
         ...                    "data_info": {"pred": "disc_pred_real"}})  # doctest: +SKIP
     """
-    from .protocol import LossModule, constructor_parameters
+    from .protocol import LossModule
 
     if isinstance(config, LossModule):
         return config
@@ -51,29 +68,65 @@ def build_loss(config: LossConfig | LossModule, *, where: str | None = None) -> 
     type_ = kwargs.pop("type", None)
     try:
         cls = _resolve_type(type_, where)
-        label = cls.__name__
-        params = constructor_parameters(cls)
-        for key in kwargs:
-            if key not in params:
-                raise ConfigError(
-                    f"{label} has no option {key!r}.{did_you_mean(key, params)} "
-                    f"Its options are: {', '.join(params)}",
-                    where=str(key),
-                )
-        missing = [n for n, p in params.items() if p.default is p.empty and n not in kwargs]
-        if missing:
-            raise ConfigError(
-                f"{label} needs the option(s) {missing}, which the config does not set",
-                where=missing[0],
-            )
-        try:
-            return cls(**kwargs)
-        except GanLossError:
-            raise
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"building {label} failed: {exc}") from exc
+        return _construct(cls, kwargs)
     except GanLossError as exc:
         raise exc.at(where or "") from exc.__cause__
+
+
+def _construct(cls: type[LossModule], kwargs: dict[Any, Any]) -> LossModule:
+    from .protocol import constructor_parameters
+
+    label = cls.__name__
+    params = constructor_parameters(cls)
+    problems: list[GanLossError] = []
+    for key in kwargs:
+        if key not in params:
+            problems.append(
+                ConfigError(
+                    f"{label} has no option {key!r}.{did_you_mean(str(key), params)} "
+                    f"Its options are: {', '.join(params)}",
+                    where=f"{label}.{key}",
+                )
+            )
+    missing = [n for n, p in params.items() if p.default is p.empty and n not in kwargs]
+    for name in missing:
+        problems.append(
+            ConfigError(
+                f"{label} needs the option {name!r}, which the config does not set "
+                f"(`ganloss info {label}` describes it)",
+                where=f"{label}.{name}",
+            )
+        )
+    if not missing:  # the values of the known keys may be wrong too: let the class say
+        try:
+            loss = cls(**{k: v for k, v in kwargs.items() if k in params})
+        except GanLossError as exc:
+            problems.append(_located(exc, cls))
+        except Exception as exc:
+            wrapped = ConfigError(
+                f"building {label} failed with {type(exc).__name__}: {exc}",
+                where=label,
+            )
+            wrapped.__cause__ = exc
+            problems.append(wrapped)
+        else:
+            if not problems:
+                return loss
+    error = several(problems, f"the {label} config")
+    raise error from error.__cause__
+
+
+def _located(error: GanLossError, cls: type) -> GanLossError:
+    """``error``, raised by ``cls(...)``, placed under the class's name.
+
+    A plugin usually says where itself (``DiscAdversarialLoss.gan_type``);
+    a place that starts with a class of the loss's MRO is kept as it is,
+    any other (``reduction``, or none) is put under ``cls.__name__``.
+    """
+    head = re.split(r"[.\[]", error.where or "", maxsplit=1)[0]
+    if head and head in {klass.__name__ for klass in cls.__mro__}:
+        return error
+    return error.at(cls.__name__)
 
 
 def _resolve_type(type_: Any, where: str | None) -> type[LossModule]:
@@ -111,6 +164,7 @@ def _as_list(configs: Any, where: str) -> list[Any]:
 
 
 def _build_each(configs: Any, where: str) -> tuple[list[LossModule], list[GanLossError]]:
+    """Build every entry of a loss list; return the losses and every problem, one by one."""
     losses: list[LossModule] = []
     problems: list[GanLossError] = []
     try:
@@ -121,7 +175,7 @@ def _build_each(configs: Any, where: str) -> tuple[list[LossModule], list[GanLos
         try:
             losses.append(build_loss(item, where=f"{where}[{index}]"))
         except GanLossError as exc:
-            problems.append(exc)
+            problems.extend(exc.problems or (exc,))
     return losses, problems
 
 
@@ -131,53 +185,107 @@ def build_aggregator(
     *,
     nonfinite: NonFinitePolicy = "raise",
     max_log_vars: int = 64,
+    plugin_manager: pluggy.PluginManager | None = None,
 ) -> LossAggregator:
     """Build a :class:`LossAggregator` from a list of loss configs.
 
     Every entry is built before anything is returned; if any fails, a single
     :class:`ConfigError` lists every problem (or the one problem is raised as
-    is), and no aggregator exists.
+    is), and no aggregator exists. ``plugin_manager`` is handed to the
+    aggregator: its hooks, rather than the process-wide manager's, run the
+    aggregation (see :func:`ganlosscore.hooks.new_plugin_manager`).
     """
     from .aggregation import LossAggregator
 
     losses, problems = _build_each(configs, name)
-    if len(problems) == 1:
-        raise problems[0]
     if problems:
-        raise ConfigError(
-            f"{len(problems)} problems in the '{name}' losses:\n"
-            + "\n".join(f"  - {p}" for p in problems)
-        )
-    return LossAggregator(losses, name=name, nonfinite=nonfinite, max_log_vars=max_log_vars)
+        error = several(problems, f"the '{name}' losses")
+        raise error from error.__cause__
+    return LossAggregator(
+        losses,
+        name=name,
+        nonfinite=nonfinite,
+        max_log_vars=max_log_vars,
+        plugin_manager=plugin_manager,
+    )
 
 
-def collect_problems(config: Mapping[str, Any]) -> list[GanLossError]:
+def loss_lists(
+    config: Mapping[Any, Any], names: Sequence[str] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Which top-level entries of a config file's mapping are lists of losses.
+
+    Returns ``(lists, ignored)``: the entries to build, by name, and the other
+    top-level keys with the reason each was left out. With ``names``, exactly
+    those keys are lists of losses (each must exist; whatever it holds is
+    checked as one). Without, a list of losses is recognised by its ``type``
+    keys: a top-level list holding at least one table with ``type`` (``disc =
+    [...]``), or a table with ``type`` (MMGeneration's single-loss form).
+    Anything else (``lr = 0.1``, a ``[train]`` table, ``[[datasets]]`` tables
+    without ``type``, an empty list) is not a loss list and is left out.
+    """
+    if names is not None:
+        absent = [n for n in names if n not in config]
+        if absent:
+            present = ", ".join(map(str, config)) or "none"
+            raise ConfigError(
+                f"the config has no top-level key {', '.join(map(repr, absent))}."
+                f"{did_you_mean(absent[0], map(str, config))} Its keys are: {present}"
+            )
+        return {n: config[n] for n in names}, {
+            str(k): "not named" for k in config if k not in names
+        }
+    lists: dict[str, Any] = {}
+    ignored: dict[str, str] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            if "type" in value:
+                lists[str(key)] = value
+            else:
+                ignored[str(key)] = "a table without 'type'"
+        elif isinstance(value, list):
+            if any(isinstance(item, Mapping) and "type" in item for item in value):
+                lists[str(key)] = value
+            else:
+                ignored[str(key)] = (
+                    "an empty list" if not value else "a list without a table with 'type'"
+                )
+        else:
+            ignored[str(key)] = f"a {type(value).__name__}, not a list of losses"
+    return lists, ignored
+
+
+def collect_problems(
+    config: Mapping[Any, Any], names: Sequence[str] | None = None
+) -> list[GanLossError]:
     """Build every list of losses in a config file's mapping; return every problem.
 
-    Each top-level key whose value is a list (or a dict with ``type``) is taken
-    as an aggregator of that name (``disc``, ``gen``, ...). Nothing is run.
+    The lists are those :func:`loss_lists` finds (or the keys in ``names``),
+    each taken as an aggregator of that name (``disc``, ``gen``, ...). Nothing
+    is run, and nothing but a :class:`GanLossError` is raised.
     """
     from .aggregation import LossAggregator
 
-    problems: list[GanLossError] = []
-    phases = {
-        k: v
-        for k, v in config.items()
-        if isinstance(v, list) or (isinstance(v, Mapping) and "type" in v)
-    }
-    if not phases:
-        problems.append(
+    try:
+        lists, ignored = loss_lists(config, names)
+    except GanLossError as exc:
+        return [exc]
+    if not lists:
+        left_out = "; ".join(f"{k} ({why})" for k, why in ignored.items()) or "none"
+        return [
             ConfigError(
-                "the config holds no list of losses; expected top-level lists such as "
-                "disc = [...] and gen = [...]"
+                "the config holds no list of losses: expected top-level lists of tables with "
+                "a 'type', such as disc = [{type = 'DiscShiftLoss', ...}] (TOML [[disc]]). "
+                f"Top-level keys: {left_out}"
             )
-        )
-    for name, items in phases.items():
-        losses, found = _build_each(items, str(name))
+        ]
+    problems: list[GanLossError] = []
+    for name, items in lists.items():
+        losses, found = _build_each(items, name)
         problems.extend(found)
         if not found:
             try:
-                LossAggregator(losses, name=str(name))
+                LossAggregator(losses, name=name)
             except GanLossError as exc:
                 problems.append(exc)
     return problems
@@ -189,37 +297,35 @@ def load_config(path: str | Path) -> dict[str, Any]:
     Returns its top-level mapping, e.g. ``{"disc": [...], "gen": [...]}``.
     """
     path = Path(path)
-    where = str(path)
+    file = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ConfigError(
             f"unsupported config format {suffix or '(no suffix)'!r}; use one of "
             f"{', '.join(SUFFIXES)} (Python config files are not executed, by design)",
-            where=where,
+            file=file,
         )
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(
-            f"cannot read the config file: {exc.strerror or exc}", where=where
-        ) from exc
-    data = _parse(text, suffix, where)
+        raise ConfigError(f"cannot read the config file: {exc.strerror or exc}", file=file) from exc
+    data = _parse(text, suffix, file)
     if not isinstance(data, Mapping):
         raise ConfigError(
             f"the top level of a config file must be a mapping (disc = [...], gen = [...]), "
             f"got {type(data).__name__}",
-            where=where,
+            file=file,
         )
     return dict(data)
 
 
-def _parse(text: str, suffix: str, where: str) -> Any:
+def _parse(text: str, suffix: str, file: str) -> Any:
     if suffix == ".json":
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(
-                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", where=where
+                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=file
             ) from exc
     if suffix == ".toml":
         if sys.version_info >= (3, 11):
@@ -229,14 +335,14 @@ def _parse(text: str, suffix: str, where: str) -> Any:
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"invalid TOML: {exc}", where=where) from exc
+            raise ConfigError(f"invalid TOML: {exc}", file=file) from exc
     try:
         import yaml
     except ImportError as exc:
         raise ConfigError(
-            "reading YAML needs PyYAML: pip install 'ganlosscore[yaml]'", where=where
+            "reading YAML needs PyYAML: pip install 'ganlosscore[yaml]'", file=file
         ) from exc
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", where=where) from exc
+        raise ConfigError(f"invalid YAML: {exc}", file=file) from exc

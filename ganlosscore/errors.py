@@ -1,14 +1,15 @@
 """The errors a user can cause, built in one place.
 
 Every error says *what* was wrong, *where* (a loss name, a config path such as
-``disc[2].data_info.pred``, a key) and *what would be right*. Messages are
+``disc[2].PairLoss.data_info.pred``, a key, the config file) and *what would be
+right*. Messages are
 assembled here so that wording stays consistent across the core and plugins.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 __all__ = [
     "CallSignatureError",
@@ -24,37 +25,77 @@ __all__ = [
     "UnknownLossError",
     "closest",
     "did_you_mean",
+    "several",
 ]
 
 
 class GanLossError(Exception):
     """Base class of every error ganlosscore raises because of user input.
 
-    ``where`` is the place in a config (``disc[2].data_info.pred``) or the
-    loss the error is about; :meth:`at` prefixes it as the error travels up
-    through the builders, so the final message names the full path.
+    ``where`` is the place in a config (``disc[2].PairLoss.data_info.pred``)
+    or the loss the error is about; :meth:`at` prefixes it as the error
+    travels up through the builders, so the final message names the full
+    path. ``file`` is the config file, when one is involved; :meth:`in_file`
+    sets it. The message then reads ``file: where: message``, e.g.
+    ``gan.toml: disc[0].DiscAdversarialLoss.gan_type: unknown gan_type 'nss'``.
+
+    An error that stands for several problems (see :func:`several`) keeps
+    them in ``problems``, each with its own place, and lists them one per line.
     """
 
-    def __init__(self, message: str, *, where: str | None = None) -> None:
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        file: str | None = None,
+        problems: Iterable[GanLossError] = (),
+    ) -> None:
+        self.summary = message
         self.where = where
+        self.file = file
+        self.problems: tuple[GanLossError, ...] = tuple(problems)
+        self.message = self._message()
         super().__init__(self._render())
 
+    def _message(self) -> str:
+        return self.summary + "".join(f"\n  - {p}" for p in self.problems)
+
     def _render(self) -> str:
-        return f"{self.where}: {self.message}" if self.where else self.message
+        location = ": ".join(part for part in (self.file, self.where) if part)
+        return f"{location}: {self.message}" if location else self.message
+
+    def _refresh(self) -> GanLossError:
+        self.message = self._message()
+        self.args = (self._render(),)
+        return self
 
     def at(self, prefix: str) -> GanLossError:
-        """Return this error with ``prefix`` prepended to its location."""
+        """Return this error with ``prefix`` prepended to its location in the config.
+
+        ``"disc[0]"`` before ``"PairLoss.scale"`` gives ``disc[0].PairLoss.scale``,
+        before ``"[2]"`` gives ``disc[0][2]``. An error of several problems
+        prefixes each of them. The file, if any, stays in front.
+        """
         if not prefix:
             return self
+        for problem in self.problems:
+            problem.at(prefix)
+        if self.problems:
+            return self._refresh()
         if self.where is None:
             self.where = prefix
         elif self.where.startswith("["):
             self.where = prefix + self.where
         else:
             self.where = f"{prefix}.{self.where}"
-        self.args = (self._render(),)
-        return self
+        return self._refresh()
+
+    def in_file(self, path: object) -> GanLossError:
+        """Return this error as found in the config file ``path`` (kept if already set)."""
+        if self.file is None:
+            self.file = str(path)
+        return self._refresh()
 
     def __str__(self) -> str:
         return self._render()
@@ -113,3 +154,16 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` Did you mean 'x'?`` or an empty string, ready to append to a message."""
     match = closest(word, candidates)
     return f" Did you mean {match!r}?" if match else ""
+
+
+def several(problems: Sequence[GanLossError], what: str) -> GanLossError:
+    """One error for ``problems``: the problem itself if there is one, else a
+    :class:`ConfigError` listing them, ``N problems in {what}:``, one per line.
+
+    Builders collect every problem before raising, so that a user fixes a
+    config in one pass; the individual errors stay in ``error.problems``.
+    """
+    if len(problems) == 1:
+        return problems[0]
+    flat = [p for problem in problems for p in (problem.problems or (problem,))]
+    return ConfigError(f"{len(flat)} problems in {what}:", problems=flat)

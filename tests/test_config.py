@@ -5,7 +5,15 @@ import pytest
 import torch
 from _losses import PairLoss, ShiftLoss
 
-from ganlosscore import ConfigError, UnknownLossError, build_aggregator, build_loss, load_config
+from ganlosscore import (
+    ConfigError,
+    GanLossError,
+    UnknownLossError,
+    build_aggregator,
+    build_loss,
+    load_config,
+)
+from ganlosscore.errors import LossInputError
 
 
 def test_build_loss_from_a_dict(local_losses):
@@ -31,7 +39,8 @@ def test_mmgeneration_config_dicts_work_unchanged(ganloss_registry):
 
 def test_unknown_key_suggests_the_closest(local_losses):
     with pytest.raises(
-        ConfigError, match=r"loss_wieght: PairLoss has no option 'loss_wieght'.*'loss_weight'"
+        ConfigError,
+        match=r"^PairLoss.loss_wieght: PairLoss has no option 'loss_wieght'.*'loss_weight'",
     ):
         build_loss({"type": "PairLoss", "loss_wieght": 1.0})
 
@@ -57,17 +66,101 @@ def test_type_never_imports_a_module():
     assert "json.tool" not in sys.modules
 
 
-def test_errors_inside_the_constructor_become_config_errors():
-    class Picky(ShiftLoss):
-        def __init__(self, mode="a", **kwargs):
-            super().__init__(**kwargs)
-            if mode != "a":
-                raise ValueError("mode must be 'a'")
+class Picky(ShiftLoss):
+    """Checks its own hyperparameters, as plugins do, in several ways."""
 
-    with pytest.raises(ConfigError, match=r"building Picky failed: mode must be 'a'") as info:
-        build_loss({"type": Picky, "mode": "b"}, where="gen[0]")
-    assert str(info.value).startswith("gen[0]: ")
-    assert isinstance(info.value.__cause__, ValueError)
+    def __init__(self, mode="a", strict=False, **kwargs):
+        super().__init__(**kwargs)
+        if mode == "typeerror":
+            raise TypeError("mode must be a str")
+        if mode == "located":
+            raise LossInputError("mode 'located' is not supported; use 'a'", where="mode")
+        if mode == "own-label":
+            raise ConfigError("mode 'own-label' is not supported", where="Picky.mode")
+        if mode == "unlocated":
+            raise ConfigError("mode 'unlocated' is not supported")
+        if mode != "a":
+            raise ValueError("mode must be 'a'")
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"), [("b", ValueError), ("typeerror", TypeError)], ids=["value", "type"]
+)
+def test_errors_inside_the_constructor_become_config_errors(mode, kind):
+    with pytest.raises(ConfigError) as info:
+        build_loss({"type": Picky, "mode": mode}, where="disc[0]")
+    error = info.value
+    # the config path, then the original exception's type and message
+    assert error.where == "disc[0].Picky"
+    assert str(error) == (
+        f"disc[0].Picky: building Picky failed with {kind.__name__}: {error.__cause__}"
+    )
+    assert type(error.__cause__) is kind  # chained with `from`, not swallowed
+    assert not isinstance(error.__cause__, GanLossError)
+
+
+def test_a_gan_loss_error_from_the_constructor_gets_the_path_not_a_wrapper():
+    with pytest.raises(LossInputError) as info:  # its own class, not a ConfigError around it
+        build_loss({"type": Picky, "mode": "located"}, where="gen[1]")
+    assert info.value.where == "gen[1].Picky.mode"
+    assert str(info.value) == "gen[1].Picky.mode: mode 'located' is not supported; use 'a'"
+    assert info.value.__cause__ is None
+
+
+@pytest.mark.parametrize(
+    ("mode", "where"),
+    [("own-label", "gen[1].Picky.mode"), ("unlocated", "gen[1].Picky")],
+)
+def test_a_constructor_error_names_the_loss_class_once(mode, where):
+    # A plugin that already names its class (most do) is not prefixed twice.
+    with pytest.raises(ConfigError) as info:
+        build_loss({"type": Picky, "mode": mode}, where="gen[1]")
+    assert info.value.where == where
+
+
+def test_every_problem_of_one_entry_is_reported_at_once(local_losses):
+    with pytest.raises(ConfigError) as info:
+        build_loss(
+            {"type": "PairLoss", "scael": 2.0, "lossweight": 1.0, "data_info": {"a": "x"}},
+            where="gen[0]",
+        )
+    error = info.value
+    assert [p.where for p in error.problems] == [
+        "gen[0].PairLoss.scael",
+        "gen[0].PairLoss.lossweight",
+        "gen[0].PairLoss.data_info",  # the class's own check of the values, too
+    ]
+    lines = str(error).splitlines()
+    assert lines[0] == "3 problems in the PairLoss config:"
+    assert lines[1].startswith("  - gen[0].PairLoss.scael: PairLoss has no option 'scael'.")
+    assert "Did you mean 'scale'?" in lines[1]
+    assert "Did you mean 'loss_weight'?" in lines[2]
+    assert lines[3].startswith("  - gen[0].PairLoss.data_info: data_info does not map")
+
+
+def test_missing_options_are_all_reported_and_nothing_is_built():
+    built = []
+
+    class NeedsTwo(ShiftLoss):
+        def __init__(self, alpha, beta, **kwargs):
+            built.append(self)
+            super().__init__(**kwargs)
+
+    with pytest.raises(ConfigError) as info:
+        build_loss({"type": NeedsTwo, "gama": 1}, where="disc[2]")
+    assert [p.where for p in info.value.problems] == [
+        "disc[2].NeedsTwo.gama",
+        "disc[2].NeedsTwo.alpha",
+        "disc[2].NeedsTwo.beta",
+    ]
+    assert "NeedsTwo needs the option 'alpha'" in str(info.value)
+    assert built == []  # the constructor is not called without its required options
+
+
+def test_a_non_string_key_is_an_unknown_option_not_a_crash(local_losses):
+    # YAML allows any key: {1: 2} must be a clean error, not a TypeError from difflib
+    with pytest.raises(ConfigError, match=r"PairLoss\.1: PairLoss has no option 1\."):
+        build_loss({"type": "PairLoss", 1: 2, "data_info": {"a": "x", "b": "y"}})
 
 
 def test_build_aggregator_reports_every_problem_with_its_place(local_losses):
@@ -82,8 +175,23 @@ def test_build_aggregator_reports_every_problem_with_its_place(local_losses):
     message = str(info.value)
     assert message.startswith("3 problems in the 'disc' losses")
     assert "disc[1].type: unknown loss type 'ShiftLos'" in message
-    assert "disc[2].data_info.bb: PairLoss has no input 'bb'" in message
-    assert "disc[3].interval" in message
+    assert "disc[2].PairLoss.data_info.bb: PairLoss has no input 'bb'" in message
+    assert "disc[3].ShiftLoss.interval" in message
+
+
+def test_build_aggregator_lists_the_problems_of_each_entry_one_by_one(local_losses):
+    configs = [
+        {"type": "PairLoss", "scael": 2.0, "sclae": 3.0, "data_info": {"a": "x", "b": "y"}},
+        {"type": "ShiftLos", "data_info": {"pred": "p"}},
+    ]
+    with pytest.raises(ConfigError) as info:
+        build_aggregator(configs, name="gen")
+    assert [p.where for p in info.value.problems] == [
+        "gen[0].PairLoss.scael",
+        "gen[0].PairLoss.sclae",
+        "gen[1].type",
+    ]
+    assert str(info.value).splitlines()[0] == "3 problems in the 'gen' losses:"
 
 
 def test_a_single_dict_is_an_aggregator_of_one(local_losses):
@@ -151,5 +259,55 @@ def test_bad_files(tmp_path, name, text, message):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(ConfigError, match="cannot read the config file"):
+    with pytest.raises(ConfigError, match="cannot read the config file") as info:
         load_config(tmp_path / "absent.json")
+    assert info.value.file == str(tmp_path / "absent.json")
+    assert info.value.where is None
+
+
+# -- where an error is: file, config path, message ------------------------------------
+
+
+def test_an_error_located_in_a_file_reads_file_path_message():
+    error = ConfigError("unknown gan_type 'nss'", where="DiscAdversarialLoss.gan_type")
+    error.at("disc[0]").in_file("gan.toml")
+    assert str(error) == "gan.toml: disc[0].DiscAdversarialLoss.gan_type: unknown gan_type 'nss'"
+    assert error.args == (str(error),)
+    # the order does not matter: the file stays in front of the config path
+    later = ConfigError("unknown gan_type 'nss'", where="DiscAdversarialLoss.gan_type")
+    later.in_file("gan.toml").at("disc[0]")
+    assert str(later) == str(error)
+    assert (later.file, later.where) == ("gan.toml", "disc[0].DiscAdversarialLoss.gan_type")
+
+
+def test_in_file_keeps_the_first_file():
+    error = ConfigError("bad", where="disc").in_file("inner.toml").in_file("outer.toml")
+    assert str(error) == "inner.toml: disc: bad"
+
+
+def test_an_error_of_several_problems_locates_each():
+    error = ConfigError(
+        "2 problems in the 'disc' losses:",
+        problems=[
+            ConfigError("no option 'a'", where="[0].PairLoss.a"),
+            ConfigError("no option 'b'", where="[1].PairLoss.b"),
+        ],
+    )
+    error.at("disc").in_file("gan.toml")
+    assert str(error) == (
+        "gan.toml: 2 problems in the 'disc' losses:\n"
+        "  - disc[0].PairLoss.a: no option 'a'\n"
+        "  - disc[1].PairLoss.b: no option 'b'"
+    )
+    assert error.message == str(error).split(": ", 1)[1]
+
+
+def test_a_config_file_error_from_build_aggregator_reads_file_path_message(tmp_path, local_losses):
+    path = tmp_path / "gan.toml"
+    path.write_text('[[disc]]\ntype = "PairLoss"\nscael = 2.0\ndata_info = { a = "x", b = "y" }\n')
+    config = load_config(path)
+    with pytest.raises(ConfigError) as info:
+        build_aggregator(config["disc"], name="disc")
+    assert str(info.value.in_file(path)).startswith(
+        f"{path}: disc[0].PairLoss.scael: PairLoss has no option 'scael'."
+    )
