@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ._version import PROTOCOL_VERSION, __version__
-from .errors import GanLossError
+from .errors import ConfigError, GanLossError
 from .hookspecs import hookimpl
 from .registry import (
     HOOK_GROUP,
@@ -291,22 +291,63 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .config import collect_problems, load_config
+    from .config import collect_problems, load_config, loss_lists
 
     config = load_config(args.config)
-    problems = collect_problems(config)
+    names = _names(args.losses)
+    problems = collect_problems(config, names)
     if problems:
         print(f"{args.config}: {_plural(len(problems), 'problem')}")
         for problem in problems:
             print(f"  - {problem}")
+        suspects = [] if names is not None else _not_losses(config, problems)
+        if suspects:
+            checked = [k for k in loss_lists(config)[0] if k not in suspects]
+            print(
+                f"No 'type' in {', '.join(suspects)} names a loss: if "
+                f"{'it is' if len(suspects) == 1 else 'they are'} not losses (a model's "
+                "config, say), check only the lists of losses: "
+                f"ganloss check {shlex.quote(args.config)} --losses {','.join(checked) or 'KEY'}"
+            )
         return 1
+    lists, ignored = loss_lists(config, names)
     phases = [
         f"{name} ({_plural(len(value) if isinstance(value, list) else 1, 'loss')})"
-        for name, value in config.items()
-        if isinstance(value, list) or (isinstance(value, dict) and "type" in value)
+        for name, value in lists.items()
     ]
-    print(f"{args.config}: ok, {', '.join(phases)}")
+    line = f"{args.config}: ok, {', '.join(phases)}"
+    if ignored and names is None:
+        line += f"; not losses: {', '.join(ignored)}"
+    print(line)
     return 0
+
+
+def _not_losses(config: dict[str, Any], problems: Sequence[GanLossError]) -> list[str]:
+    """The top-level keys taken for losses whose every ``type`` is unknown."""
+    from .config import loss_lists
+    from .errors import UnknownLossError
+
+    unknown = Counter(
+        p.where.split("[", 1)[0]
+        for p in problems
+        if isinstance(p, UnknownLossError) and p.where and p.where.endswith("].type")
+    )
+    suspects = []
+    for key, value in loss_lists(config)[0].items():
+        items = value if isinstance(value, list) else [value]
+        typed = sum(1 for item in items if isinstance(item, dict) and "type" in item)
+        if typed and unknown[key] == typed:
+            suspects.append(key)
+    return suspects
+
+
+def _names(option: str | None) -> list[str] | None:
+    if option is None:
+        return None
+    names = [n.strip() for n in option.split(",") if n.strip()]
+    if not names:
+        raise ConfigError("give at least one key, e.g. --losses disc,gen", where="--losses")
+    return names
 
 
 # -- new-plugin ---------------------------------------------------------------------
@@ -357,8 +398,20 @@ def add_core_commands(cli: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_plugins)
 
-    p = cli.add_parser("check", help="build every loss of a config file, report every problem")
+    p = cli.add_parser(
+        "check",
+        help="build every loss of a config file, report every problem",
+        description="Build every list of losses of a config file without running anything, "
+        "and report every problem with its place. The lists of losses are the top-level "
+        "lists of tables with a 'type' (and tables with a 'type'); other top-level keys "
+        "(settings, a [[datasets]] list) are left out and named. --losses picks the keys.",
+    )
     p.add_argument("config", help="a .json, .toml or .yaml config file")
+    p.add_argument(
+        "--losses",
+        metavar="KEY[,KEY...]",
+        help="check exactly these top-level keys as lists of losses (e.g. disc,gen)",
+    )
     p.set_defaults(func=cmd_check)
 
     p = cli.add_parser("new-plugin", help="write a new loss package, ready to install and test")

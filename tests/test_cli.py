@@ -436,6 +436,129 @@ def test_check_on_a_bad_file_is_a_one_line_error(tmp_path, name, content, messag
     assert "Traceback" not in result.out + result.err
 
 
+# What `check` takes for losses: lists of tables with a `type`; the rest is named, not checked.
+MIXED_TOML = """
+lr = 0.1
+seed = 3
+
+[model]
+depth = 4
+
+[[datasets]]
+path = "a"
+
+[[datasets]]
+path = "b"
+
+[[disc]]
+type = "ShiftLoss"
+data_info = { pred = "disc_pred_real" }
+
+[[gen]]
+type = "PairLoss"
+data_info = { a = "x", b = "y" }
+"""
+
+
+def test_check_leaves_out_and_names_what_is_not_a_list_of_losses(
+    tmp_path, local_losses, ganloss_cli
+):
+    path = tmp_path / "train.toml"
+    path.write_text(MIXED_TOML)
+    result = ganloss_cli("check", str(path))
+    assert (result.status, result.err) == (0, "")
+    assert result.out == (
+        f"{path}: ok, disc (1 loss), gen (1 loss); not losses: lr, seed, model, datasets\n"
+    )
+
+
+def test_check_takes_a_table_with_type_for_a_loss_and_says_how_to_narrow(
+    tmp_path, local_losses, ganloss_cli
+):
+    path = tmp_path / "train.toml"
+    path.write_text(MIXED_TOML.replace("depth = 4", 'type = "ResNet"\ndepth = 4'))
+    result = ganloss_cli("check", str(path))
+    assert result.status == 1
+    lines = result.out.splitlines()
+    assert lines[0] == f"{path}: 1 problem"
+    # MMGeneration's single-loss form: a table with `type` is a loss, so say it is not one
+    assert lines[1].startswith("  - model[0].type: unknown loss type 'ResNet'")
+    assert lines[2] == (
+        "No 'type' in model names a loss: if it is not losses (a model's config, say), "
+        f"check only the lists of losses: ganloss check {path} --losses disc,gen"
+    )
+    narrowed = ganloss_cli("check", str(path), "--losses", "disc,gen")
+    assert (narrowed.status, narrowed.err) == (0, "")
+    assert narrowed.out == f"{path}: ok, disc (1 loss), gen (1 loss)\n"
+
+
+@pytest.mark.parametrize(
+    ("losses", "message"),
+    [
+        ("disc,lr", "lr: an aggregator config is a list of loss configs, got float"),
+        ("disc,datasets", "datasets[0]: a loss config needs a 'type'"),
+        ("dsic", "the config has no top-level key 'dsic'. Did you mean 'disc'?"),
+    ],
+)
+def test_check_losses_checks_exactly_the_named_keys(
+    tmp_path, local_losses, ganloss_cli, losses, message
+):
+    path = tmp_path / "train.toml"
+    path.write_text(MIXED_TOML)
+    result = ganloss_cli("check", str(path), "--losses", losses)
+    assert result.status == 1
+    assert message in result.out
+    assert "Traceback" not in result.out + result.err
+
+
+def test_check_losses_needs_a_name(tmp_path, ganloss_cli):
+    path = tmp_path / "train.toml"
+    path.write_text(MIXED_TOML)
+    result = ganloss_cli("check", str(path), "--losses", ",")
+    assert (result.status, result.out) == (1, "")
+    assert result.err == "ganloss: error: --losses: give at least one key, e.g. --losses disc,gen\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # nothing that looks like a loss list: the keys are named, with why
+        (
+            "lr: 0.1\nmodel: {depth: 4}\ndatasets: [{path: a}]\nempty: []\n",
+            "the config holds no list of losses: expected top-level lists of tables with a "
+            "'type', such as disc = [{type = 'DiscShiftLoss', ...}] (TOML [[disc]]). "
+            "Top-level keys: lr (a float, not a list of losses); model (a table without "
+            "'type'); datasets (a list without a table with 'type'); empty (an empty list)",
+        ),
+        # odd YAML: non-string keys, entries that are not tables
+        (
+            "disc: [1, {type: ShiftLoss, data_info: {pred: p}}]\n",
+            "disc[0]: a loss config is a dict",
+        ),
+        (
+            "1: [{type: ShiftLoss, 2: x, data_info: {pred: p}}]\n",
+            "1[0].ShiftLoss.2: ShiftLoss has no option 2.",
+        ),
+        ("disc: [{type: [ShiftLoss]}]\n", "disc[0].type: type must be a loss name"),
+    ],
+)
+def test_check_never_crashes_on_odd_files(tmp_path, local_losses, ganloss_cli, text, message):
+    path = tmp_path / "odd.yaml"
+    path.write_text(text)
+    result = ganloss_cli("check", str(path))
+    assert result.status == 1
+    assert message in result.out
+    assert "Traceback" not in result.out + result.err
+
+
+def test_a_config_file_error_names_the_file_first(tmp_path, ganloss_cli):
+    path = tmp_path / "gan.toml"
+    path.write_text("disc = [")
+    result = ganloss_cli("check", str(path))
+    assert result.status == 1
+    assert result.err.startswith(f"ganloss: error: {path}: invalid TOML")
+
+
 # -- plugins, commands, versions ------------------------------------------------------
 
 HOOKS = """
