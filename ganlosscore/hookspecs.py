@@ -55,8 +55,17 @@ def ganloss_compute_loss(
     :param loss: the loss module about to run.
     :param outputs: the model's outputs dict for this phase.
     :param aggregator: the aggregator running the phase.
-    :returns: the weighted loss value, or ``None`` when the loss is skipped
-        this step (a lazy regularizer off its interval).
+    :returns: the weighted loss value, or ``None``: "not mine", pass on.
+
+    When the hook's *result* is ``None`` the aggregator skips the loss this
+    step: no term, nothing logged. That happens when the default returns
+    ``None``, as ``loss(outputs)`` does for a lazy regularizer off its
+    ``interval``. An ordinary implementation cannot skip a loss by returning
+    ``None``: under ``firstresult`` pluggy calls the next implementation, and
+    in the end the default computes the loss. To skip one, or to change the
+    value, wrap the hook (``hookimpl(wrapper=True)``): the wrapper gets the
+    value from its ``yield`` (the loss has been computed by then) and what it
+    returns, ``None`` included, is the result.
 
     Default: ``loss(outputs)``.
     """

@@ -1,10 +1,11 @@
 import inspect
 
 import pytest
-from _losses import ShiftLoss
+import torch
+from _losses import PairLoss, ShiftLoss
 
-from ganlosscore import build_aggregator, get_plugin_manager, hookspecs
-from ganlosscore.hooks import hook_plugin_failures
+from ganlosscore import build_aggregator, get_plugin_manager, hookimpl, hookspecs
+from ganlosscore.hooks import hook_plugin_failures, new_plugin_manager
 
 SPECS = [
     obj
@@ -93,3 +94,94 @@ def test_broken_and_invalid_hook_plugins_are_isolated(ganloss_distribution):
     assert "missing dependency" in failures["ganloss-badhooks:crash"]
     assert "ganloss_compute_los" in failures["ganloss-badhooks:typo"]
     assert pm.get_plugin("ganloss-badhooks:typo") is None
+
+
+# -- ganloss_compute_loss and None: what its docstring promises ---------------------
+
+
+class NotMine:
+    """An ordinary implementation that returns None for every loss."""
+
+    def __init__(self):
+        self.calls = 0
+
+    @hookimpl
+    def ganloss_compute_loss(self, loss):
+        self.calls += 1
+        return None
+
+
+class SkipByName:
+    """A wrapper that turns one loss's value into None."""
+
+    def __init__(self, loss_name):
+        self.loss_name = loss_name
+
+    @hookimpl(wrapper=True)
+    def ganloss_compute_loss(self, loss):
+        value = yield
+        return None if loss.loss_name() == self.loss_name else value
+
+
+TWO_LOSSES = [
+    {"type": ShiftLoss, "data_info": {"pred": "p"}},  # mean([2]**2) = 4
+    {"type": PairLoss, "data_info": {"a": "p", "b": "q"}},  # mean(2 - 1) = 1
+]
+INPUTS = {"p": torch.tensor([2.0]), "q": torch.tensor([1.0])}
+
+
+def test_none_from_an_ordinary_compute_loss_implementation_does_not_skip():
+    pm = new_plugin_manager(installed=False)
+    impl = NotMine()
+    pm.register(impl)
+    result = build_aggregator(TWO_LOSSES, plugin_manager=pm)(INPUTS)
+    assert impl.calls == 2  # asked first (newest), for each loss
+    # ...and its None passed the loss on to the default, which computed it
+    assert result.log_vars == {"loss_disc_shift": 4.0, "loss_pair": 1.0, "loss": 5.0}
+
+
+def test_a_wrapper_returning_none_skips_the_loss():
+    pm = new_plugin_manager(installed=False)
+    pm.register(SkipByName("loss_pair"))
+    result = build_aggregator(TWO_LOSSES, plugin_manager=pm)(INPUTS)
+    assert set(result.losses) == {"loss_disc_shift"}
+    assert result.log_vars == {"loss_disc_shift": 4.0, "loss": 4.0}
+
+
+def test_the_default_returning_none_skips_a_lazy_regularizer():
+    pm = new_plugin_manager(installed=False)
+    pm.register(NotMine())  # through pluggy, not the bypass
+    agg = build_aggregator(
+        [{"type": ShiftLoss, "data_info": {"pred": "p"}, "interval": 2}], plugin_manager=pm
+    )
+    (loss,) = agg.losses
+    # off its interval the hook's result is None...
+    off = {**INPUTS, "iteration": 1}
+    assert pm.hook.ganloss_compute_loss(loss=loss, outputs=off, aggregator=agg) is None
+    assert agg({**INPUTS, "iteration": 1}).log_vars == {"loss": 0.0}
+    # ...on it, the value: 4
+    assert agg({**INPUTS, "iteration": 2}).log_vars == {"loss_disc_shift": 4.0, "loss": 4.0}
+
+
+# -- a private plugin manager -------------------------------------------------------
+
+
+class Triple:
+    @hookimpl
+    def ganloss_compute_loss(self, loss, outputs):
+        return 3 * loss(outputs)
+
+
+def test_build_aggregator_uses_a_private_plugin_manager_and_leaves_the_global_alone():
+    global_pm = get_plugin_manager()
+    before = set(global_pm.get_plugins())
+    pm = new_plugin_manager(installed=False)
+    pm.register(Triple())
+    private = build_aggregator(TWO_LOSSES[:1], plugin_manager=pm)
+    assert private.plugin_manager is pm
+    # 3 * mean([2]**2) = 12
+    assert private(INPUTS).total.item() == 12.0
+    assert set(global_pm.get_plugins()) == before
+    assert not any(isinstance(p, Triple) for p in global_pm.get_plugins())
+    # an aggregator without one still uses the process-wide manager: 4, not 12
+    assert build_aggregator(TWO_LOSSES[:1])(INPUTS).total.item() == 4.0
