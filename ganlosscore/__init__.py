@@ -27,7 +27,7 @@ from .hookspecs import hookimpl, hookspec
 if TYPE_CHECKING:
     from .aggregation import LossAggregator, LossResult
     from .config import build_aggregator, build_loss, load_config
-    from .hooks import get_plugin_manager
+    from .hooks import get_plugin_manager, new_plugin_manager
     from .protocol import LossModule
     from .reduction import reduce_loss, weight_reduce_loss, weighted_loss
     from .registry import LossRecord, available_losses, register_loss
@@ -47,6 +47,7 @@ _LAZY: dict[str, str] = {
     "LossAggregator": "aggregation",
     "LossResult": "aggregation",
     "get_plugin_manager": "hooks",
+    "new_plugin_manager": "hooks",
 }
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "load_config",
+    "new_plugin_manager",
     "reduce_loss",
     "register_loss",
     "weight_reduce_loss",
