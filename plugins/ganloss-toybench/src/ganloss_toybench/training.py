@@ -113,7 +113,6 @@ def build_losses(
     """
     from ganlosscore import ConfigError
 
-    prefix = f"{where}: " if where else ""
     aggregators = []
     for name, config, keys in (
         ("disc", disc_config, DISC_OUTPUT_KEYS),
@@ -122,10 +121,9 @@ def build_losses(
         try:
             aggregator = build_aggregator(config, name=name)
         except GanLossError as exc:
-            if not where:
-                raise
-            located = type(exc)(exc.message, where=f"{prefix}{exc.where or name}")
-            raise located from exc
+            if where:
+                exc.in_file(where)  # the same error, its message now led by the file
+            raise
         for index, loss in enumerate(_losses_of(aggregator)):
             for arg, key in (loss.data_info or {}).items():
                 if key not in keys:
@@ -133,7 +131,8 @@ def build_losses(
                         f"{type(loss).__name__} reads {arg!r} from outputs key {key!r}, which "
                         f"the toybench's {name} step does not provide; its keys are "
                         f"{', '.join(keys)}",
-                        where=f"{prefix}{name}[{index}].data_info.{arg}",
+                        where=f"{name}[{index}].data_info.{arg}",
+                        file=where or None,
                     )
         aggregators.append(aggregator)
     return aggregators[0], aggregators[1]
