@@ -8,7 +8,10 @@ PLUGINS := $(sort $(wildcard plugins/ganloss-*))
 install:  ## the core and every plugin, editable
 	$(PIP) install -q -e . $(addprefix -e ,$(PLUGINS))
 
-install-test:  ## the same, with the test extras (and MkDocs, for the strict docs build test)
+# In two steps: pip (23.x) cannot satisfy one plugin's requirement on another
+# (ganloss-diffusion needs ganloss-pixelwise) from an editable path that carries
+# extras, so the packages are installed first and their extras added after.
+install-test: install  ## the same, with the test extras (and MkDocs, for the strict docs build test)
 	$(PIP) install -q -e '.[test,docs]' $(foreach p,$(PLUGINS),-e '$(p)[test]')
 
 run: install  ## the main job
