@@ -23,13 +23,22 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Literal, TypeVar
 
 import attrs
 import torch
 
-from .errors import CallSignatureError, ConfigError, DataInfoError, closest
+from .errors import (
+    CallSignatureError,
+    ConfigError,
+    DataInfoError,
+    GanLossError,
+    closest,
+    several,
+)
+
+_T = TypeVar("_T")
 
 __all__ = ["COMMON_KEYWORDS", "InputSpec", "LossModule", "constructor_parameters"]
 
@@ -143,14 +152,27 @@ class LossModule(torch.nn.Module):
             data_info = self.default_data_info
         elif data_info is False:
             data_info = None
-        self.loss_weight = _check_weight(loss_weight, label)
-        self.interval = _check_interval(interval, data_info, label)
-        self._loss_name = _check_name(
-            self.default_loss_name if loss_name is None else loss_name, label
+        # Every common keyword is checked before raising, so that a config
+        # with several bad values is fixed in one pass.
+        problems: list[GanLossError] = []
+
+        def checked(check: Callable[..., _T], *args: Any) -> _T:
+            try:
+                return check(*args)
+            except ConfigError as exc:
+                problems.append(exc)
+                return None  # type: ignore[return-value]  # never used: we raise below
+
+        self.loss_weight = checked(_check_weight, loss_weight, label)
+        self.interval = checked(_check_interval, interval, data_info, label)
+        self._loss_name = checked(
+            _check_name, self.default_loss_name if loss_name is None else loss_name, label
         )
         self.data_info: dict[str, str] | None = (
-            None if data_info is None else _check_data_info(type(self), data_info, label)
+            None if data_info is None else checked(_check_data_info, type(self), data_info, label)
         )
+        if problems:
+            raise several(problems, label)
         self._plain_weighting = type(self).weight_loss is LossModule.weight_loss
         # The hot path iterates this tuple rather than the dict.
         self._data_items: tuple[tuple[str, str], ...] | None = (
@@ -327,25 +349,34 @@ def _check_data_info(cls: type[LossModule], data_info: Any, label: str) -> dict[
             where="data_info",
         )
     inputs = cls.input_names()
+    problems: list[GanLossError] = []
     for arg, key in data_info.items():
         if not isinstance(arg, str) or not isinstance(key, str):
-            raise ConfigError(
-                f"data_info entries map input names to outputs keys, both strings; "
-                f"got {arg!r}: {key!r}",
-                where="data_info",
+            problems.append(
+                ConfigError(
+                    f"data_info entries map input names to outputs keys, both strings; "
+                    f"got {arg!r}: {key!r}",
+                    where="data_info",
+                )
             )
-        if arg not in inputs and not cls.accepts_any_input:
+        elif arg not in inputs and not cls.accepts_any_input:
             match = closest(arg, inputs)
             hint = f" Did you mean {match!r}?" if match else ""
-            raise ConfigError(
-                f"{label} has no input {arg!r}; its inputs are {list(inputs)}.{hint}",
-                where=f"data_info.{arg}",
+            problems.append(
+                ConfigError(
+                    f"{label} has no input {arg!r}; its inputs are {list(inputs)}.{hint}",
+                    where=f"data_info.{arg}",
+                )
             )
     missing = [s.name for s in cls.input_specs if s.required and s.name not in data_info]
     if missing:
-        raise ConfigError(
-            f"data_info does not map the required input(s) {missing} of {label}; "
-            f"add e.g. {{{missing[0]!r}: '<outputs key>'}}",
-            where="data_info",
+        problems.append(
+            ConfigError(
+                f"data_info does not map the required input(s) {missing} of {label}; "
+                f"add e.g. {{{missing[0]!r}: '<outputs key>'}}",
+                where="data_info",
+            )
         )
+    if problems:
+        raise several(problems, label)
     return dict(data_info)

@@ -173,10 +173,41 @@ def test_build_aggregator_reports_every_problem_with_its_place(local_losses):
     with pytest.raises(ConfigError) as info:
         build_aggregator(configs, name="disc")
     message = str(info.value)
-    assert message.startswith("3 problems in the 'disc' losses")
+    assert message.startswith("4 problems in the 'disc' losses")
     assert "disc[1].type: unknown loss type 'ShiftLos'" in message
+    # disc[2] has two: 'bb' is no input of PairLoss, and its input 'b' is unmapped
     assert "disc[2].PairLoss.data_info.bb: PairLoss has no input 'bb'" in message
+    assert "disc[2].PairLoss.data_info: data_info does not map the required input(s) ['b']" in (
+        message
+    )
     assert "disc[3].ShiftLoss.interval" in message
+
+
+def test_every_bad_common_keyword_of_a_loss_is_reported_at_once(local_losses):
+    # loss_weight, interval, loss_name and data_info are each wrong: one error, four places.
+    config = {
+        "type": "PairLoss",
+        "loss_weight": "heavy",
+        "interval": 0,
+        "loss_name": "pair",
+        "data_info": {"a": "x", "c": "y"},
+    }
+    with pytest.raises(ConfigError) as info:
+        build_loss(config)
+    assert [p.where for p in info.value.problems] == [
+        "PairLoss.loss_weight",
+        "PairLoss.interval",
+        "PairLoss.loss_name",
+        "PairLoss.data_info.c",
+        "PairLoss.data_info",
+    ]
+    assert str(info.value).splitlines()[0] == "5 problems in PairLoss:"
+    # built directly, the same checks, the same one error
+    from _losses import PairLoss
+
+    with pytest.raises(ConfigError) as direct:
+        PairLoss(loss_weight="heavy", interval=0)
+    assert [p.where for p in direct.value.problems] == ["loss_weight", "interval"]
 
 
 def test_build_aggregator_lists_the_problems_of_each_entry_one_by_one(local_losses):
