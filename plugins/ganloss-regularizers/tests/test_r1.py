@@ -222,3 +222,33 @@ def test_use_apex_amp_true_says_what_replaces_apex(cls):
     assert "torch.amp.GradScaler" in message and "'loss_scaler'" in message
     with pytest.raises(ConfigError, match="use_apex_amp: must be true or false"):
         cls(use_apex_amp="False")
+
+
+def test_a_discriminator_that_ignores_its_input_is_an_error_not_a_zero_penalty():
+    # D(x) = lin(x.detach()) depends on its parameters but not on x: d D / d x does
+    # not exist, and a penalty of 0 would hide the broken setup (MMGeneration raises too).
+    import torch
+    from ganloss_regularizers import R1GradientPenalty
+    from ganloss_regularizers._validation import RegularizerInputError
+
+    lin = torch.nn.Linear(4, 1)
+    with pytest.raises(RegularizerInputError, match="does not depend on the input"):
+        R1GradientPenalty()(lambda x: lin(x.detach()), torch.randn(3, 4))
+
+
+def test_a_generator_latent_unrelated_to_its_images_is_an_error():
+    import torch
+    from ganloss_regularizers import GeneratorPathRegularizer
+    from ganloss_regularizers._validation import RegularizerInputError
+
+    class Unrelated(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.p = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, z, num_batches, return_latents):
+            latent = torch.randn(num_batches, 2, 3, requires_grad=True)  # not used below
+            return {"fake_img": self.p * torch.randn(num_batches, 1, 2, 2), "latent": latent}
+
+    with pytest.raises(RegularizerInputError, match="does not depend on the input"):
+        GeneratorPathRegularizer()(Unrelated(), 4)

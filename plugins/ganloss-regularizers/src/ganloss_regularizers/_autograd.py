@@ -62,8 +62,14 @@ def input_gradient(
         retain_graph=True,
         allow_unused=True,
     )
-    if grad is None:  # the output does not depend on the input: a zero gradient
-        return torch.zeros_like(inputs)
+    if grad is None:  # a zero penalty here would hide a broken setup
+        raise RegularizerInputError(
+            "the network's output does not depend on the input being penalised (a network "
+            "that detaches its input, or a generator whose returned latent is not what the "
+            "images were made from), so the penalty would be a silent constant; pass the "
+            "network and the tensor it is actually computed from",
+            where=where,
+        )
     if loss_scaler is not None:
         grad = grad / loss_scaler.get_scale()
     return grad
