@@ -16,7 +16,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-import torch  # noqa: F401  (the docstring examples use it)
+import torch
 from torch import Tensor
 
 from .errors import LossInputError
@@ -81,15 +81,18 @@ def weight_reduce_loss(
     other mode refuses it, as averaging and summing cannot both apply.
     """
     if weight is not None:
-        try:
-            loss = loss * weight
-        except RuntimeError as exc:
-            shape = tuple(weight.shape) if isinstance(weight, Tensor) else "scalar"
-            raise LossInputError(
-                f"weight of shape {shape} does not broadcast against the loss of shape "
-                f"{tuple(loss.shape)}; give a weight of the loss's shape or one that "
-                "broadcasts to it"
-            ) from exc
+        if isinstance(weight, Tensor) and weight.shape != loss.shape:
+            try:
+                grown = torch.broadcast_shapes(weight.shape, loss.shape) != loss.shape  # type: ignore[no-untyped-call]
+            except RuntimeError:
+                grown = True
+            if grown:  # a weight must not enlarge the loss: the mean would change silently
+                raise LossInputError(
+                    f"weight of shape {tuple(weight.shape)} does not broadcast to the loss of "
+                    f"shape {tuple(loss.shape)}; give a weight of the loss's shape or one that "
+                    "broadcasts to it without enlarging it"
+                )
+        loss = loss * weight
     if avg_factor is None:
         return reduce_loss(loss, reduction)
     if reduction == "mean":

@@ -77,3 +77,15 @@ def test_weighted_loss_decorator_adds_keyword_only_arguments():
     assert l1(pred, target, weight=torch.tensor([2.0, 0.0]), reduction="sum").item() == 2.0
     with pytest.raises(TypeError):
         l1(pred, target, torch.ones(2))  # a weight can never be positional
+
+
+def test_a_weight_that_would_enlarge_the_loss_is_refused():
+    # [1, 2] * [[1], [0]] broadcasts to a (2, 2) product whose mean, 0.75, is not
+    # the weighted mean of the two elements; the weight must fit inside the loss.
+    from ganlosscore import LossInputError, weight_reduce_loss
+
+    with pytest.raises(LossInputError, match=r"weight of shape \(2, 1\) does not broadcast"):
+        weight_reduce_loss(torch.tensor([1.0, 2.0]), weight=torch.tensor([[1.0], [0.0]]))
+    # a weight that broadcasts into the loss's shape is fine: mean([1*1, 2*0]) = 0.5 per row
+    loss = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert weight_reduce_loss(loss, weight=torch.tensor([1.0, 0.0])).item() == 1.0  # (1+3)/4
