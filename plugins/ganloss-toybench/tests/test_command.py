@@ -171,3 +171,19 @@ def test_config_errors_exit_1(tmp_path, capsys, text, message):
 def test_print_config(capsys):
     assert main(["toybench", "--print-config"]) == 0
     assert capsys.readouterr().out == default_config_text()
+
+
+def test_an_unusable_out_folder_fails_before_training(tmp_path, capsys, monkeypatch):
+    # --out names a file: one clean message, and no training is started.
+    import ganloss_toybench.runner as runner
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started despite a bad --out")
+
+    monkeypatch.setattr(runner, "run_toybench", no_training)
+    taken = tmp_path / "a-file"
+    taken.write_text("")
+    assert main(["toybench", "--out", str(taken), "--steps", "5", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ganloss: error: --out: the output folder")
+    assert "Traceback" not in err and err.count("\n") == 1

@@ -8,6 +8,8 @@ training code; the command imports them when it runs.
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import Any
 
 from ganlosscore import hookimpl
@@ -75,6 +77,8 @@ def run_command(args: argparse.Namespace) -> int:
 
     overrides = {"dataset": args.dataset, "steps": args.steps, "seed": args.seed}
     settings, disc_config, gen_config, resolved = load_run_config(args.config, overrides)
+    if args.out is not None:
+        _prepare_out_dir(args.out)  # before training: a bad --out must not cost a run
     progress = False if args.quiet else None
     if args.nproc > 1 or torchrun_world() is not None:
         run_distributed(
@@ -117,3 +121,22 @@ def _integer(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+
+
+def _prepare_out_dir(out: str | os.PathLike[str]) -> None:
+    """Create ``--out`` and check it takes files, or raise a ConfigError saying why not."""
+    from ganlosscore import ConfigError
+
+    path = Path(out)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".ganloss-toybench-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(
+            f"the output folder {str(path)!r} cannot be used ({reason}); give --out a "
+            "folder that exists or can be created, and that you can write to",
+            where="--out",
+        ) from exc
