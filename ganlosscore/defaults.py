@@ -38,7 +38,15 @@ def ganloss_merge_loss(current: torch.Tensor, new: torch.Tensor) -> torch.Tensor
 def ganloss_parse_losses(
     losses: dict[str, Any],
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    log_vars: dict[str, torch.Tensor] = {}
+    terms, total = _terms_and_total(losses)
+    log_vars = {name: term.detach() for name, term in zip(losses, terms)}
+    log_vars["loss"] = total.detach()
+    return total, log_vars
+
+
+def _terms_and_total(losses: dict[str, Any]) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """Each value as a scalar, in order, and the sum of those whose name contains ``loss``."""
+    terms: list[torch.Tensor] = []
     total: torch.Tensor | None = None
     for name, value in losses.items():
         term = (
@@ -46,13 +54,12 @@ def ganloss_parse_losses(
             if isinstance(value, torch.Tensor) and value.ndim == 0
             else _as_scalar(name, value)
         )
-        log_vars[name] = term.detach()
+        terms.append(term)
         if "loss" in name:
             total = term if total is None else total + term
     if total is None:  # every loss skipped this step: nothing to backpropagate
         total = torch.zeros(())
-    log_vars["loss"] = total.detach()
-    return total, log_vars
+    return terms, total
 
 
 def _as_scalar(name: str, value: Any) -> torch.Tensor:
@@ -99,26 +106,9 @@ def parse_and_reduce(
         parsed, log_vars = ganloss_parse_losses(losses)
         log_vars.update({k: v.detach() for k, v in extra.items()})
         return parsed, _reduce_across_ranks(log_vars, aggregator)
-    names = list(losses)
-    terms: list[torch.Tensor] = []
-    total: torch.Tensor | None = None
-    for name, value in losses.items():
-        term = (
-            value
-            if isinstance(value, torch.Tensor) and value.ndim == 0
-            else _as_scalar(name, value)
-        )
-        terms.append(term)
-        if "loss" in name:
-            total = term if total is None else total + term
-    if total is None:
-        total = torch.zeros(())
-    names.append("loss")
-    terms.append(total)
-    if extra:
-        names.extend(extra)
-        terms.extend(extra.values())
-    return total, dict(zip(names, _floats(terms)))
+    terms, total = _terms_and_total(losses)
+    names = [*losses, "loss", *extra]
+    return total, dict(zip(names, _floats([*terms, total, *extra.values()])))
 
 
 def _distributed() -> bool:
