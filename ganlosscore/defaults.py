@@ -107,8 +107,10 @@ def parse_and_reduce(
         log_vars.update({k: v.detach() for k, v in extra.items()})
         return parsed, _reduce_across_ranks(log_vars, aggregator)
     terms, total = _terms_and_total(losses)
-    names = [*losses, "loss", *extra]
-    return total, dict(zip(names, _floats([*terms, total, *extra.values()])))
+    terms.append(total)
+    if extra:
+        terms.extend(extra.values())
+    return total, dict(zip([*losses, "loss", *extra], _floats(terms)))
 
 
 def _distributed() -> bool:
