@@ -74,7 +74,7 @@ def build_loss(config: LossConfig | LossModule, *, where: str | None = None) -> 
 
 
 def _construct(cls: type[LossModule], kwargs: dict[Any, Any]) -> LossModule:
-    from .protocol import constructor_parameters
+    from .protocol import common_option_problems, constructor_parameters
 
     label = cls.__name__
     params = constructor_parameters(cls)
@@ -101,7 +101,7 @@ def _construct(cls: type[LossModule], kwargs: dict[Any, Any]) -> LossModule:
         try:
             loss = cls(**{k: v for k, v in kwargs.items() if k in params})
         except GanLossError as exc:
-            problems.append(_located(exc, cls))
+            problems.extend(_located(p, cls) for p in exc.problems or (exc,))
         except Exception as exc:
             wrapped = ConfigError(
                 f"building {label} failed with {type(exc).__name__}: {exc}",
@@ -112,6 +112,15 @@ def _construct(cls: type[LossModule], kwargs: dict[Any, Any]) -> LossModule:
         else:
             if not problems:
                 return loss
+    if missing or problems:
+        # The class's own checks may have stopped before the common keywords
+        # were looked at (or never ran): check those too, so that one pass
+        # over the config finds everything.
+        seen = {str(p) for p in problems}
+        for problem in common_option_problems(cls, kwargs):
+            located = _located(problem, cls)
+            if str(located) not in seen:
+                problems.append(located)
     error = several(problems, f"the {label} config")
     raise error from error.__cause__
 

@@ -147,32 +147,11 @@ class LossModule(torch.nn.Module):
         interval: int = 1,
     ) -> None:
         super().__init__()
-        label = type(self).__name__
-        if data_info is None:
-            data_info = self.default_data_info
-        elif data_info is False:
-            data_info = None
-        # Every common keyword is checked before raising, so that a config
-        # with several bad values is fixed in one pass.
-        problems: list[GanLossError] = []
-
-        def checked(check: Callable[..., _T], *args: Any) -> _T:
-            try:
-                return check(*args)
-            except ConfigError as exc:
-                problems.append(exc)
-                return None  # type: ignore[return-value]  # never used: we raise below
-
-        self.loss_weight = checked(_check_weight, loss_weight, label)
-        self.interval = checked(_check_interval, interval, data_info, label)
-        self._loss_name = checked(
-            _check_name, self.default_loss_name if loss_name is None else loss_name, label
-        )
-        self.data_info: dict[str, str] | None = (
-            None if data_info is None else checked(_check_data_info, type(self), data_info, label)
+        (self.loss_weight, self.interval, self._loss_name, self.data_info), problems = (
+            _checked_common(type(self), loss_weight, data_info, loss_name, interval)
         )
         if problems:
-            raise several(problems, label)
+            raise several(problems, type(self).__name__)
         self._plain_weighting = type(self).weight_loss is LossModule.weight_loss
         # The hot path iterates this tuple rather than the dict.
         self._data_items: tuple[tuple[str, str], ...] | None = (
@@ -296,6 +275,55 @@ class LossModule(torch.nn.Module):
 
 
 # -- construction-time checks ---------------------------------------------------
+
+
+def _checked_common(
+    cls: type[LossModule], loss_weight: Any, data_info: Any, loss_name: Any, interval: Any
+) -> tuple[tuple[Any, Any, Any, Any], list[GanLossError]]:
+    """The checked common keywords of ``cls`` and every problem found with them.
+
+    Every keyword is checked before anything is raised, so that a config with
+    several bad values is fixed in one pass.
+    """
+    label = cls.__name__
+    if data_info is None:
+        data_info = cls.default_data_info
+    elif data_info is False:
+        data_info = None
+    problems: list[GanLossError] = []
+
+    def checked(check: Callable[..., _T], *args: Any) -> _T | None:
+        try:
+            return check(*args)
+        except ConfigError as exc:
+            problems.extend(exc.problems or (exc,))
+            return None
+
+    values = (
+        checked(_check_weight, loss_weight, label),
+        checked(_check_interval, interval, data_info, label),
+        checked(_check_name, cls.default_loss_name if loss_name is None else loss_name, label),
+        None if data_info is None else checked(_check_data_info, cls, data_info, label),
+    )
+    return values, problems
+
+
+def common_option_problems(cls: type[LossModule], options: Mapping[str, Any]) -> list[GanLossError]:
+    """Every problem with the common keywords among ``options``, built or not.
+
+    ``ganloss check`` uses it to report these even when the class's own
+    constructor refuses another value first.
+    """
+    given = {key: options[key] for key in COMMON_KEYWORDS if key in options}
+    return _checked_common(
+        cls,
+        given.get("loss_weight", 1.0),
+        given.get("data_info"),
+        given.get("loss_name"),
+        given.get("interval", 1),
+    )[1]
+
+
 
 
 def _check_weight(loss_weight: Any, label: str) -> float:

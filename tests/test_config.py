@@ -201,13 +201,51 @@ def test_every_bad_common_keyword_of_a_loss_is_reported_at_once(local_losses):
         "PairLoss.data_info.c",
         "PairLoss.data_info",
     ]
-    assert str(info.value).splitlines()[0] == "5 problems in PairLoss:"
+    assert str(info.value).splitlines()[0] == "5 problems in the PairLoss config:"
     # built directly, the same checks, the same one error
     from _losses import PairLoss
 
     with pytest.raises(ConfigError) as direct:
         PairLoss(loss_weight="heavy", interval=0)
     assert [p.where for p in direct.value.problems] == ["loss_weight", "interval"]
+
+
+
+class ChecksFirst(ShiftLoss):
+    """Refuses its own hyperparameter before the common keywords are looked at."""
+
+    def __init__(self, mode="a", **kwargs):
+        if mode != "a":
+            raise ConfigError(f"mode must be 'a', got {mode!r}", where="ChecksFirst.mode")
+        super().__init__(**kwargs)
+
+
+def test_common_keywords_are_checked_even_when_the_class_refuses_another_value_first():
+    config = {"type": ChecksFirst, "mode": "b", "loss_weight": "heavy", "loss_name": "shift"}
+    with pytest.raises(ConfigError) as info:
+        build_loss(config, where="disc[2]")
+    assert [p.where for p in info.value.problems] == [
+        "disc[2].ChecksFirst.mode",
+        "disc[2].ChecksFirst.loss_weight",
+        "disc[2].ChecksFirst.loss_name",
+    ]
+    # a missing required option (the class is never built) does not hide them either
+    with pytest.raises(ConfigError) as missing:
+        build_loss({"type": NeedsScale, "interval": -1, "data_info": {"a": "x"}})
+    assert [p.where for p in missing.value.problems] == [
+        "NeedsScale.scale",
+        "NeedsScale.interval",
+        "NeedsScale.data_info",
+    ]
+    # and what the class itself reports is not reported twice
+    with pytest.raises(ConfigError) as once:
+        build_loss({"type": ChecksFirst, "interval": 0})
+    assert once.value.where == "ChecksFirst.interval" and not once.value.problems
+
+
+class NeedsScale(PairLoss):
+    def __init__(self, scale, **kwargs):
+        super().__init__(scale=scale, **kwargs)
 
 
 def test_build_aggregator_lists_the_problems_of_each_entry_one_by_one(local_losses):
