@@ -147,11 +147,13 @@ class LossModule(torch.nn.Module):
         interval: int = 1,
     ) -> None:
         super().__init__()
-        (self.loss_weight, self.interval, self._loss_name, self.data_info), problems = (
-            _checked_common(type(self), loss_weight, data_info, loss_name, interval)
-        )
+        values, problems = _checked_common(type(self), loss_weight, data_info, loss_name, interval)
         if problems:
             raise several(problems, type(self).__name__)
+        self.loss_weight: float = values[0]
+        self.interval: int = values[1]
+        self._loss_name: str = values[2]
+        self.data_info: dict[str, str] | None = values[3]
         self._plain_weighting = type(self).weight_loss is LossModule.weight_loss
         # The hot path iterates this tuple rather than the dict.
         self._data_items: tuple[tuple[str, str], ...] | None = (
@@ -322,8 +324,6 @@ def common_option_problems(cls: type[LossModule], options: Mapping[str, Any]) ->
         given.get("loss_name"),
         given.get("interval", 1),
     )[1]
-
-
 
 
 def _check_weight(loss_weight: Any, label: str) -> float:

@@ -210,7 +210,6 @@ def test_every_bad_common_keyword_of_a_loss_is_reported_at_once(local_losses):
     assert [p.where for p in direct.value.problems] == ["loss_weight", "interval"]
 
 
-
 class ChecksFirst(ShiftLoss):
     """Refuses its own hyperparameter before the common keywords are looked at."""
 
