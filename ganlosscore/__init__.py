@@ -12,14 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import PROTOCOL_VERSION, __version__
 from .errors import (
+    CallSignatureError,
     ConfigError,
     DataInfoError,
+    DistributedMismatchError,
     GanLossError,
     IncompatiblePluginError,
     LossConflictError,
     LossInputError,
     NonFiniteLossError,
+    NotALossError,
     PluginLoadError,
+    PluginSelectionWarning,
     UnknownLossError,
 )
 from .hookspecs import hookimpl, hookspec
@@ -52,8 +56,10 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "PROTOCOL_VERSION",
+    "CallSignatureError",
     "ConfigError",
     "DataInfoError",
+    "DistributedMismatchError",
     "GanLossError",
     "IncompatiblePluginError",
     "LossAggregator",
@@ -63,7 +69,9 @@ __all__ = [
     "LossRecord",
     "LossResult",
     "NonFiniteLossError",
+    "NotALossError",
     "PluginLoadError",
+    "PluginSelectionWarning",
     "UnknownLossError",
     "__version__",
     "available_losses",

@@ -144,6 +144,20 @@ class LossInputError(GanLossError, ValueError):
     """A loss received inputs it cannot use (shapes that do not broadcast, a bad mode)."""
 
 
+class NotALossError(GanLossError, TypeError):
+    """Something offered as a loss class is not one the protocol can use.
+
+    Raised by ``register_loss`` for a non-class or a class that is not a
+    :class:`~ganlosscore.LossModule`, at class definition for a ``compute``
+    whose inputs cannot be named in ``data_info``, and at construction of a
+    subclass that defines no ``compute``.
+    """
+
+
+class PluginSelectionWarning(UserWarning):
+    """``GANLOSS_PLUGINS`` or ``GANLOSS_DISABLE_PLUGINS`` names no installed plugin distribution."""
+
+
 def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate most similar to ``word``, or None when nothing is close."""
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)

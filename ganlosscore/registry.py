@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
@@ -36,9 +37,12 @@ import importlib_metadata
 
 from ._version import PROTOCOL_VERSION, SUPPORTED_PROTOCOLS
 from .errors import (
+    ConfigError,
     IncompatiblePluginError,
     LossConflictError,
+    NotALossError,
     PluginLoadError,
+    PluginSelectionWarning,
     UnknownLossError,
     closest,
 )
@@ -128,9 +132,12 @@ class _Registry:
         if self._entries is None:
             with self._lock:
                 if self._entries is None:
-                    self._entries = _scan_metadata()
+                    entries = _scan_metadata()
                     if os.environ.get("GANLOSS_STRICT_PLUGINS", "") not in ("", "0"):
-                        self._load_all_strictly()
+                        # Raises on the first failure, leaving the index unset,
+                        # so every later lookup raises again (never a partial index).
+                        self._load_all_strictly(entries)
+                    self._entries = entries
         return self._entries.get(group, [])
 
     def refresh(self) -> None:
@@ -139,9 +146,8 @@ class _Registry:
             self._loaded.clear()
             self._broken.clear()
 
-    def _load_all_strictly(self) -> None:
-        assert self._entries is not None
-        for entry in self._entries.get(LOSS_GROUP, []):
+    def _load_all_strictly(self, entries: dict[str, list[EntryRecord]]) -> None:
+        for entry in entries.get(LOSS_GROUP, []):
             if entry.disabled_reason is None:
                 self._load(entry)
 
@@ -245,8 +251,7 @@ class _Registry:
             return cls
         if entry.protocol not in SUPPORTED_PROTOCOLS:
             raise IncompatiblePluginError(
-                f"cannot build {entry.name!r}: {_incompatible_reason(entry)}",
-                where=qualified,
+                f"cannot build loss {entry.name!r}: {_incompatible_reason(entry)}"
             )
         from .protocol import LossModule
 
@@ -256,16 +261,17 @@ class _Registry:
             reason = f"importing {entry.target} failed: {type(exc).__name__}: {exc}"
             self._broken[qualified] = reason
             raise PluginLoadError(
-                f"{reason}. The rest of the installed losses still work; fix or uninstall "
+                f"cannot build loss {entry.name!r} of {entry.distribution}: {reason}. The "
+                f"rest of the installed losses still work; fix or uninstall "
                 f"{entry.distribution}, or deselect it with "
-                f"GANLOSS_DISABLE_PLUGINS={entry.distribution}",
-                where=qualified,
+                f"GANLOSS_DISABLE_PLUGINS={entry.distribution}"
             ) from exc
         if not (isinstance(obj, type) and issubclass(obj, LossModule)):
             reason = f"{entry.target} is {obj!r}, not a subclass of ganlosscore.LossModule"
             self._broken[qualified] = reason
             raise PluginLoadError(
-                f"{reason}; the entry point must name a loss class", where=qualified
+                f"cannot build loss {entry.name!r} of {entry.distribution}: {reason}; "
+                "the entry point must name a loss class"
             )
         self._loaded[qualified] = obj
         return obj
@@ -273,10 +279,6 @@ class _Registry:
     # -- local registrations ---------------------------------------------------
 
     def register(self, cls: type[LossModule], name: str) -> None:
-        from .protocol import LossModule
-
-        if not (isinstance(cls, type) and issubclass(cls, LossModule)):
-            raise TypeError(f"register_loss expects a subclass of LossModule, got {cls!r}")
         with self._lock:
             existing = self._local.get(name)
             if existing is cls:
@@ -348,12 +350,14 @@ def _iter_distributions() -> Iterator[Any]:
 def _scan_metadata() -> dict[str, list[EntryRecord]]:
     why_not = _selection()
     groups: dict[str, list[EntryRecord]] = {LOSS_GROUP: [], HOOK_GROUP: []}
+    plugins: set[str] = set()
     for dist in _iter_distributions():
         eps = dist.entry_points
         ours = [ep for ep in eps if ep.group in groups]
         if not ours:
             continue
         dist_name = normalize_dist_name(dist.metadata["Name"])
+        plugins.add(dist_name)
         protocol = _declared_protocol(ep.name for ep in eps if ep.group == PROTOCOL_GROUP)
         reason = why_not(dist_name)
         for ep in ours:
@@ -362,7 +366,28 @@ def _scan_metadata() -> dict[str, list[EntryRecord]]:
                     ep.name, ep.group, ep.value, dist_name, dist.version, protocol, ep, reason
                 )
             )
+    _warn_about_unknown_selections(plugins)
     return groups
+
+
+def _warn_about_unknown_selections(plugins: set[str]) -> None:
+    """Warn once per scan about selection names that match no plugin distribution.
+
+    A typo in ``GANLOSS_DISABLE_PLUGINS`` would otherwise leave the plugin
+    enabled without a word (and one in ``GANLOSS_PLUGINS`` leave it out).
+    """
+    for variable in ("GANLOSS_PLUGINS", "GANLOSS_DISABLE_PLUGINS"):
+        for name in sorted(_split_names(os.environ.get(variable) or "") - plugins):
+            match = closest(name, plugins)
+            hint = f" Did you mean {match!r}?" if match else ""
+            installed = ", ".join(sorted(plugins)) or "none"
+            warnings.warn(
+                f"{variable} names {name!r}, which is not an installed distribution offering "
+                f"losses or hooks, so it selects nothing.{hint} Installed plugin "
+                f"distributions: {installed}",
+                PluginSelectionWarning,
+                stacklevel=2,
+            )
 
 
 def _declared_protocol(names: Iterator[str]) -> int:
@@ -430,10 +455,42 @@ def register_loss(cls: Any = None, *, name: str | None = None) -> Any:
     """
 
     def decorate(klass: L) -> L:
-        _REGISTRY.register(klass, name or klass.__name__)
+        _REGISTRY.register(_check_loss_class(klass), _check_local_name(name, klass))
         return klass
 
     return decorate if cls is None else decorate(cls)
+
+
+def _check_loss_class(cls: Any) -> Any:
+    from .protocol import LossModule
+
+    if not (isinstance(cls, type) and issubclass(cls, LossModule)):
+        what = f"the class {cls.__qualname__}" if isinstance(cls, type) else repr(cls)
+        raise NotALossError(
+            f"register_loss expects a subclass of LossModule, got {what}; a loss class "
+            "derives from ganlosscore.LossModule and defines compute()",
+            where="register_loss",
+        )
+    return cls
+
+
+def _check_local_name(name: Any, cls: type) -> str:
+    if name is None:
+        return cls.__name__
+    if not isinstance(name, str) or not name.strip() or name != name.strip():
+        problem = f"got {type(name).__name__} {name!r}"
+    elif ":" in name:
+        problem = (
+            f"got {name!r}; ':' is reserved for the qualified form 'dist-name:LossName' "
+            "of installed losses"
+        )
+    else:
+        return name
+    raise ConfigError(
+        f"a loss is registered under a non-empty name without ':' or surrounding spaces "
+        f"(the config 'type' it answers to), {problem}",
+        where="register_loss.name",
+    )
 
 
 def unregister_loss(name: str) -> None:

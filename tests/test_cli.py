@@ -191,7 +191,9 @@ def test_info_on_a_broken_plugin_is_one_paragraph_without_a_traceback(tmp_path):
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.splitlines()  # one paragraph: what, where, what to do
-    assert line.startswith("ganloss: error: ganloss-shaky:ShakyLoss: importing ")
+    assert line.startswith(
+        "ganloss: error: cannot build loss 'ShakyLoss' of ganloss-shaky: importing "
+    )
     assert "ImportError: needs the frobnicator package" in line
     assert "GANLOSS_DISABLE_PLUGINS=ganloss-shaky" in line
 

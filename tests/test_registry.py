@@ -1,16 +1,21 @@
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import pytest
 from _losses import PairLoss, ShiftLoss
 
 from ganlosscore import (
+    ConfigError,
     IncompatiblePluginError,
     LossConflictError,
+    NotALossError,
     PluginLoadError,
+    PluginSelectionWarning,
     UnknownLossError,
     available_losses,
+    build_aggregator,
     build_loss,
     register_loss,
 )
@@ -118,6 +123,13 @@ def test_a_broken_plugin_is_isolated(ganloss_distribution):
     assert "needs libfoo" in records[("BrokenLoss", "ganloss-broken")].reason
     assert records[("NotALoss", "ganloss-broken")].status == "broken"
     assert records[("FineLoss", "ganloss-fine")].status == "ok"
+    # in a config, the place is the entry's type and the message names loss and distribution
+    with pytest.raises(PluginLoadError) as placed:
+        build_aggregator([{"type": "FineLoss", "data_info": {"pred": "p"}}, {"type": "BrokenLoss"}])
+    assert placed.value.where == "disc[1].type"
+    assert str(placed.value).startswith(
+        "disc[1].type: cannot build loss 'BrokenLoss' of ganloss-broken: importing broken_pkg"
+    )
 
 
 def test_strict_mode_raises_at_once(ganloss_distribution, monkeypatch):
@@ -130,6 +142,11 @@ def test_strict_mode_raises_at_once(ganloss_distribution, monkeypatch):
     refresh()
     with pytest.raises(PluginLoadError, match="boom"):
         available_losses()
+    # and again on every later lookup: the index is never left half-read
+    with pytest.raises(PluginLoadError, match="boom"):
+        available_losses()
+    with pytest.raises(PluginLoadError, match="boom"):
+        build_loss({"type": "BadLoss"})
     monkeypatch.delenv("GANLOSS_STRICT_PLUGINS")
     refresh()
     assert any(r.name == "BadLoss" for r in available_losses())
@@ -137,7 +154,7 @@ def test_strict_mode_raises_at_once(ganloss_distribution, monkeypatch):
 
 def test_deny_list_disables_a_distribution_before_import(ganloss_distribution, monkeypatch):
     ganloss_distribution("ganloss-deny", **plugin("deny_pkg", "DenyLoss"))
-    monkeypatch.setenv("GANLOSS_DISABLE_PLUGINS", "other, Ganloss_Deny")
+    monkeypatch.setenv("GANLOSS_DISABLE_PLUGINS", "Ganloss_Deny")
     refresh()
     assert "DenyLoss" not in [r.name for r in available_losses()]
     assert records_by_name()[("DenyLoss", "ganloss-deny")].status == "disabled"
@@ -146,6 +163,25 @@ def test_deny_list_disables_a_distribution_before_import(ganloss_distribution, m
     ):
         build_loss({"type": "DenyLoss"})
     assert "deny_pkg.losses" not in sys.modules
+
+
+@pytest.mark.parametrize("variable", ["GANLOSS_DISABLE_PLUGINS", "GANLOSS_PLUGINS"])
+def test_a_selection_naming_no_plugin_distribution_warns(
+    variable, ganloss_distribution, monkeypatch
+):
+    ganloss_distribution("ganloss-typo", **plugin("typo_pkg", "TypoLoss"))
+    monkeypatch.setenv(variable, "ganloss-tpyo, ganloss-typo")
+    refresh()
+    with pytest.warns(PluginSelectionWarning) as caught:
+        available_losses()
+    (warning,) = caught  # only the unknown name, once
+    message = str(warning.message)
+    assert message.startswith(f"{variable} names 'ganloss-tpyo', which is not an installed")
+    assert "Did you mean 'ganloss-typo'?" in message
+    # the index is read once: no repeated warning on later lookups
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        available_losses()
 
 
 def test_allow_list_selects_and_empty_allows_none(ganloss_distribution, monkeypatch):
@@ -207,9 +243,19 @@ def test_register_loss_never_silently_replaces(local_losses, ganloss_distributio
         register_loss(ShiftLoss, name="TakenLoss")
 
 
-def test_register_loss_refuses_non_loss_classes():
-    with pytest.raises(TypeError, match="subclass of LossModule"):
-        register_loss(dict)
+@pytest.mark.parametrize(("thing", "shown"), [(dict, "the class dict"), (3, "3")])
+def test_register_loss_refuses_non_loss_classes(thing, shown):
+    with pytest.raises(NotALossError, match=f"subclass of LossModule, got {shown};") as info:
+        register_loss(thing)
+    assert isinstance(info.value, TypeError)  # what Python code expects of a wrong argument type
+
+
+@pytest.mark.parametrize("name", ["", "  ", " Padded", 5, "ganloss-x:ShiftLoss"])
+def test_register_loss_refuses_names_a_config_could_not_use(name):
+    with pytest.raises(ConfigError, match="registered under a non-empty name") as info:
+        register_loss(ShiftLoss, name=name)
+    assert info.value.where == "register_loss.name"
+    assert "ganloss-x:ShiftLoss" not in [r.name for r in available_losses()]
 
 
 def test_importing_the_package_imports_neither_torch_nor_plugins():
