@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -34,6 +35,8 @@ from .errors import (
     ConfigError,
     DataInfoError,
     GanLossError,
+    LossInputError,
+    NotALossError,
     closest,
     several,
 )
@@ -59,9 +62,17 @@ class InputSpec:
     required: bool
 
 
-def _read_inputs(compute: Any) -> tuple[tuple[InputSpec, ...], bool]:
+def _read_inputs(cls: type, compute: Any) -> tuple[tuple[InputSpec, ...], bool]:
     """The inputs ``compute`` declares, and whether it takes ``**kwargs``."""
     params = list(inspect.signature(compute).parameters.values())[1:]  # drop self
+    unnamed = [p.name for p in params if p.kind is p.POSITIONAL_ONLY]
+    if unnamed:
+        raise NotALossError(
+            f"{cls.__name__}.compute has positional-only parameter(s) {unnamed}; the inputs "
+            "of a loss are named in data_info, so make them ordinary parameters "
+            "(remove the '/')",
+            where=f"{cls.__qualname__}.compute",
+        )
     inputs = tuple(
         InputSpec(p.name, p.default is inspect.Parameter.empty)
         for p in params
@@ -136,7 +147,7 @@ class LossModule(torch.nn.Module):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "compute" in cls.__dict__:
-            cls.input_specs, cls.accepts_any_input = _read_inputs(cls.compute)
+            cls.input_specs, cls.accepts_any_input = _read_inputs(cls, cls.compute)
 
     def __init__(
         self,
@@ -147,6 +158,12 @@ class LossModule(torch.nn.Module):
         interval: int = 1,
     ) -> None:
         super().__init__()
+        if type(self).compute is LossModule.compute:
+            raise NotALossError(
+                f"{type(self).__name__} defines no compute(); a loss writes its math as "
+                "compute(self, <inputs>) returning the unweighted loss",
+                where=type(self).__qualname__,
+            )
         values, problems = _checked_common(type(self), loss_weight, data_info, loss_name, interval)
         if problems:
             raise several(problems, type(self).__name__)
@@ -234,7 +251,17 @@ class LossModule(torch.nn.Module):
                 f"run, but the outputs dict holds only {sorted(map(str, outputs))}",
                 where=self._loss_name,
             ) from None
-        return int(iteration) % self.interval == 0
+        try:
+            step = operator.index(iteration)  # int, numpy integer, one-element int tensor
+        except TypeError:
+            step = None
+        if step is None or isinstance(iteration, bool):
+            raise LossInputError(
+                f"interval={self.interval} reads outputs['iteration'] as the training step, "
+                f"an integer; got {type(iteration).__name__} {iteration!r}",
+                where=f"{self._loss_name}.iteration",
+            )
+        return step % self.interval == 0
 
     def resolve_inputs(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
         """The keyword inputs of ``compute``, looked up in ``outputs`` via ``data_info``."""

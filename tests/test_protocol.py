@@ -4,7 +4,7 @@ import pytest
 import torch
 from _losses import PairLoss, ShiftLoss
 
-from ganlosscore import ConfigError, DataInfoError, LossModule
+from ganlosscore import ConfigError, DataInfoError, LossInputError, LossModule, NotALossError
 from ganlosscore.errors import CallSignatureError
 
 
@@ -140,6 +140,39 @@ def test_interval_without_iteration_is_a_data_info_error():
     loss = ShiftLoss(data_info={"pred": "p"}, interval=2)
     with pytest.raises(DataInfoError, match=r"outputs\['iteration'\]"):
         loss({"p": torch.ones(1)})
+
+
+@pytest.mark.parametrize("iteration", [None, 4.7, 4.0, "8", True, torch.tensor(8.0)])
+def test_an_iteration_that_is_not_an_integer_is_refused(iteration):
+    # 4.7 used to count as step 4; None raised a bare TypeError from int()
+    loss = ShiftLoss(data_info={"pred": "p"}, interval=2)
+    with pytest.raises(LossInputError, match=r"reads outputs\['iteration'\] as the training step"):
+        loss({"p": torch.ones(1), "iteration": iteration})
+
+
+def test_integer_like_iterations_are_accepted():
+    loss = ShiftLoss(data_info={"pred": "p"}, interval=3)
+    p = torch.tensor([3.0])
+    assert loss({"p": p, "iteration": torch.tensor(6, dtype=torch.int32)}).item() == 9.0
+    assert loss({"p": p, "iteration": torch.tensor([7])}) is None
+
+
+def test_a_subclass_without_compute_cannot_be_built():
+    class Unfinished(LossModule):
+        default_loss_name = "loss_unfinished"
+
+    with pytest.raises(NotALossError, match=r"Unfinished defines no compute\(\)"):
+        Unfinished()
+
+
+def test_positional_only_inputs_are_refused_when_the_class_is_defined():
+    with pytest.raises(NotALossError, match=r"positional-only parameter\(s\) \['pred'\]"):
+
+        class Hidden(LossModule):
+            default_loss_name = "loss_hidden"
+
+            def compute(self, pred, /, scale=1.0):
+                return pred.mean() * scale
 
 
 @pytest.mark.parametrize(
