@@ -34,8 +34,9 @@ NONFINITE_POLICIES: tuple[str, ...] = ("raise", "warn", "ignore")
 class LossResult:
     """The outcome of one aggregation.
 
-    ``total`` is the tensor to call ``backward()`` on (a constant zero when
-    every loss was skipped this step); ``losses`` maps each ``loss_name()`` to
+    ``total`` is the tensor to call ``backward()`` on (when every loss was
+    skipped this step, a zero on the outputs' device that requires grad, so
+    ``total.backward()`` is a harmless no-op); ``losses`` maps each ``loss_name()`` to
     its (merged, weighted) value; ``log_vars`` maps names to Python floats,
     averaged over ranks, including ``loss`` (the total).
 
@@ -95,6 +96,13 @@ class LossAggregator(torch.nn.Module):
         plugin_manager: pluggy.PluginManager | None = None,
     ) -> None:
         super().__init__()
+        losses = list(losses)  # a generator is read once, here
+        if isinstance(max_log_vars, bool) or not isinstance(max_log_vars, int) or max_log_vars < 1:
+            raise ConfigError(
+                "max_log_vars must be a positive integer (the slots of the one buffer all "
+                f"ranks reduce together), got {max_log_vars!r}",
+                where=f"{name}.max_log_vars",
+            )
         if nonfinite not in NONFINITE_POLICIES:
             raise ConfigError(
                 f"nonfinite must be one of {', '.join(NONFINITE_POLICIES)}, got {nonfinite!r}",
@@ -164,7 +172,9 @@ class LossAggregator(torch.nn.Module):
                 )
             values[name] = value
             if loss.extra_log_vars:
-                self._collect_extra(loss, extra, values)
+                self._collect_extra(loss, extra)
+        if extra and not values.keys().isdisjoint(extra):
+            self._extra_clash(values, extra)
         if "ganloss_parse_losses" in bypass and "ganloss_reduce_log_vars" in bypass:
             total, floats = defaults.parse_and_reduce(values, extra, self)
         else:
@@ -178,6 +188,8 @@ class LossAggregator(torch.nn.Module):
                 floats = defaults.ganloss_reduce_log_vars(log_vars, self)
             else:
                 floats = hook.ganloss_reduce_log_vars(log_vars=log_vars, aggregator=self)
+        if not values and not total.requires_grad:  # every loss skipped this step
+            total = _zero_total(outputs, total)
         if self.nonfinite != "ignore" and not math.isfinite(sum(floats.values())):
             self._check_finite(floats, outputs)  # some value is not finite (or the sum overflowed)
         result = LossResult(total, values, floats)
@@ -185,12 +197,10 @@ class LossAggregator(torch.nn.Module):
             hook.ganloss_after_aggregate(result=result, outputs=outputs, aggregator=self)
         return result
 
-    def _collect_extra(
-        self, loss: LossModule, extra: dict[str, torch.Tensor], values: Mapping[str, Any]
-    ) -> None:
+    def _collect_extra(self, loss: LossModule, extra: dict[str, torch.Tensor]) -> None:
         assert loss.extra_log_vars is not None
         for key, value in loss.extra_log_vars.items():
-            if key in extra or key in values or key == "loss":
+            if key in extra or key == "loss":
                 raise GanLossError(
                     f"{loss.loss_name()} logs an extra value {key!r} that another loss of the "
                     "aggregator already logs; give one of them another name (most losses take "
@@ -198,6 +208,15 @@ class LossAggregator(torch.nn.Module):
                     where=self.name,
                 )
             extra[key] = value
+
+    def _extra_clash(self, values: Mapping[str, Any], extra: Mapping[str, Any]) -> None:
+        clash = sorted(values.keys() & extra.keys())
+        raise GanLossError(
+            f"the extra logged value(s) {clash} have the name of a loss of this aggregator, "
+            "so one would overwrite the other in log_vars; rename the loss (loss_name=...) or "
+            "the extra values (most losses take a prefix option for them)",
+            where=self.name,
+        )
 
     def _check_finite(self, floats: Mapping[str, float], outputs: Mapping[str, Any]) -> None:
         bad = [k for k, v in floats.items() if not math.isfinite(v)]
@@ -233,3 +252,16 @@ class LossAggregator(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, nonfinite={self.nonfinite!r}"
+
+
+def _zero_total(outputs: Mapping[str, Any], default: torch.Tensor) -> torch.Tensor:
+    """The total of a step whose losses were all skipped.
+
+    A zero that requires grad, so ``total.backward()`` (or a ``GradScaler``'s
+    ``scale(total).backward()``) works unchanged, on the device of the first
+    tensor in the outputs so that it lives with the model's values.
+    """
+    device = next(
+        (v.device for v in outputs.values() if isinstance(v, torch.Tensor)), default.device
+    )
+    return torch.zeros((), dtype=default.dtype, device=device, requires_grad=True)

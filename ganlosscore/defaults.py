@@ -132,8 +132,29 @@ def _stack(values: Any) -> torch.Tensor:
         return torch.stack([t.to("cpu", torch.float64) for t in tensors])
 
 
-# Layout of the single all_reduce buffer: a header, then the values.
-_OVERFLOW, _FINGERPRINT, _FINGERPRINT_SQ, _HEADER = 0, 1, 2, 3
+# Layout of the single all_reduce buffer: a header, then the values. The
+# header holds an overflow flag and two independent fingerprints of the key
+# set, each with its square.
+_OVERFLOW, _HEADER = 0, 5
+_FINGERPRINTS = ((1, 2), (3, 4))  # (slot of f, slot of f**2) per hash
+_MASK = 0xFFFFF  # 20 bits: f**2 summed over up to 8192 ranks stays exact in float64
+
+
+def _fingerprints(names: list[str]) -> tuple[float, float]:
+    key = "\0".join(names).encode()
+    return float(zlib.crc32(key) & _MASK), float(zlib.adler32(key) & _MASK)
+
+
+def _buffer_device(first: torch.Tensor) -> torch.device:
+    """Where the reduction buffer lives: with the values, unless the backend cannot use it there.
+
+    NCCL reduces CUDA tensors only, so a CPU value (say, the zero total of a
+    step whose losses were all skipped) must not decide the buffer's device.
+    """
+    device = first.device if first.device.type != "meta" else torch.device("cpu")
+    if device.type == "cpu" and str(dist.get_backend()) == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return device
 
 
 def _reduce_across_ranks(
@@ -143,21 +164,23 @@ def _reduce_across_ranks(
 
     The buffer has a fixed size on every rank (``aggregator.max_log_vars``
     slots), so the collective always matches and no rank can hang on it. Its
-    header carries a fingerprint ``f`` of the sorted key set and ``f ** 2``:
-    after summing over ``W`` ranks, ``W * sum(f**2) == sum(f) ** 2`` holds
-    exactly when every rank logged the same keys, and every rank reaches the
-    same verdict because every rank sees the same sums.
+    header carries two independent fingerprints ``f`` (CRC-32 and Adler-32,
+    20 bits each) of the sorted key set, each with ``f ** 2``: after summing
+    over ``W`` ranks, ``W * sum(f**2) == sum(f) ** 2`` holds exactly when every
+    rank has the same ``f`` (Cauchy-Schwarz), and every rank reaches the same
+    verdict because every rank sees the same sums. Two different key sets pass
+    only if both hashes collide.
     """
     names = sorted(log_vars)
     capacity = aggregator.max_log_vars
-    first = next(iter(log_vars.values()))
-    device = first.device if first.device.type != "meta" else torch.device("cpu")
-    fingerprint = float(zlib.crc32("\0".join(names).encode()) & 0xFFFFF)  # < 2**20, exact
-    buffer = torch.zeros(_HEADER + capacity, dtype=torch.float64, device=device)
+    device = _buffer_device(next(iter(log_vars.values())))
+    header = [0.0] * _HEADER
     overflow = len(names) > capacity
-    buffer[_OVERFLOW] = 1.0 if overflow else 0.0
-    buffer[_FINGERPRINT] = fingerprint
-    buffer[_FINGERPRINT_SQ] = fingerprint * fingerprint
+    header[_OVERFLOW] = 1.0 if overflow else 0.0
+    for (slot, slot_sq), f in zip(_FINGERPRINTS, _fingerprints(names)):
+        header[slot], header[slot_sq] = f, f * f
+    buffer = torch.zeros(_HEADER + capacity, dtype=torch.float64, device=device)
+    buffer[:_HEADER] = torch.tensor(header, dtype=torch.float64)
     if not overflow:
         buffer[_HEADER : _HEADER + len(names)] = _stack(log_vars[n] for n in names).to(
             device, torch.float64
@@ -171,8 +194,9 @@ def _reduce_across_ranks(
             f"(this rank: {len(names)}); raise max_log_vars on the aggregator",
             where=aggregator.name,
         )
-    sum_f, sum_f2 = int(reduced[_FINGERPRINT]), int(reduced[_FINGERPRINT_SQ])
-    if world * sum_f2 != sum_f * sum_f:
+    if any(
+        world * int(reduced[slot_sq]) != int(reduced[slot]) ** 2 for slot, slot_sq in _FINGERPRINTS
+    ):
         raise DistributedMismatchError(
             f"the {world} ranks logged different sets of values in this step, so they "
             f"cannot be averaged (this rank logged {names}). Every rank must compute the "
@@ -180,5 +204,5 @@ def _reduce_across_ranks(
             "interval driven by a per-rank counter instead of outputs['iteration']",
             where=aggregator.name,
         )
-    slot = {n: _HEADER + i for i, n in enumerate(names)}
-    return {n: reduced[slot[n]] / world for n in log_vars}  # the caller's order
+    position = {n: _HEADER + i for i, n in enumerate(names)}
+    return {n: reduced[position[n]] / world for n in log_vars}  # the caller's order

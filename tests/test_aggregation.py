@@ -54,6 +54,18 @@ def test_skipped_losses_are_left_out(outputs):
 def test_every_loss_skipped_gives_a_zero_total(outputs):
     result = build_aggregator([shift("disc_pred_real", interval=3)])(outputs)
     assert result.total.item() == 0.0 and result.losses == {} and result.log_vars == {"loss": 0.0}
+    # the training loop's backward() works unchanged on a step where every loss was skipped
+    assert result.total.requires_grad
+    result.total.backward()
+    # and the zero lives with the outputs' tensors (their device and dtype default)
+    assert result.total.device == outputs["disc_pred_real"].device
+
+
+def test_every_loss_skipped_under_a_gradscaler_scales_and_backpropagates(outputs):
+    # GradScaler(enabled=False) on CPU is the shape of the AMP loop; scale() must accept it
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    result = build_aggregator([shift("disc_pred_real", interval=3)])(outputs)
+    scaler.scale(result.total).backward()
 
 
 def test_total_keeps_the_graph():
@@ -264,6 +276,53 @@ def test_two_losses_logging_the_same_extra_key_is_an_error():
         GanLossError, match="'shared' that another loss of the aggregator already logs"
     ):
         agg({"p": torch.ones(1)})
+
+
+@pytest.mark.parametrize("extra_first", [True, False], ids=["extra-first", "loss-first"])
+def test_an_extra_value_named_like_a_loss_is_an_error_whatever_the_order(extra_first):
+    from ganlosscore import GanLossError
+
+    class Logs(LossModule):
+        default_loss_name = "loss_logs"
+
+        def compute(self, pred):
+            self.extra_log_vars = {"loss_disc_shift": pred.detach().sum()}
+            return pred.sum()
+
+    entries = [
+        {"type": Logs, "data_info": {"pred": "p"}},
+        {"type": ShiftLoss, "data_info": {"pred": "p"}},
+    ]
+    agg = build_aggregator(entries if extra_first else entries[::-1])
+    # before, with Logs first, the loss computed later silently replaced the logged value
+    with pytest.raises(GanLossError, match=r"extra logged value\(s\) \['loss_disc_shift'\]"):
+        agg({"p": torch.ones(1)})
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "64"])
+def test_max_log_vars_must_be_a_positive_integer(bad):
+    with pytest.raises(ConfigError, match="max_log_vars must be a positive integer") as info:
+        build_aggregator([shift("p")], max_log_vars=bad)
+    assert info.value.where == "disc.max_log_vars"
+
+
+def test_losses_given_as_a_generator_are_all_held():
+    losses = (ShiftLoss(data_info={"pred": "p"}, loss_name=f"loss_{i}") for i in range(3))
+    agg = LossAggregator(losses)
+    assert agg.loss_names() == ["loss_0", "loss_1", "loss_2"]
+
+
+def test_the_reduction_buffer_follows_the_backend_not_a_cpu_value(monkeypatch):
+    import torch.distributed as dist
+
+    from ganlosscore import defaults
+
+    # NCCL reduces CUDA tensors only: a CPU value must not put the buffer on the CPU
+    monkeypatch.setattr(dist, "get_backend", lambda *a, **k: "nccl")
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    assert defaults._buffer_device(torch.zeros(())) == torch.device("cuda", 1)
+    monkeypatch.setattr(dist, "get_backend", lambda *a, **k: "gloo")
+    assert defaults._buffer_device(torch.zeros(())) == torch.device("cpu")
 
 
 # -- the fast paths give the same results as the hooks they stand for ---------------

@@ -46,3 +46,17 @@ def test_ranks_with_different_keys_get_a_clear_error_not_a_hang():
         assert status == "DistributedMismatchError", message
         assert "logged different sets of values" in message
         assert collectives == 1
+
+
+def test_key_sets_whose_first_fingerprint_collides_are_still_told_apart():
+    # the 20-bit CRC of the two key sets is equal; the second (Adler-32) hash differs
+    for _rank, status, message, collectives in _run("collision"):
+        assert status == "DistributedMismatchError", message
+        assert collectives == 1
+
+
+def test_a_step_where_every_loss_is_skipped_reduces_and_backpropagates():
+    for _rank, status, log_vars, collectives in _run("skipped"):
+        assert status == "ok", log_vars
+        assert log_vars == {"loss": 0.0}
+        assert collectives == 1
