@@ -17,7 +17,8 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .errors import PluginLoadError
+from ._version import SUPPORTED_PROTOCOLS
+from .errors import IncompatiblePluginError, PluginLoadError
 from .registry import HOOK_GROUP, plugin_entries
 
 __all__ = [
@@ -95,6 +96,12 @@ def _register_installed(pm: pluggy.PluginManager) -> None:
             continue
         name = f"{entry.distribution}:{entry.name}"
         try:
+            if entry.protocol not in SUPPORTED_PROTOCOLS:  # never imported: its hooks may differ
+                raise IncompatiblePluginError(
+                    f"{entry.distribution} {entry.version} was built for loss protocol "
+                    f"{entry.protocol}, this ganlosscore implements "
+                    f"{', '.join(map(str, sorted(SUPPORTED_PROTOCOLS)))}"
+                )
             plugin = entry.entry_point.load()
             pm.register(plugin, name=name)
             try:

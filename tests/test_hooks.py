@@ -1,4 +1,5 @@
 import inspect
+import sys
 
 import pytest
 import torch
@@ -94,6 +95,19 @@ def test_broken_and_invalid_hook_plugins_are_isolated(ganloss_distribution):
     assert "missing dependency" in failures["ganloss-badhooks:crash"]
     assert "ganloss_compute_los" in failures["ganloss-badhooks:typo"]
     assert pm.get_plugin("ganloss-badhooks:typo") is None
+
+
+def test_hook_plugins_built_for_another_protocol_are_left_out_unimported(ganloss_distribution):
+    ganloss_distribution(
+        "ganloss-future",
+        hooks={"triple": "future_hooks"},
+        modules={"future_hooks.py": HOOK_SOURCE},
+        protocol=99,
+    )
+    pm = get_plugin_manager()
+    assert pm.get_plugin("ganloss-future:triple") is None
+    assert "built for loss protocol 99" in hook_plugin_failures()["ganloss-future:triple"]
+    assert "future_hooks" not in sys.modules
 
 
 # -- ganloss_compute_loss and None: what its docstring promises ---------------------
