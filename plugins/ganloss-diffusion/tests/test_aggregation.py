@@ -40,3 +40,27 @@ def test_quartile_logs_reach_log_vars_not_the_total():
     assert total.item() == pytest.approx(7.5)
     assert log_vars["loss"] == pytest.approx(7.5)
     assert sum(1 for k in log_vars if k.startswith("mse_quartile_")) == 8
+
+
+def test_loss_weight_reaches_the_total_but_not_the_quartile_logs():
+    aggregator = build_aggregator(
+        [
+            dict(
+                type="ganloss-diffusion:DDPMMSELoss",
+                loss_weight=0.1,
+                log_cfgs=dict(type="quartile", total_timesteps=8),
+            )
+        ]
+    )
+    outputs = {
+        "eps_t_pred": torch.arange(1.0, 5.0).reshape(4, 1, 1).expand(4, 2, 3),
+        "noise": torch.zeros(4, 2, 3),
+        "timesteps": torch.tensor([0, 1, 2, 7]),
+    }
+    total, log_vars = aggregator(outputs)
+    # per-sample MSE 1, 4, 9, 16: mean 7.5, weighted 0.75
+    assert total.item() == pytest.approx(0.75)
+    assert log_vars["loss_ddpm_mse"] == pytest.approx(0.75)
+    # the logs are the unweighted per-sample MSEs: quartile 0 = (1 + 4) / 2, quartile 3 = 16
+    assert log_vars["ddpm_mse_quartile_0"] == 2.5
+    assert log_vars["ddpm_mse_quartile_3"] == 16.0

@@ -144,6 +144,37 @@ def test_loss_reduction_sum_is_the_log_default_as_in_mmgeneration():
     assert loss.extra_log_vars["ddpm_mse_quartile_0"].item() == 5.0
 
 
+def test_logs_are_unweighted_by_loss_weight_and_rescale_as_in_mmgeneration():
+    # MMGeneration logs the per-sample loss before rescaling and has no loss_weight;
+    # here loss_weight (like rescale_mode) scales only the returned value.
+    plain = DDPMMSELoss(log_cfgs=dict(type="quartile", total_timesteps=8))
+    weighted = DDPMMSELoss(
+        loss_weight=0.5,
+        rescale_mode="constant",
+        rescale_cfg={"scale": 4.0},
+        log_cfgs=dict(type="quartile", total_timesteps=8),
+    )
+    # per-sample 1, 4, 9, 16: mean 7.5; weighted: 0.5 * 4 * 7.5 = 15
+    assert plain(mse_outputs()).item() == 7.5
+    assert weighted(mse_outputs()).item() == 15.0
+    assert {k: v.item() for k, v in weighted.extra_log_vars.items()} == {
+        k: v.item() for k, v in plain.extra_log_vars.items()
+    }
+    # quartile 0 holds per-sample 1 and 4: 2.5, not 0.5 * 2.5 nor 0.5 * 4 * 2.5
+    assert weighted.extra_log_vars["ddpm_mse_quartile_0"].item() == 2.5
+
+
+def test_half_precision_logs_count_in_float32():
+    # float16 holds integers exactly only up to 2048; counts are summed in float32
+    loss = DDPMMSELoss(log_cfgs=dict(type="quartile", total_timesteps=1))
+    n = 2049
+    pred, target = torch.ones(n, 1, dtype=torch.float16), torch.zeros(n, 1, dtype=torch.float16)
+    outputs = {"eps_t_pred": pred, "noise": target, "timesteps": torch.zeros(n, dtype=torch.long)}
+    loss(outputs)
+    assert loss.extra_log_vars["ddpm_mse_quartile_0_count"].item() == 2049.0
+    assert loss.extra_log_vars["ddpm_mse_quartile_0"].item() == 1.0
+
+
 def test_no_log_cfgs_no_extra_logs():
     loss = DDPMMSELoss()
     loss(mse_outputs())

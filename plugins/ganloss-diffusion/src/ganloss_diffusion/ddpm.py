@@ -23,19 +23,28 @@ from MMGeneration:
 * every call emits every key, so all ranks log the same keys: a quartile without
   samples in the batch logs 0, and each value has a ``<name>_count`` companion
   (the number of samples it covers);
-* values are per rank and averaged over ranks by the aggregator (MMGeneration
-  gathers every rank's losses and logs on rank 0 only). With
-  ``reduction='sum'`` in the log config, ``<name> / <name>_count`` after
-  averaging is the exact mean over all ranks' samples; with ``'mean'`` (the
-  default) it is the mean of the per-rank means;
-* the values are tensors, computed without a host synchronisation.
+* under ``torch.distributed`` (initialised, world size > 1) every call
+  all-reduces the per-group sums and counts of all its log configs in **one**
+  collective, so every rank logs the mean (or, with ``reduction='sum'``, the
+  sum) and the count over **all ranks' samples**; the aggregator's average
+  over ranks of these identical values leaves them unchanged. A quartile with
+  3 samples on rank 0 and 1 on rank 1 logs the mean of those 4 samples, the
+  value MMGeneration logs (it gathers every rank's losses and timesteps and
+  logs on rank 0 only). Every rank must call the loss together, as a DDP
+  training step does;
+* the values are tensors, computed without a host synchronisation (the
+  collective, when there is one, is a device operation).
 
-**Rescaling.** ``rescale_mode='constant'`` multiplies the per-sample loss by
-``rescale_cfg['scale']``; ``'timestep_weight'`` by ``weight[t]`` (``weight``, or
-``sampler.weight`` read at every call so in-place and re-assigned updates are
-both seen) and by ``rescale_cfg.get('scale', 1)`` (MMGeneration's docstring
-promises this scale, but its code drops it). Logged values are not rescaled,
-as in MMGeneration.
+**Rescaling and loss_weight.** ``rescale_mode='constant'`` multiplies the
+per-sample loss by ``rescale_cfg['scale']``; ``'timestep_weight'`` by
+``weight[t]`` (``weight``, or ``sampler.weight`` read at every call so in-place
+and re-assigned updates are both seen) and by ``rescale_cfg.get('scale', 1)``
+(MMGeneration's docstring promises this scale, but its code drops it). Logged
+values are the **unweighted** per-sample loss: neither rescaled nor multiplied
+by ``loss_weight``. MMGeneration collects its logs before rescaling
+(``DDPMLoss.forward`` calls ``collect_log`` on the raw per-sample loss) and its
+DDPM losses have no ``loss_weight``; ``loss_weight`` here scales only the
+returned value (and so the total), like a rescale.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, NamedTuple
 
 import torch
+import torch.distributed as dist
 from ganloss_pixelwise.functional import mse_loss
 from torch import Tensor
 
@@ -220,16 +230,40 @@ class _DDPMLoss(LossModule):
 
     @torch.no_grad()
     def _collect_logs(self, per_sample: Tensor, timesteps: Tensor) -> None:
-        logs: dict[str, Tensor] = {}
+        """Per-group sums and counts of every log spec, summed over ranks in one collective.
+
+        Under ``torch.distributed`` (initialised, world size > 1) the stacked
+        ``[sums, counts]`` of all specs are concatenated into one buffer and
+        all-reduced (``SUM``), so every rank logs the global value and count.
+        The aggregator's average over ranks of these identical values leaves
+        them unchanged. Every rank must therefore call the loss together, as a
+        DDP training step does.
+        """
+        if not self.log_specs:
+            self.extra_log_vars = {}
+            return
         values = per_sample.detach()
+        # counts in float16 are exact only up to 2048: sum in at least float32
+        values = values.to(torch.promote_types(values.dtype, torch.float32))
+        buffers: list[Tensor] = []
         for spec in self.log_specs:
             if spec.kind == "quartile":
                 assert spec.total_timesteps is not None
                 groups = F.quartile_index(timesteps, spec.total_timesteps)
             else:
                 groups = (timesteps != 0).long()
+            sums, counts = F.grouped_sum_and_count(values, groups, len(spec.names()))
+            buffers += (sums, counts)
+        stacked = torch.cat(buffers)
+        if _distributed():
+            dist.all_reduce(stacked, op=dist.ReduceOp.SUM)
+        logs: dict[str, Tensor] = {}
+        offset = 0
+        for spec in self.log_specs:
             names = spec.names()
-            sums, counts = F.grouped_sum_and_count(values, groups, len(names))
+            sums = stacked[offset : offset + len(names)]
+            counts = stacked[offset + len(names) : offset + 2 * len(names)]
+            offset += 2 * len(names)
             reduced = sums if spec.reduction == "sum" else sums / counts.clamp(min=1)
             for i, name in enumerate(names):
                 logs[name] = reduced[i]
@@ -258,6 +292,10 @@ class _DDPMLoss(LossModule):
         if self.log_specs:
             parts.append(f"logs={[s.prefix + ':' + s.kind for s in self.log_specs]}")
         return ", ".join(parts)
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 def _check_rescale(mode: Any, cfg: Any, owner: str) -> tuple[str | None, float]:

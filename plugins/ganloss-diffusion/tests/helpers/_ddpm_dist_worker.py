@@ -1,0 +1,65 @@
+"""The body of each rank in test_distributed_logs.py (a module of its own so spawn can import it).
+
+Kept on sys.path by the test module; the spawned processes inherit that path.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from typing import Any
+
+# Rank r's batch: (timesteps, per-sample error e, so the per-sample MSE is e^2).
+# The two ranks hold different timestep distributions (see the test for the sums).
+BATCHES = {
+    0: ([0, 1, 2, 3], [1.0, 2.0, 3.0, 4.0]),
+    1: ([2, 5, 6, 7], [5.0, 6.0, 7.0, 8.0]),
+}
+
+LOG_CFGS = [
+    # total 8: quartile floor(4t / 8) = floor(t / 2)
+    dict(type="quartile", prefix_name="loss_mse", total_timesteps=8),
+    # total 16: quartile floor(t / 4), logged as sums
+    dict(type="quartile", prefix_name="loss_halves", total_timesteps=16, reduction="sum"),
+]
+
+
+def outputs_for(timesteps: list[int], errors: list[float]) -> dict[str, Any]:
+    import torch
+
+    n = len(errors)
+    pred = torch.tensor(errors).reshape(n, 1, 1).expand(n, 2, 3).clone()
+    return {"eps_t_pred": pred, "noise": torch.zeros(n, 2, 3), "timesteps": torch.tensor(timesteps)}
+
+
+def run(rank: int, world: int, port: int, results: Any) -> None:
+    import torch.distributed as dist
+
+    from ganlosscore import build_aggregator
+
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    dist.init_process_group(
+        "gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=30)
+    )
+    sizes: list[int] = []
+    original = dist.all_reduce
+
+    def counting_all_reduce(tensor, *args, **kwargs):
+        sizes.append(tensor.numel())
+        return original(tensor, *args, **kwargs)
+
+    dist.all_reduce = counting_all_reduce
+    try:
+        agg = build_aggregator(
+            [dict(type="ganloss-diffusion:DDPMMSELoss", loss_weight=0.5, log_cfgs=LOG_CFGS)]
+        )
+        loss = agg.losses[0]
+        result = agg(outputs_for(*BATCHES[rank]))
+        loss_calls = sizes[:1]  # the loss's collective comes before the aggregator's
+        extra = {k: float(v) for k, v in loss.extra_log_vars.items()}
+        results.put((rank, "ok", extra, result.log_vars, loss_calls, len(sizes)))
+    except Exception as exc:  # report, so the test fails with the message, not a hang
+        results.put((rank, type(exc).__name__, str(exc), {}, [], len(sizes)))
+    finally:
+        dist.all_reduce = original
+        dist.destroy_process_group()
