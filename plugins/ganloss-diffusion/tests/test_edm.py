@@ -76,8 +76,9 @@ def test_denoiser_receives_noisy_images_sigma_and_labels():
     noise = seen["x"] - IMAGES
     # returning x leaves the noise n as the error: lambda(0.5) * n^2 = 8 n^2
     torch.testing.assert_close(value, 8 * noise**2)
-    # the noise has standard deviation sigma = 0.5 (96 draws: loosely)
-    assert 0.3 < noise.std().item() < 0.7
+    # the noise is sigma * eps, eps the loss's (only) draw from the seed
+    torch.manual_seed(3)
+    torch.testing.assert_close(noise, 0.5 * torch.randn_like(IMAGES))
 
 
 def test_without_labels_the_denoiser_gets_two_arguments():
@@ -102,6 +103,95 @@ def test_sigma_draws_match_the_official_formulas():
     ve = VELoss().sample_sigma(images)
     torch.manual_seed(7)
     torch.testing.assert_close(ve, 0.02 * (100 / 0.02) ** torch.rand(5, 1, 1, 1))
+
+
+def linear_denoiser(x, sigma, labels=None):
+    """A fixed linear function of its inputs: D(x; sigma) = 0.6 x - 0.3 sigma (+ 0.1 label)."""
+    out = 0.6 * x - 0.3 * sigma
+    if labels is not None:
+        out = out + 0.1 * labels.view(-1, *[1] * (x.ndim - 1))
+    return out
+
+
+def replay_draws(seed, images, sampler):
+    """The loss's random numbers, in its order: one per image from ``sampler`` (drawn in
+    float32), then the unit noise like the images."""
+    torch.manual_seed(seed)
+    first = sampler(images.shape[0], *[1] * (images.ndim - 1)).to(images.dtype)
+    return first, torch.randn_like(images)
+
+
+SEEDED_IMAGES = torch.linspace(-1.0, 1.0, 5 * 2 * 3 * 3).reshape(5, 2, 3, 3)
+LABELS = torch.tensor([0.0, 1.0, 2.0, 3.0, 4.0])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("with_labels", [False, True])
+def test_edm_loss_by_hand_from_the_replayed_seed(dtype, with_labels):
+    # Karras et al. 2022, Table 1 ("Ours"): sigma = exp(P_mean + P_std n), n ~ N(0, 1);
+    # lambda = (sigma^2 + sigma_data^2) / (sigma sigma_data)^2;
+    # loss = lambda (D(y + sigma eps; sigma) - y)^2, eps ~ N(0, I).
+    # Non-default hyperparameters, so each is seen to be used.
+    y = SEEDED_IMAGES.to(dtype)
+    labels = LABELS if with_labels else None
+    p_mean, p_std, sigma_data = -0.5, 0.8, 0.7
+    loss = EDMLoss(P_mean=p_mean, P_std=p_std, sigma_data=sigma_data, reduction="none")
+    torch.manual_seed(11)
+    got = loss(linear_denoiser, y, labels) if with_labels else loss(linear_denoiser, y)
+
+    n, eps = replay_draws(11, y, torch.randn)
+    sigma = torch.exp(p_mean + p_std * n)
+    weight = (sigma**2 + sigma_data**2) / (sigma * sigma_data) ** 2
+    expected = weight * (linear_denoiser(y + sigma * eps, sigma, labels) - y) ** 2
+    assert got.dtype == dtype
+    torch.testing.assert_close(got, expected)
+    # the other reductions of the same draws
+    torch.manual_seed(11)
+    mean = EDMLoss(P_mean=p_mean, P_std=p_std, sigma_data=sigma_data)(
+        linear_denoiser, y, *([labels] if with_labels else [])
+    )
+    torch.testing.assert_close(mean, expected.mean())
+
+
+def test_edm_loss_one_element_in_plain_arithmetic():
+    # One image of one element, y = 0.5, defaults P_mean = -1.2, P_std = 1.2, sigma_data = 0.5,
+    # denoiser D(x; sigma) = 0.6 x - 0.3 sigma; the draws n, eps replayed from the seed.
+    y = torch.tensor([[0.5]])
+    torch.manual_seed(5)
+    got = EDMLoss()(linear_denoiser, y).item()
+    n, eps = replay_draws(5, y, torch.randn)
+    n, eps = n.item(), eps.item()
+    sigma = math.exp(-1.2 + 1.2 * n)
+    weight = (sigma**2 + 0.25) / (sigma * 0.5) ** 2
+    denoised = 0.6 * (0.5 + sigma * eps) - 0.3 * sigma
+    assert got == pytest.approx(weight * (denoised - 0.5) ** 2, rel=1e-5)
+
+
+def test_vp_loss_by_hand_from_the_replayed_seed():
+    # Song et al. 2021 as EDM's Table 1: t = 1 + u (epsilon_t - 1), u ~ U(0, 1);
+    # sigma = sqrt(exp(beta_d t^2 / 2 + beta_min t) - 1); lambda = 1 / sigma^2.
+    y = SEEDED_IMAGES
+    beta_d, beta_min, eps_t = 5.0, 0.5, 1e-3
+    torch.manual_seed(12)
+    got = VPLoss(beta_d=beta_d, beta_min=beta_min, epsilon_t=eps_t, reduction="none")(
+        linear_denoiser, y
+    )
+    u, eps = replay_draws(12, y, torch.rand)
+    t = 1 + u * (eps_t - 1)
+    sigma = torch.sqrt(torch.exp(0.5 * beta_d * t**2 + beta_min * t) - 1)
+    expected = (linear_denoiser(y + sigma * eps, sigma) - y) ** 2 / sigma**2
+    torch.testing.assert_close(got, expected)
+
+
+def test_ve_loss_by_hand_from_the_replayed_seed():
+    # sigma = sigma_min (sigma_max / sigma_min)^u, u ~ U(0, 1); lambda = 1 / sigma^2.
+    y = SEEDED_IMAGES
+    torch.manual_seed(13)
+    got = VELoss(sigma_min=0.1, sigma_max=10.0, reduction="none")(linear_denoiser, y)
+    u, eps = replay_draws(13, y, torch.rand)
+    sigma = 0.1 * 100.0**u
+    expected = (linear_denoiser(y + sigma * eps, sigma) - y) ** 2 / sigma**2
+    torch.testing.assert_close(got, expected)
 
 
 def test_sigma_draws_are_the_same_in_float32_and_float64():
