@@ -51,6 +51,90 @@ def test_perceptual_with_style_term_and_its_log_values():
     assert not loss.extra_log_vars["perceptual_style"].requires_grad
 
 
+def three_layers(x):
+    # "a": the features themselves; "b": their channel sum; "c": never weighted
+    return {"a": x, "b": x.sum(dim=1, keepdim=True), "c": 100 * x}
+
+
+# Tiny feature maps, (N=1, C=2, M=2): rows are channels, columns positions.
+STYLE_PRED = torch.tensor([[[1.0, 2.0], [3.0, 4.0]]])
+STYLE_TARGET = torch.tensor([[[1.0, 0.0], [0.0, 1.0]]])
+# By hand, G(F) = F F^T / (C M):
+# layer a: content |P - T| = [[0, 2], [3, 3]]: L1 8 / 4 = 2, MSE 22 / 4 = 5.5;
+#   G(P) = [[5, 11], [11, 25]] / 4, G(T) = [[1, 0], [0, 1]] / 4,
+#   G(P) - G(T) = [[1, 2.75], [2.75, 6]]:
+#   style L1 12.5 / 4 = 3.125, MSE (1 + 2 * 7.5625 + 36) / 4 = 13.03125.
+# layer b (C=1): P_b = [4, 6], T_b = [1, 1]; content |[3, 5]|: L1 4, MSE 34 / 2 = 17;
+#   G(P_b) = 52 / 2 = 26, G(T_b) = 2 / 2 = 1: style L1 25, MSE 625.
+
+
+@pytest.mark.parametrize(
+    ("criterion", "content", "style"),
+    [
+        # content 0.5 * 2 + 2 * 4 = 9; style 4 * 3.125 + 0.2 * 25 = 17.5
+        ("l1", 9.0, 17.5),
+        # content 0.5 * 5.5 + 2 * 17 = 36.75; style 4 * 13.03125 + 0.2 * 625 = 177.125
+        ("mse", 36.75, 177.125),
+    ],
+)
+def test_perceptual_per_layer_perceptual_and_style_weights_by_hand(criterion, content, style):
+    loss = PerceptualLoss(
+        feature_extractor=three_layers,
+        layer_weights={"a": 0.5, "b": 2.0},
+        layer_weights_style={"a": 4.0, "b": 0.2},
+        perceptual_weight=0.3,
+        style_weight=0.1,
+        criterion=criterion,
+    )
+    value = loss(STYLE_PRED, STYLE_TARGET)
+    assert value.item() == pytest.approx(0.3 * content + 0.1 * style)
+    assert loss.extra_log_vars["perceptual_content"].item() == pytest.approx(0.3 * content)
+    assert loss.extra_log_vars["perceptual_style"].item() == pytest.approx(0.1 * style)
+
+
+def test_perceptual_style_weights_default_to_the_layer_weights():
+    loss = PerceptualLoss(
+        feature_extractor=three_layers,
+        layer_weights={"a": 0.5, "b": 2.0},
+        perceptual_weight=0.3,
+        style_weight=0.1,
+    )
+    # style with the content weights: 0.5 * 3.125 + 2 * 25 = 51.5625; content 9 (as above)
+    assert loss(STYLE_PRED, STYLE_TARGET).item() == pytest.approx(0.3 * 9 + 0.1 * 51.5625)
+
+
+def test_perceptual_style_may_use_other_layers_than_the_content():
+    loss = PerceptualLoss(
+        feature_extractor=three_layers,
+        layer_weights={"a": 1.0},
+        layer_weights_style={"b": 1.0},
+        style_weight=1.0,
+    )
+    # content: layer a only, 2; style: layer b only, 25
+    assert loss(STYLE_PRED, STYLE_TARGET).item() == pytest.approx(27.0)
+    with pytest.raises(PixelwiseInputError, match="layer_weights_style names layer 'relu9'"):
+        PerceptualLoss(
+            feature_extractor=three_layers, layer_weights_style={"relu9": 1.0}, style_weight=1.0
+        )(STYLE_PRED, STYLE_TARGET)
+
+
+def test_perceptual_logged_parts_exclude_loss_weight():
+    # BasicSR/MMEditing return (lambda_p P, lambda_s S) and have no loss_weight: the logged
+    # parts are those two values; loss_weight scales only the returned loss.
+    loss = PerceptualLoss(
+        feature_extractor=three_layers,
+        layer_weights={"a": 0.5, "b": 2.0},
+        layer_weights_style={"a": 4.0, "b": 0.2},
+        perceptual_weight=0.3,
+        style_weight=0.1,
+        loss_weight=2.0,
+    )
+    # 2 * (0.3 * 9 + 0.1 * 17.5) = 2 * 4.45
+    assert loss(STYLE_PRED, STYLE_TARGET).item() == pytest.approx(8.9)
+    assert loss.extra_log_vars["perceptual_content"].item() == pytest.approx(2.7)
+    assert loss.extra_log_vars["perceptual_style"].item() == pytest.approx(1.75)
+
+
 def test_perceptual_without_style_logs_nothing_extra():
     loss = PerceptualLoss(feature_extractor=identity_dict)
     loss(torch.ones(1, 1, 2, 2), torch.zeros(1, 1, 2, 2))
@@ -104,6 +188,9 @@ def test_perceptual_extractor_errors():
         ({"style_weight": -1.0}, ">= 0.0"),
         ({"layer_weights": {}}, "non-empty mapping"),
         ({"layer_weights": {"a": "x"}}, "finite number"),
+        ({"layer_weights_style": {}, "style_weight": 1.0}, "layer_weights_style must be"),
+        ({"layer_weights_style": {"a": -1.0}, "style_weight": 1.0}, "layer_weights_style.a"),
+        ({"layer_weights_style": {"a": 1.0}}, "off with style_weight=0"),
         ({"feature_extractor": "vgg19"}, "must be callable"),
     ],
 )

@@ -15,7 +15,8 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), 
 
 
 def _trunk(x):
-    return {"relu3_1": torch.relu(x), "relu4_1": torch.relu(-x)}
+    layers = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+    return {name: torch.relu(x * (i + 1) * (-1) ** i) for i, name in enumerate(layers)}
 
 
 NAMESPACE = {"PerceptualLoss": PerceptualLoss, "frozen_vgg_trunk": _trunk}

@@ -59,43 +59,59 @@ def perceptual_and_style_terms(
     criterion: str = "l1",
     *,
     style: bool = True,
+    style_layer_weights: Mapping[str, float] | None = None,
 ) -> tuple[Tensor, Tensor | None]:
     r"""The perceptual (content) and style terms over the weighted layers.
 
     .. math::
         P = \sum_l w_l\, c\big(\phi_l(\hat y), \phi_l(y)\big),\qquad
-        S = \sum_l w_l\, c\big(G(\phi_l(\hat y)), G(\phi_l(y))\big)
+        S = \sum_l s_l\, c\big(G(\phi_l(\hat y)), G(\phi_l(y))\big)
 
-    with :math:`c` the mean absolute (``'l1'``) or squared (``'mse'``) error and
-    :math:`G` the :func:`~ganloss_pixelwise.functional.gram_matrix`. ``S`` is
-    ``None`` when ``style`` is false.
+    with :math:`c` the mean absolute (``'l1'``) or squared (``'mse'``) error,
+    :math:`G` the :func:`~ganloss_pixelwise.functional.gram_matrix`, :math:`w_l`
+    the ``layer_weights`` and :math:`s_l` the ``style_layer_weights`` (default:
+    the ``layer_weights``, as MMEditing's ``layer_weights_style=None``). ``S``
+    is ``None`` when ``style`` is false.
     """
     crit = _CRITERIA[criterion]
     perceptual: Tensor | None = None
-    style_term: Tensor | None = None
     for layer, weight in layer_weights.items():
-        missing = [
-            n for n, f in (("pred", pred_features), ("target", target_features)) if layer not in f
-        ]
-        if missing:
-            raise PixelwiseInputError(
-                f"layer_weights names layer {layer!r}, which the feature extractor did not "
-                f"return for {missing[0]}; layers returned: {sorted(pred_features)}"
-            )
-        fp, ft = pred_features[layer], target_features[layer]
-        if fp.shape != ft.shape:
-            raise PixelwiseInputError(
-                f"features of layer {layer!r} differ in shape between pred {tuple(fp.shape)} "
-                f"and target {tuple(ft.shape)}"
-            )
+        fp, ft = _layer_pair(pred_features, target_features, layer, "layer_weights")
         term = weight * crit(fp, ft)
         perceptual = term if perceptual is None else perceptual + term
-        if style:
-            s = weight * crit(F.gram_matrix(fp), F.gram_matrix(ft))
-            style_term = s if style_term is None else style_term + s
     if perceptual is None:
         raise PixelwiseInputError("the feature extractor returned no features")
+    style_term: Tensor | None = None
+    if style:
+        option = "layer_weights" if style_layer_weights is None else "layer_weights_style"
+        for layer, weight in (style_layer_weights or layer_weights).items():
+            fp, ft = _layer_pair(pred_features, target_features, layer, option)
+            s = weight * crit(F.gram_matrix(fp), F.gram_matrix(ft))
+            style_term = s if style_term is None else style_term + s
     return perceptual, style_term
+
+
+def _layer_pair(
+    pred_features: Mapping[str, Tensor],
+    target_features: Mapping[str, Tensor],
+    layer: str,
+    option: str,
+) -> tuple[Tensor, Tensor]:
+    missing = [
+        n for n, f in (("pred", pred_features), ("target", target_features)) if layer not in f
+    ]
+    if missing:
+        raise PixelwiseInputError(
+            f"{option} names layer {layer!r}, which the feature extractor did not "
+            f"return for {missing[0]}; layers returned: {sorted(pred_features)}"
+        )
+    fp, ft = pred_features[layer], target_features[layer]
+    if fp.shape != ft.shape:
+        raise PixelwiseInputError(
+            f"features of layer {layer!r} differ in shape between pred {tuple(fp.shape)} "
+            f"and target {tuple(ft.shape)}"
+        )
+    return fp, ft
 
 
 class PerceptualLoss(LossModule):
@@ -103,17 +119,19 @@ class PerceptualLoss(LossModule):
 
     .. math::
         \ell = \lambda_p \sum_l w_l\, c\big(\phi_l(\hat y), \phi_l(y)\big)
-             + \lambda_s \sum_l w_l\, c\big(G(\phi_l(\hat y)), G(\phi_l(y))\big)
+             + \lambda_s \sum_l s_l\, c\big(G(\phi_l(\hat y)), G(\phi_l(y))\big)
 
     :math:`\phi_l` are the layers the user's feature extractor returns,
-    :math:`w_l` the ``layer_weights``, :math:`c` the ``criterion`` (mean
-    absolute or squared error), :math:`G` the normalised Gram matrix
+    :math:`w_l` the ``layer_weights``, :math:`s_l` the ``layer_weights_style``
+    (default :math:`w_l`), :math:`c` the ``criterion`` (mean absolute or squared
+    error), :math:`G` the normalised Gram matrix
     (:func:`~ganloss_pixelwise.functional.gram_matrix`), :math:`\lambda_p` the
     ``perceptual_weight`` and :math:`\lambda_s` the ``style_weight``.
 
     Papers: Johnson, Alahi & Fei-Fei, "Perceptual losses for real-time style
     transfer and super-resolution" (ECCV 2016); Gatys et al. (CVPR 2016) for
-    the style term. Mirrors BasicSR/MMEditing's ``PerceptualLoss``, except:
+    the style term. Mirrors BasicSR/MMEditing's ``PerceptualLoss`` (MMEditing's
+    ``layer_weights_style`` included), except:
 
     * no network is built or downloaded: pass ``feature_extractor`` (any
       callable, e.g. a frozen VGG trunk returning a dict of activations), either
@@ -121,7 +139,11 @@ class PerceptualLoss(LossModule):
     * the two terms are returned as **one value** (BasicSR returns a tuple);
       with ``style_weight > 0`` both parts are also logged separately through
       ``extra_log_vars`` as ``<prefix>_content`` and ``<prefix>_style`` (the
-      prefix is the loss name without ``loss``, e.g. ``perceptual_style``);
+      prefix is the loss name without ``loss``, e.g. ``perceptual_style``):
+      :math:`\lambda_p P` and :math:`\lambda_s S`, the two values BasicSR and
+      MMEditing return. They are **not** multiplied by ``loss_weight`` (which
+      those libraries do not have): they add up to the unweighted loss, while
+      the loss's own value in ``log_vars`` and the total carry ``loss_weight``;
     * input normalisation is the extractor's job.
 
     The target is treated as a constant: its features are computed under
@@ -136,6 +158,9 @@ class PerceptualLoss(LossModule):
         layer_weights: ``{layer: weight}``. Keys are the dict keys the extractor
             returns, or list indices (``0`` or ``'0'``). Default: every returned
             layer with weight 1.
+        layer_weights_style: ``{layer: weight}`` for the style term, as
+            MMEditing's ``layer_weights_style``. Default ``None``: the same
+            layers and weights as the perceptual term. Needs ``style_weight > 0``.
         perceptual_weight: :math:`\lambda_p`. Default ``1.0``.
         style_weight: :math:`\lambda_s`. Default ``0.0`` (no style term).
         criterion: ``'l1'`` or ``'mse'``. Default ``'l1'``.
@@ -159,6 +184,7 @@ class PerceptualLoss(LossModule):
         *,
         feature_extractor: FeatureExtractor | None = None,
         layer_weights: Mapping[str | int, float] | None = None,
+        layer_weights_style: Mapping[str | int, float] | None = None,
         perceptual_weight: float = 1.0,
         style_weight: float = 0.0,
         criterion: str = "l1",
@@ -172,7 +198,8 @@ class PerceptualLoss(LossModule):
                 where="feature_extractor",
             )
         self.feature_extractor = feature_extractor
-        self.layer_weights = _check_layer_weights(layer_weights)
+        self.layer_weights = _check_layer_weights(layer_weights, "layer_weights")
+        self.layer_weights_style = _check_layer_weights(layer_weights_style, "layer_weights_style")
         self.perceptual_weight = check_number(
             perceptual_weight, "perceptual_weight", "PerceptualLoss", minimum=0.0
         )
@@ -184,6 +211,12 @@ class PerceptualLoss(LossModule):
                 "PerceptualLoss: perceptual_weight and style_weight are both 0, so the loss "
                 "would always be 0; give at least one of them a positive weight",
                 where="style_weight",
+            )
+        if self.layer_weights_style is not None and self.style_weight == 0.0:
+            raise ConfigError(
+                "PerceptualLoss: layer_weights_style weights the style term, which is off "
+                "with style_weight=0; set style_weight > 0 or drop layer_weights_style",
+                where="layer_weights_style",
             )
         if criterion not in _CRITERIA:
             raise ConfigError(
@@ -207,7 +240,12 @@ class PerceptualLoss(LossModule):
         weights = self.layer_weights or dict.fromkeys(pred_features, 1.0)
         with_style = self.style_weight > 0.0
         content, style = perceptual_and_style_terms(
-            pred_features, target_features, weights, self.criterion, style=with_style
+            pred_features,
+            target_features,
+            weights,
+            self.criterion,
+            style=with_style,
+            style_layer_weights=self.layer_weights_style,
         )
         loss = self.perceptual_weight * content
         if style is not None:
@@ -242,22 +280,24 @@ class PerceptualLoss(LossModule):
     def extra_repr(self) -> str:
         return (
             f"{super().extra_repr()}, layer_weights={self.layer_weights}, "
+            f"layer_weights_style={self.layer_weights_style}, "
             f"perceptual_weight={self.perceptual_weight}, style_weight={self.style_weight}, "
             f"criterion={self.criterion!r}"
         )
 
 
-def _check_layer_weights(layer_weights: Any) -> dict[str, float] | None:
+def _check_layer_weights(layer_weights: Any, option: str) -> dict[str, float] | None:
     if layer_weights is None:
         return None
+    default = "every layer" if option == "layer_weights" else "the layer_weights"
     if not isinstance(layer_weights, Mapping) or not layer_weights:
         raise ConfigError(
-            "PerceptualLoss: layer_weights must be a non-empty mapping {layer: weight}, e.g. "
-            f"{{'relu3_1': 1.0}}, or None for every layer; got {layer_weights!r}",
-            where="layer_weights",
+            f"PerceptualLoss: {option} must be a non-empty mapping {{layer: weight}}, e.g. "
+            f"{{'relu3_1': 1.0}}, or None for {default}; got {layer_weights!r}",
+            where=option,
         )
     return {
-        str(layer): check_number(weight, f"layer_weights.{layer}", "PerceptualLoss", minimum=0.0)
+        str(layer): check_number(weight, f"{option}.{layer}", "PerceptualLoss", minimum=0.0)
         for layer, weight in layer_weights.items()
     }
 
