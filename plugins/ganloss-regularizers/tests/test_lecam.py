@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import multiprocessing as mp
+import socket
+
+import _lecam_ddp
 import pytest
 import torch
+import torch.distributed as dist
 from ganloss_regularizers import LeCamRegularizer, lecam_regularization
 
 from ganlosscore import ConfigError
@@ -76,9 +81,80 @@ def test_gradients_flow_to_predictions_not_anchors():
     assert (real.grad.item(), fake.grad.item()) == (12.0, -12.0)
 
 
+def test_with_interval_the_averages_move_only_on_the_steps_the_loss_runs():
+    lazy = LeCamRegularizer(interval=2, data_info=DATA_INFO)
+    every = LeCamRegularizer(data_info=DATA_INFO)
+    steps = [([1.0, 3.0], [-1.0, -3.0]), ([10.0], [-10.0]), ([0.0], [0.0]), ([10.0], [-10.0])]
+    values = []
+    for iteration, (real, fake) in enumerate(steps):
+        batch = {**outputs(real, fake), "iteration": iteration}
+        values.append(lazy(batch))
+        every(batch)
+    # iterations 1 and 3 are skipped (None) and their batches never reach the averages:
+    # iteration 0 sets them to (2, -2) (as in test_two_steps_by_hand), iteration 2 moves them
+    # to 0.99 * (2, -2) + 0.01 * (0, 0) = (1.98, -1.98), with loss 2 * 1.98^2 = 7.8408.
+    assert values[1] is None and values[3] is None
+    assert values[0].item() == pytest.approx(34.0)
+    assert values[2].item() == pytest.approx(7.8408)
+    assert lazy.num_updates.item() == 2
+    assert lazy.ema_real.item() == pytest.approx(1.98)
+    assert lazy.ema_fake.item() == pytest.approx(-1.98)
+    # the same batches every step: 2 -> 0.99 * 2 + 0.1 = 2.08 -> 0.99 * 2.08 = 2.0592
+    #   -> 0.99 * 2.0592 + 0.1 = 2.138608
+    assert every.num_updates.item() == 4
+    assert every.ema_real.item() == pytest.approx(2.138608)
+
+
+def test_sync_averages_without_a_process_group_is_the_plain_update(monkeypatch):
+    monkeypatch.setattr(dist, "all_reduce", lambda *a, **k: pytest.fail("no collective"))
+    lecam = LeCamRegularizer(sync_averages=True, data_info=DATA_INFO)
+    assert lecam(outputs([1.0, 3.0], [-1.0, -3.0])).item() == pytest.approx(34.0)
+    assert (lecam.ema_real.item(), lecam.ema_fake.item()) == (2.0, -2.0)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow  # spawning two processes takes a few seconds
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed unavailable")
+def test_sync_averages_gives_every_rank_the_averages_of_all_ranks_predictions():
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    port = _free_port()
+    procs = [ctx.Process(target=_lecam_ddp.run, args=(r, 2, port, results)) for r in range(2)]
+    for proc in procs:
+        proc.start()
+    per_rank = sorted(results.get(timeout=120) for _ in procs)
+    for proc in procs:
+        proc.join(timeout=30)
+        assert proc.exitcode == 0
+    # By hand, from _lecam_ddp.BATCHES:
+    # step 1 (decay 0): real (1 + 3 + 5 + 7 + 9 + 11) / 6 = 6, fake (-2 - 4 - 6 - 8) / 4 = -5
+    #   (per rank: (2, -2) and (8, -6); the mean of those would be (5, -4), not (6, -5)).
+    # step 2: real (0 + 2 + 2 + 2) / 4 = 1.5, fake (0 + 1) / 2 = 0.5;
+    #   ema_real = 0.99 * 6 + 0.01 * 1.5 = 5.955, ema_fake = 0.99 * -5 + 0.01 * 0.5 = -4.945.
+    synced = [(6.0, -5.0), (5.955, -4.945)]
+    local = {0: [(2.0, -2.0), (1.98, -1.98)], 1: [(8.0, -6.0), (7.94, -5.93)]}
+    for rank, status, report, sizes in per_rank:
+        assert status == "ok", report
+        assert sizes == [4, 4]  # one all-reduce per update: two sums and two counts
+        assert report["synced"] == [pytest.approx(pair) for pair in synced]
+        assert report["local"] == [pytest.approx(pair) for pair in local[rank]]
+    # rank 0's step-2 loss, batch (0, 0): relu(0 + 4.945)^2 + relu(5.955 - 0)^2
+    assert per_rank[0][2]["losses"][1] == pytest.approx(4.945**2 + 5.955**2)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "where"),
-    [({"decay": 1.0}, "decay"), ({"ema_start": -1}, "ema_start"), ({"relu": 1}, "relu")],
+    [
+        ({"decay": 1.0}, "decay"),
+        ({"ema_start": -1}, "ema_start"),
+        ({"relu": 1}, "relu"),
+        ({"sync_averages": "yes"}, "sync_averages"),
+    ],
 )
 def test_bad_hyperparameters(kwargs, where):
     with pytest.raises(ConfigError, match=f"LeCamRegularizer.{where}"):

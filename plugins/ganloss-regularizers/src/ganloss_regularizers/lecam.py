@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -67,10 +68,30 @@ class LeCamRegularizer(LossModule):
     batch mean), like the code's ``start_itr``; with the default 1 the averages
     start from the first batch instead of an arbitrary constant.
 
+    **With interval > 1** (lazy regularization) the averages are updated only
+    on the steps the loss runs (``iteration % interval == 0``): the core skips
+    the call on the others, so this module never sees those batches. ``decay``
+    and ``ema_start`` therefore count updates, not iterations: an average over
+    about ``1 / (1 - decay)`` updates spans ``interval`` times as many
+    iterations. Feed the averages every step instead by running the loss every
+    step (``interval=1``) and scaling it with ``loss_weight``.
+
+    **Under DDP** each rank keeps its own averages, of its own batches, unless
+    ``sync_averages=True``: then, when ``torch.distributed`` is initialised
+    with more than one process, every update all-reduces the sums and counts
+    of both batches' predictions in one collective, so every rank moves its
+    averages towards the mean over all ranks' predictions and the ranks hold
+    the same anchors (as one process on the whole batch would). Every rank
+    must then run the loss at the same steps. Without it the ranks' anchors
+    drift apart and a checkpoint holds the saving rank's averages. The
+    averages are detached either way, so the collective carries no gradient.
+
     Args:
         decay: the averages' decay (0.99).
         ema_start: number of first updates that use decay 0 (1).
         relu: the authors' ReLU variant (True) or the paper's plain squares (False).
+        sync_averages: update the averages with the means over all ranks when
+            ``torch.distributed`` is initialised (False).
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
     Inputs:
@@ -94,23 +115,37 @@ class LeCamRegularizer(LossModule):
     num_updates: Tensor
 
     def __init__(
-        self, decay: float = 0.99, ema_start: int = 1, relu: bool = True, **kwargs: Any
+        self,
+        decay: float = 0.99,
+        ema_start: int = 1,
+        relu: bool = True,
+        sync_averages: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         label = type(self).__name__
         self.decay = check_real(decay, f"{label}.decay", low=0.0, high=1.0, high_open=True)
         self.ema_start = check_int(ema_start, f"{label}.ema_start", low=0)
         self.relu = check_bool(relu, f"{label}.relu")
+        self.sync_averages = check_bool(sync_averages, f"{label}.sync_averages")
         self.register_buffer("ema_real", torch.tensor(0.0))
         self.register_buffer("ema_fake", torch.tensor(0.0))
         self.register_buffer("num_updates", torch.tensor(0, dtype=torch.long))
 
     @torch.no_grad()
     def update_averages(self, disc_pred_real: Tensor, disc_pred_fake: Tensor) -> None:
-        """Move the averages towards the batch means (called by ``compute`` in training)."""
+        """Move the averages towards the batch means (called by ``compute`` in training).
+
+        With ``sync_averages`` under ``torch.distributed``, the means over all
+        ranks' predictions (one all-reduce of their sums and counts).
+        """
         decay = 0.0 if int(self.num_updates) < self.ema_start else self.decay
-        self.ema_real.lerp_(disc_pred_real.detach().mean().to(self.ema_real.dtype), 1.0 - decay)
-        self.ema_fake.lerp_(disc_pred_fake.detach().mean().to(self.ema_fake.dtype), 1.0 - decay)
+        real_mean = disc_pred_real.detach().mean()
+        fake_mean = disc_pred_fake.detach().mean()
+        if self.sync_averages and _distributed():
+            real_mean, fake_mean = _means_over_ranks(disc_pred_real, disc_pred_fake)
+        self.ema_real.lerp_(real_mean.to(self.ema_real), 1.0 - decay)
+        self.ema_fake.lerp_(fake_mean.to(self.ema_fake), 1.0 - decay)
         self.num_updates += 1
 
     def compute(self, disc_pred_real: Tensor, disc_pred_fake: Tensor) -> Tensor:
@@ -128,5 +163,24 @@ class LeCamRegularizer(LossModule):
     def extra_repr(self) -> str:
         return (
             f"{super().extra_repr()}, decay={self.decay}, ema_start={self.ema_start}, "
-            f"relu={self.relu}"
+            f"relu={self.relu}, sync_averages={self.sync_averages}"
         )
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _means_over_ranks(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+    """The means of ``real`` and ``fake`` over every rank's elements, from one all-reduce."""
+    dtype = torch.promote_types(torch.promote_types(real.dtype, fake.dtype), torch.float32)
+    stats = torch.stack(
+        [
+            real.detach().sum(dtype=dtype),
+            torch.tensor(real.numel(), dtype=dtype, device=real.device),
+            fake.detach().sum(dtype=dtype).to(real.device),
+            torch.tensor(fake.numel(), dtype=dtype, device=real.device),
+        ]
+    )
+    dist.all_reduce(stats, op=dist.ReduceOp.SUM)
+    return stats[0] / stats[1], stats[2] / stats[3]

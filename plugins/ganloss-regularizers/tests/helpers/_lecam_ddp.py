@@ -1,0 +1,51 @@
+"""The per-rank half of the LeCam sync_averages test (test_lecam.py), two gloo processes.
+
+Each rank feeds its own batches, of different sizes, to a LeCamRegularizer with
+sync_averages=True and to one without, and reports the averages after each step.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from typing import Any
+
+# rank -> two steps of (disc_pred_real, disc_pred_fake); sizes differ between ranks
+BATCHES = {
+    0: [([1.0, 3.0], [-2.0]), ([0.0], [0.0])],
+    1: [([5.0, 7.0, 9.0, 11.0], [-4.0, -6.0, -8.0]), ([2.0, 2.0, 2.0], [1.0])],
+}
+
+
+def run(rank: int, world: int, port: int, results: Any) -> None:
+    import torch
+    import torch.distributed as dist
+    from ganloss_regularizers import LeCamRegularizer
+
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    dist.init_process_group(
+        "gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=30)
+    )
+    sizes: list[int] = []
+    original = dist.all_reduce
+
+    def counting_all_reduce(tensor, *args, **kwargs):
+        sizes.append(tensor.numel())
+        return original(tensor, *args, **kwargs)
+
+    dist.all_reduce = counting_all_reduce
+    try:
+        synced, local = LeCamRegularizer(sync_averages=True), LeCamRegularizer()
+        report: dict[str, list[Any]] = {"synced": [], "local": [], "losses": []}
+        for real, fake in BATCHES[rank]:
+            real_t, fake_t = torch.tensor(real), torch.tensor(fake)
+            report["losses"].append(synced(real_t, fake_t).item())
+            local(real_t, fake_t)
+            for name, module in (("synced", synced), ("local", local)):
+                report[name].append((module.ema_real.item(), module.ema_fake.item()))
+        results.put((rank, "ok", report, sizes))
+    except Exception as exc:  # report, so the test fails with the message, not a hang
+        results.put((rank, type(exc).__name__, str(exc), sizes))
+    finally:
+        dist.all_reduce = original
+        dist.destroy_process_group()
