@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from _regularizer_nets import LinearDisc, quadratic_disc
@@ -119,6 +121,80 @@ def test_dragan_perturbation_range():
     assert (offset >= 0).all() and (offset < bound).all()
     assert offset.std() > 0  # really random, element-wise
     torch.testing.assert_close(dragan_perturb(x, perturb_scale=0.0), x)
+
+
+# x holds 1..8: mean 4.5, population variance (8^2 - 1) / 12 = 5.25
+DRAGAN_X = torch.arange(1.0, 9.0).view(2, 2, 1, 2)
+DRAGAN_STD = math.sqrt(5.25)
+
+
+def replay_dragan_draws(seed, x):
+    """dragan_perturb's draws, in its order: u element-wise, then alpha per sample
+    (both drawn in float32, the default dtype)."""
+    torch.manual_seed(seed)
+    u = torch.rand(x.shape)
+    alpha = torch.rand(x.shape[0], 1, 1, 1)
+    return u, alpha
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_dragan_perturb_replays_the_seed(dtype):
+    x = DRAGAN_X.to(dtype)
+    torch.manual_seed(21)
+    got = dragan_perturb(x, perturb_scale=0.8)
+    u, alpha = replay_dragan_draws(21, x)
+    # x_hat = x + alpha * c * std(x) * u
+    expected = x + alpha.to(dtype) * 0.8 * DRAGAN_STD * u.to(dtype)
+    torch.testing.assert_close(got, expected)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("norm_mode", ["HWC", "pixel"])
+def test_dragan_linear_disc_is_noise_free_whatever_the_seed(seed, norm_mode, linear_disc):
+    # D(x) = W.x has gradient W at every point: (||W|| - 1)^2 = 16 per sample (HWC), and
+    # pixel norms 5 and 0 -> ((5 - 1)^2 + (0 - 1)^2) / 2 = 8.5, whatever u and alpha are.
+    torch.manual_seed(seed)
+    value = DRAGANGradientPenalty(norm_mode=norm_mode, perturb_scale=3.0)(linear_disc, DRAGAN_X)
+    assert value.item() == pytest.approx({"HWC": 16.0, "pixel": 8.5}[norm_mode])
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_dragan_quadratic_disc_penalty_by_hand_from_the_seed(seed):
+    # D(x) = 0.5 sum(x^2) has gradient x: the penalty is that of the perturbed points
+    # themselves, so it depends on the noise. k = 2, c = 0.8.
+    torch.manual_seed(seed)
+    hwc = DRAGANGradientPenalty(k=2.0, perturb_scale=0.8)(quadratic_disc, DRAGAN_X).item()
+    torch.manual_seed(seed)
+    pixel = DRAGANGradientPenalty(k=2.0, perturb_scale=0.8, norm_mode="pixel")(
+        quadratic_disc, DRAGAN_X
+    ).item()
+
+    u, alpha = replay_dragan_draws(seed, DRAGAN_X)
+    n, c, _h, w = DRAGAN_X.shape  # h = 1
+
+    def perturbed(i, ch, y, xx):
+        offset = alpha[i, 0, 0, 0].item() * 0.8 * DRAGAN_STD * u[i, ch, y, xx].item()
+        return DRAGAN_X[i, ch, y, xx].item() + offset
+
+    # HWC: mean over samples of (sqrt(sum over C, H, W of x_hat^2) - k)^2
+    per_sample = [
+        math.sqrt(sum(perturbed(i, ch, 0, xx) ** 2 for ch in range(c) for xx in range(w)))
+        for i in range(n)
+    ]
+    expected_hwc = sum((norm - 2.0) ** 2 for norm in per_sample) / n
+    # pixel: mean over samples and pixels of (sqrt(sum over C of x_hat^2) - k)^2
+    per_pixel = [
+        math.sqrt(sum(perturbed(i, ch, 0, xx) ** 2 for ch in range(c)))
+        for i in range(n)
+        for xx in range(w)
+    ]
+    expected_pixel = sum((norm - 2.0) ** 2 for norm in per_pixel) / (n * w)
+    assert hwc == pytest.approx(expected_hwc, rel=1e-5)
+    assert pixel == pytest.approx(expected_pixel, rel=1e-5)
+    # the noise matters: at the unperturbed x the HWC penalty differs
+    # (norms sqrt(1 + 4 + 9 + 16) = sqrt(30) and sqrt(25 + 36 + 49 + 64) = sqrt(174))
+    unperturbed = ((math.sqrt(30) - 2) ** 2 + (math.sqrt(174) - 2) ** 2) / 2
+    assert abs(hwc - unperturbed) > 1e-2
 
 
 def test_dragan_bad_hyperparameters():

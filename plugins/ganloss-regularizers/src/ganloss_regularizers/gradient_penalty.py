@@ -88,6 +88,10 @@ def dragan_perturb(real_data: Tensor, perturb_scale: float = 0.5) -> Tensor:
     of the whole batch, then :math:`\hat x = x + \alpha (x_p - x)` with
     :math:`\alpha \sim U[0,1)` per sample. ``c = perturb_scale`` (0.5).
 
+    The draws come from torch's global generator, ``u`` first, then
+    :math:`\alpha`, each in the default dtype and then cast to the data's (so
+    a seed gives the same points in float32 and float64).
+
     Input: ``real_data`` ``(N, *)``. Output: same shape.
     """
     noise = torch.rand(real_data.shape, device=real_data.device).to(real_data.dtype)
