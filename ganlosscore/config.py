@@ -11,6 +11,7 @@ place in the config, e.g. ``disc[2].PairLoss.data_info.pred``.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -304,10 +305,20 @@ def load_config(path: str | Path) -> dict[str, Any]:
     """Read a config file: ``.json``, ``.toml`` or ``.yaml``/``.yml`` (safe loading only).
 
     Returns its top-level mapping, e.g. ``{"disc": [...], "gen": [...]}``.
+    Anything that keeps the file from giving one is a :class:`ConfigError`
+    naming the file (``error.file``) and saying what would be right: a path
+    that is a directory or does not exist, an unreadable file, a format not
+    listed above, text that is not UTF-8 (a UTF-8 byte-order mark is allowed),
+    invalid syntax, an empty file, a top level that is not a mapping.
     """
     path = Path(path)
     file = str(path)
     suffix = path.suffix.lower()
+    if os.path.isdir(path):  # never raises: an unreadable path is the read's error
+        raise ConfigError(
+            f"is a directory, not a config file; give a {_FORMATS} file{_config_files_in(path)}",
+            file=file,
+        )
     if suffix not in SUFFIXES:
         raise ConfigError(
             f"unsupported config format {suffix or '(no suffix)'!r}; use one of "
@@ -315,17 +326,97 @@ def load_config(path: str | Path) -> dict[str, Any]:
             file=file,
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read the config file: {exc.strerror or exc}", file=file) from exc
-    data = _parse(text, suffix, file)
+        raise ConfigError(_unreadable(path, exc), file=file) from exc
+    text = _decode(raw, file)
+    example = _EXAMPLES[suffix]
+    if not text.strip():
+        raise ConfigError(f"is empty: {_NEEDED}, e.g. {example}", file=file)
+    try:
+        data = _parse(text, suffix, file)
+    except RecursionError:
+        raise ConfigError(
+            "nests lists or tables too deeply to be read (more than about "
+            f"{sys.getrecursionlimit()} levels); a config file of losses needs a few levels",
+            file=file,
+        ) from None
+    if data is None:  # YAML holding only comments, or a null
+        raise ConfigError(
+            f"is empty (it holds only comments or null): {_NEEDED}, e.g. {example}", file=file
+        )
     if not isinstance(data, Mapping):
         raise ConfigError(
-            f"the top level of a config file must be a mapping (disc = [...], gen = [...]), "
-            f"got {type(data).__name__}",
+            f"the top level of a config file must be a mapping of loss lists, e.g. {example}; "
+            f"this file holds {_kind(data)}",
             file=file,
         )
     return dict(data)
+
+
+_FORMATS = ".json, .toml or .yaml"
+_NEEDED = "a config file holds a mapping of loss lists"
+#: What a config file holds, one line in each format (each parses to ``{"disc": [...]}``).
+_EXAMPLES = {
+    ".json": '{"disc": [{"type": "DiscShiftLoss", "data_info": {"pred": "disc_pred_real"}}]}',
+    ".toml": 'disc = [{type = "DiscShiftLoss", data_info = {pred = "disc_pred_real"}}]',
+    ".yaml": "disc: [{type: DiscShiftLoss, data_info: {pred: disc_pred_real}}]",
+    ".yml": "disc: [{type: DiscShiftLoss, data_info: {pred: disc_pred_real}}]",
+}
+
+
+def _config_files_in(directory: Path) -> str:
+    """`` such as a.toml, b.yaml in it`` (up to three), or ``""``."""
+    try:
+        names = sorted(
+            p.name for p in directory.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file()
+        )
+    except OSError:
+        return ""
+    return f", such as {', '.join(names[:3])} in it" if names else ""
+
+
+def _unreadable(path: Path, exc: OSError) -> str:
+    message = f"cannot read the config file: {exc.strerror or exc}"
+    if isinstance(exc, FileNotFoundError):
+        if not os.path.isdir(path.parent):
+            return f"{message}; the folder {path.parent} does not exist either, check the path"
+        try:
+            siblings = [p.name for p in path.parent.iterdir() if p.suffix.lower() in SUFFIXES]
+        except OSError:
+            siblings = []
+        return f"{message}; check the path.{did_you_mean(path.name, siblings)}"
+    if isinstance(exc, PermissionError):
+        return f"{message}; make it readable to you (e.g. chmod a+r {path}) or copy it"
+    return message
+
+
+def _decode(raw: bytes, file: str) -> str:
+    """The text of a config file: UTF-8 (a leading byte-order mark is dropped)."""
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+        hint = "; it looks like UTF-16 (it starts with a UTF-16 byte-order mark)" if utf16 else ""
+        raise ConfigError(
+            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}, "
+            f"line {line}){hint}; a config file is JSON, TOML or YAML text: save it as UTF-8",
+            file=file,
+        ) from exc
+
+
+def _kind(data: Any) -> str:
+    """What a config file's top level holds, in words: ``a list (2 items)``."""
+    if isinstance(data, list):
+        return f"a list ({len(data)} item{'' if len(data) == 1 else 's'})"
+    if isinstance(data, str):
+        return "a string"
+    if isinstance(data, bool):
+        return "a boolean"
+    if isinstance(data, (int, float)):
+        return "a number"
+    return f"a {type(data).__name__}"
 
 
 def _parse(text: str, suffix: str, file: str) -> Any:

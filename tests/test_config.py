@@ -379,3 +379,139 @@ def test_a_config_file_error_from_build_aggregator_reads_file_path_message(tmp_p
     assert str(info.value.in_file(path)).startswith(
         f"{path}: disc[0].PairLoss.scael: PairLoss has no option 'scael'."
     )
+
+
+# -- config files that cannot give a mapping -------------------------------------------
+
+
+def load_error(path):
+    """The ConfigError load_config raises for ``path``; it always names the file."""
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.file == str(path)
+    assert str(info.value).startswith(f"{path}: ")
+    return info.value
+
+
+def test_a_directory_is_not_a_config_file_and_its_config_files_are_named(tmp_path):
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "gan.toml").write_text("")
+    (folder / "notes.txt").write_text("")
+    (folder / "b.yaml").write_text("")
+    assert load_error(folder).message == (
+        "is a directory, not a config file; give a .json, .toml or .yaml file, "
+        "such as b.yaml, gan.toml in it"
+    )
+    # a directory with a config suffix is a directory too, not "Is a directory" from a read
+    suffixed = tmp_path / "gan.toml"
+    suffixed.mkdir()
+    assert load_error(suffixed).message == (
+        "is a directory, not a config file; give a .json, .toml or .yaml file"
+    )
+
+
+def test_a_file_that_is_not_utf8_names_the_byte_and_where_it_is(tmp_path):
+    path = tmp_path / "gan.toml"
+    # Latin-1 'é' (0xe9) after '# ok\n' (5 bytes) and 'disc = "caf' (11 bytes): offset 16, line 2
+    path.write_bytes(b'# ok\ndisc = "caf\xe9"\n')
+    assert load_error(path).message == (
+        "is not UTF-8 text (byte 0xe9 at offset 16, line 2); a config file is JSON, TOML or "
+        "YAML text: save it as UTF-8"
+    )
+    utf16 = tmp_path / "gan.json"
+    utf16.write_bytes('{"disc": []}'.encode("utf-16"))  # starts with the BOM ff fe
+    assert load_error(utf16).message.startswith(
+        "is not UTF-8 text (byte 0xff at offset 0, line 1); it looks like UTF-16"
+    )
+
+
+@pytest.mark.parametrize("name", ["gan.json", "gan.toml", "gan.yaml"])
+def test_a_utf8_byte_order_mark_is_allowed(tmp_path, name):
+    text = {"gan.json": '{"disc": []}', "gan.toml": "disc = []", "gan.yaml": "disc: []"}[name]
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert load_config(path) == {"disc": []}
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("gan.json", ""),
+        ("gan.toml", "\n  \n"),
+        ("gan.yaml", ""),
+        ("gan.yml", "# nothing but a comment\n"),
+        ("gan.yaml", "~\n"),
+        ("gan.json", "null"),
+    ],
+)
+def test_an_empty_file_says_so_with_an_example_that_loads(tmp_path, name, text):
+    path = write(tmp_path, name, text)
+    message = load_error(path).message
+    assert message.startswith("is empty")
+    assert ": a config file holds a mapping of loss lists, e.g. " in message
+    # the example is a file of the same format that loads
+    example = write(tmp_path, f"example{path.suffix}", message.split(", e.g. ", 1)[1])
+    assert load_config(example) == {
+        "disc": [{"type": "DiscShiftLoss", "data_info": {"pred": "disc_pred_real"}}]
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "holds"),
+    [
+        ("gan.yaml", "- 1\n- 2\n", "a list (2 items)"),
+        ("gan.json", "[{}]", "a list (1 item)"),
+        ("gan.json", '"disc"', "a string"),
+        ("gan.json", "3.5", "a number"),
+        ("gan.yaml", "true\n", "a boolean"),
+    ],
+)
+def test_a_top_level_that_is_not_a_mapping_says_what_it_is(tmp_path, name, text, holds):
+    message = load_error(write(tmp_path, name, text)).message
+    assert message.startswith("the top level of a config file must be a mapping of loss lists")
+    assert message.endswith(f"; this file holds {holds}")
+
+
+def test_a_missing_file_suggests_a_neighbour_or_says_the_folder_is_missing(tmp_path):
+    (tmp_path / "gan.toml").write_text("disc = []")
+    assert load_error(tmp_path / "gna.toml").message == (
+        "cannot read the config file: No such file or directory; check the path. "
+        "Did you mean 'gan.toml'?"
+    )
+    nowhere = tmp_path / "no-such-folder" / "gan.toml"
+    assert load_error(nowhere).message == (
+        "cannot read the config file: No such file or directory; the folder "
+        f"{nowhere.parent} does not exist either, check the path"
+    )
+
+
+def test_an_unreadable_file_says_permission_denied(tmp_path, monkeypatch):
+    path = write(tmp_path, "gan.toml", "disc = []")
+    path.chmod(0)
+    try:
+        path.read_bytes()
+    except PermissionError:
+        pass
+    else:  # root reads anything: make the read fail as it does for anyone else
+
+        def denied(self):
+            raise PermissionError(13, "Permission denied", str(self))
+
+        monkeypatch.setattr(type(path), "read_bytes", denied)
+    try:
+        error = load_error(path)
+    finally:
+        path.chmod(0o644)
+    assert error.message == (
+        f"cannot read the config file: Permission denied; make it readable to you "
+        f"(e.g. chmod a+r {path}) or copy it"
+    )
+    assert isinstance(error.__cause__, PermissionError)
+
+
+@pytest.mark.parametrize("name", ["deep.json", "deep.toml", "deep.yaml"])
+def test_a_file_nested_too_deeply_is_our_error(tmp_path, name):
+    opening = {"deep.json": '{"disc": ', "deep.toml": "disc = ", "deep.yaml": "disc: "}[name]
+    path = write(tmp_path, name, opening + "[" * 50_000)
+    assert load_error(path).message.startswith("nests lists or tables too deeply to be read")
