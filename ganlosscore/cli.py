@@ -23,18 +23,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._version import PROTOCOL_VERSION, __version__
+from ._version import PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, __version__
 from .errors import ConfigError, GanLossError
 from .hookspecs import hookimpl
 from .registry import (
     HOOK_GROUP,
     LOCAL,
     LOSS_GROUP,
+    EntryRecord,
     LossRecord,
     available_losses,
     normalize_dist_name,
     plugin_entries,
 )
+from .registry import _incompatible_reason as incompatible_reason
 
 __all__ = ["CoreCommands", "describe_loss", "main"]
 
@@ -239,18 +241,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     dists: dict[str, dict[str, Any]] = {}
     for group in (LOSS_GROUP, HOOK_GROUP):
         for entry in plugin_entries(group):
-            info = dists.setdefault(
-                entry.distribution,
-                {
-                    "distribution": entry.distribution,
-                    "version": entry.version,
-                    "protocol": entry.protocol,
-                    "losses": [],
-                    "hooks": [],
-                    "status": "disabled" if entry.disabled_reason else "ok",
-                    "reason": entry.disabled_reason,
-                },
-            )
+            info = dists.setdefault(entry.distribution, _plugin_row(entry))
             if group == LOSS_GROUP:
                 info["losses"].append(entry.name)
                 continue
@@ -259,7 +250,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             if plugin is not None:
                 hooks = {h.name for h in pm.get_hookcallers(plugin) or []}
                 info["hooks"] = sorted(set(info["hooks"]) | hooks)
-            elif name in failures:
+            elif name in failures and info["status"] == "ok":
                 info["status"] = "broken"
                 info["reason"] = f"hook plugin {entry.target}: {failures[name]}"
     rows = sorted(dists.values(), key=lambda d: d["distribution"])
@@ -285,6 +276,29 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _plugin_row(entry: EntryRecord) -> dict[str, Any]:
+    """A distribution's row of ``ganloss plugins``, before its hooks are looked at.
+
+    Deselected wins over incompatible (as in the registry's records): a
+    deselected distribution is never used, whatever protocol it declares. An
+    incompatible one is neither imported nor used, its losses refuse to build.
+    """
+    status, reason = "ok", None
+    if entry.disabled_reason:
+        status, reason = "disabled", entry.disabled_reason
+    elif entry.protocol not in SUPPORTED_PROTOCOLS:
+        status, reason = "incompatible", incompatible_reason(entry)
+    return {
+        "distribution": entry.distribution,
+        "version": entry.version,
+        "protocol": entry.protocol,
+        "losses": [],
+        "hooks": [],
+        "status": status,
+        "reason": reason,
+    }
 
 
 # -- check --------------------------------------------------------------------------
@@ -450,6 +464,8 @@ def _versions() -> str:
     for group in (LOSS_GROUP, HOOK_GROUP):
         for entry in plugin_entries(group):
             note = f" ({entry.disabled_reason})" if entry.disabled_reason else ""
+            if not note and entry.protocol not in SUPPORTED_PROTOCOLS:
+                note = f" (incompatible: built for loss protocol {entry.protocol})"
             dists.setdefault(entry.distribution, f"{entry.version or '-'}{note}")
     lines += [f"  {name} {dists[name]}" for name in sorted(dists)]
     return "\n".join(lines)

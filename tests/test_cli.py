@@ -438,6 +438,32 @@ def test_check_on_a_bad_file_is_a_one_line_error(tmp_path, name, content, messag
     assert "Traceback" not in result.out + result.err
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("configs", "directory", "is a directory, not a config file; give a .json, .toml or "),
+        ("gan.toml", b'disc = "caf\xe9"', "is not UTF-8 text (byte 0xe9 at offset 11, line 1)"),
+        ("gan.yaml", b"", "is empty: a config file holds a mapping of loss lists, e.g. disc: ["),
+        ("gan.yaml", b"# todo\n", "is empty (it holds only comments or null): "),
+        ("gan.json", b"[1, 2]", "the top level of a config file must be a mapping of loss "),
+        ("gan.toml", None, "cannot read the config file: No such file or directory"),
+        ("gan.json", b"[" * 50_000, "nests lists or tables too deeply to be read"),
+    ],
+)
+def test_check_on_a_file_that_gives_no_mapping_is_one_paragraph(
+    tmp_path, name, content, message, ganloss_cli
+):
+    path = tmp_path / name
+    if content == "directory":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    result = ganloss_cli("check", str(path))
+    assert (result.status, result.out) == (1, "")
+    (line,) = result.err.splitlines()
+    assert line.startswith(f"ganloss: error: {path}: {message}")
+
+
 # What `check` takes for losses: lists of tables with a `type`; the rest is named, not checked.
 MIXED_TOML = """
 lr = 0.1
@@ -629,6 +655,75 @@ def test_plugins_lists_distributions_with_their_hooks(ganloss_distribution, only
         "ganloss_register_commands",
         "ok",
     ]
+
+
+def test_plugins_shows_an_incompatible_distribution_with_its_reason(
+    ganloss_distribution, only, ganloss_cli
+):
+    # Both declare loss protocol 2 in their ganlosscore.protocol entry points; this core
+    # implements 1. One offers a loss, the other only hooks (which are never imported).
+    ganloss_distribution(
+        "ganloss-future", version="2.0", protocol=2, **loss_dist("future_pkg", "HingeLoss")
+    )
+    ganloss_distribution(
+        "ganloss-future-hooks",
+        version="2.1",
+        protocol=2,
+        hooks={"hello": "future_hooks_pkg.hooks"},
+        modules={"future_hooks_pkg/__init__.py": "", "future_hooks_pkg/hooks.py": HOOKS},
+    )
+    ganloss_distribution("ganloss-hinge", version="1.2", **loss_dist("hinge_pkg", "HingeLoss"))
+    only("ganloss-future", "ganloss-future-hooks", "ganloss-hinge")
+    reason = (
+        "ganloss-future 2.0 was built for loss protocol 2, but this ganlosscore implements "
+        "protocol 1; install a version of ganloss-future built for protocol 1, or a "
+        "ganlosscore that supports protocol 2"
+    )
+    # the registry's own record of the loss says the same
+    (record,) = [r for r in ganlosscore.available_losses() if r.distribution == "ganloss-future"]
+    assert (record.status, record.reason) == ("incompatible", reason)
+
+    result = ganloss_cli("plugins", "--json")
+    assert result.status == 0
+    rows = {row["distribution"]: row for row in json.loads(result.out)}
+    assert rows["ganloss-future"] == {
+        "distribution": "ganloss-future",
+        "version": "2.0",
+        "protocol": 2,
+        "losses": ["HingeLoss"],
+        "hooks": [],
+        "status": "incompatible",
+        "reason": reason,
+    }
+    hooks_only = rows["ganloss-future-hooks"]
+    assert (hooks_only["status"], hooks_only["hooks"]) == ("incompatible", [])
+    assert hooks_only["reason"].startswith(
+        "ganloss-future-hooks 2.1 was built for loss protocol 2, but this ganlosscore "
+    )
+    assert "future_hooks_pkg.hooks" not in sys.modules
+    assert (rows["ganloss-hinge"]["status"], rows["ganloss-hinge"]["reason"]) == ("ok", None)
+
+    table = ganloss_cli("plugins").out
+    (future,) = [line for line in table.splitlines() if line.startswith("ganloss-future ")]
+    assert future.split()[:5] == ["ganloss-future", "2.0", "1", "-", "incompatible"]
+    assert future.endswith(f"incompatible ({reason})")
+
+    versions = ganloss_cli("--version").out.splitlines()
+    assert "  ganloss-future 2.0 (incompatible: built for loss protocol 2)" in versions
+    assert "  ganloss-hinge 1.2" in versions
+
+
+def test_plugins_says_disabled_rather_than_incompatible_for_a_deselected_one(
+    ganloss_distribution, monkeypatch, ganloss_cli
+):
+    # Deselected wins, as in the registry's records: the plugin is not used at all.
+    ganloss_distribution("ganloss-future", protocol=2, **loss_dist("future_pkg", "HingeLoss"))
+    monkeypatch.setenv("GANLOSS_DISABLE_PLUGINS", "ganloss-future")
+    rows = {row["distribution"]: row for row in json.loads(ganloss_cli("plugins", "--json").out)}
+    assert (rows["ganloss-future"]["status"], rows["ganloss-future"]["reason"]) == (
+        "disabled",
+        "disabled by GANLOSS_DISABLE_PLUGINS",
+    )
 
 
 def test_a_plugin_command_runs_and_a_clashing_one_is_isolated(
