@@ -285,7 +285,7 @@ def _step(
     anchor: Tensor,
     world_size: int,
 ) -> None:
-    if not total.requires_grad:
+    if total.grad_fn is None:  # a constant, or the zero leaf of a step whose losses all skipped
         raise GanLossError(
             f"the {phase} losses gave nothing to back-propagate at iteration {iteration} "
             "(every loss was skipped, or none depends on the networks); the list needs at "
