@@ -18,13 +18,14 @@ import json
 import os
 import shlex
 import sys
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ._version import PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, __version__
-from .errors import ConfigError, GanLossError
+from .errors import ConfigError, GanLossError, PluginSelectionWarning
 from .hookspecs import hookimpl
 from .registry import (
     HOOK_GROUP,
@@ -368,9 +369,22 @@ def _names(option: str | None) -> list[str] | None:
 
 
 def cmd_new_plugin(args: argparse.Namespace) -> int:
+    import errno
+
     from .scaffold import write_plugin
 
-    target = write_plugin(args.name, Path(args.dir))
+    try:
+        target = write_plugin(args.name, Path(args.dir))
+    except OSError as exc:  # what the scaffold's own checks cannot foresee (a path too long)
+        hint = (
+            "; choose a shorter name or --dir"
+            if exc.errno == errno.ENAMETOOLONG
+            else "; pass a --dir you can write to"
+        )
+        raise ConfigError(
+            f"cannot create {Path(args.dir) / args.name}: {exc.strerror or exc}{hint}",
+            where="new-plugin",
+        ) from exc
     print(f"Created {target}")
     editable, tests = shlex.quote(f"{target}[test]"), shlex.quote(str(target / "tests"))
     print(f"Next: pip install -e {editable} && pytest {tests}")
@@ -501,6 +515,30 @@ def build_parser(with_plugins: bool) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ganloss`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _run(argv)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Our warnings as one ``ganloss: warning: ...`` paragraph, without a source line."""
+    if issubclass(category, PluginSelectionWarning):
+        print(f"ganloss: warning: {message}", file=sys.stderr if file is None else file)
+    else:
+        _SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
+_SHOW_WARNING = warnings.showwarning
+
+
+def _run(argv: list[str]) -> int:
     command = next((a for a in argv if not a.startswith("-")), None)
     core_only = command in CORE_COMMANDS or (command is None and "--version" in argv)
     try:

@@ -214,8 +214,10 @@ def test_conflicts_are_flagged_and_a_qualified_name_selects(
     assert "2 losses (2 conflict)" in listed.out
 
     bare = ganloss_cli("info", "HingeLoss")
-    assert bare.status == 1
-    assert "'ganloss-red:HingeLoss'" in bare.err and "'ganloss-blue:HingeLoss'" in bare.err
+    assert (bare.status, bare.out) == (1, "")
+    (line,) = bare.err.splitlines()  # one paragraph, naming both ways to select
+    assert line.startswith("ganloss: error: loss type 'HingeLoss' is offered by more than one ")
+    assert "'ganloss-red:HingeLoss'" in line and "'ganloss-blue:HingeLoss'" in line
 
     qualified = ganloss_cli("info", "Ganloss_Blue:HingeLoss", "--json")
     assert qualified.status == 0
@@ -798,3 +800,37 @@ def test_usage_mistakes_exit_non_zero_without_a_traceback(argv, status, message,
     assert result.status == status
     assert message in result.out + result.err
     assert "Traceback" not in result.out + result.err
+
+
+def test_new_plugin_with_a_name_too_long_for_a_folder_is_one_paragraph(tmp_path, ganloss_cli):
+    # a valid distribution name, but 8 + 300 bytes is over the 255 a folder name may have
+    name = "ganloss-" + "a" * 300
+    result = ganloss_cli("new-plugin", name, "--dir", str(tmp_path))
+    assert (result.status, result.out) == (1, "")
+    (line,) = result.err.splitlines()
+    assert line == (
+        f"ganloss: error: new-plugin: cannot create {tmp_path / name}: File name too long; "
+        "choose a shorter name or --dir"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_selection_that_names_no_plugin_warns_in_one_paragraph(tmp_path):
+    site = install_distribution(
+        tmp_path / "site", "ganloss-hinge", **loss_dist("hinge_pkg", "HingeLoss")
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "ganlosscore", "list"],
+        capture_output=True,
+        text=True,
+        env=clean_env(PYTHONPATH=str(site), GANLOSS_DISABLE_PLUGINS="ganloss-hnge"),
+        timeout=120,
+    )
+    assert result.returncode == 0
+    (line,) = result.stderr.splitlines()  # not Python's "file:line: Warning" and source line
+    assert line.startswith(
+        "ganloss: warning: GANLOSS_DISABLE_PLUGINS names 'ganloss-hnge', which is not an "
+        "installed distribution offering losses or hooks, so it selects nothing. "
+        "Did you mean 'ganloss-hinge'?"
+    )
+    assert "HingeLoss " in result.stdout
