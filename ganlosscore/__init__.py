@@ -33,13 +33,14 @@ if TYPE_CHECKING:
     from .config import build_aggregator, build_loss, load_config
     from .hooks import get_plugin_manager, new_plugin_manager
     from .protocol import LossModule
-    from .reduction import reduce_loss, weight_reduce_loss, weighted_loss
+    from .reduction import WeightedLoss, reduce_loss, weight_reduce_loss, weighted_loss
     from .registry import LossRecord, available_losses, register_loss
 
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
     "LossModule": "protocol",
     "weighted_loss": "reduction",
+    "WeightedLoss": "reduction",
     "reduce_loss": "reduction",
     "weight_reduce_loss": "reduction",
     "register_loss": "registry",
@@ -73,6 +74,7 @@ __all__ = [
     "PluginLoadError",
     "PluginSelectionWarning",
     "UnknownLossError",
+    "WeightedLoss",
     "__version__",
     "available_losses",
     "build_aggregator",
