@@ -168,6 +168,47 @@ def test_config_errors_exit_1(tmp_path, capsys, text, message):
     assert err.startswith("ganloss: error: ") and message in err
 
 
+def test_every_bad_setting_of_a_config_is_reported_at_once(tmp_path, capsys):
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        default_config_text()
+        .replace("steps = 12000", "steps = 0")
+        .replace("threads = 1 ", "threads = 100000 ")
+    )
+    assert main(["toybench", "--config", str(config), "--out", str(tmp_path)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "ganloss: error: 2 problems in the [toybench] settings:"
+    assert lines[1] == f"  - {config}: toybench.steps: must be an integer in [1, 1000000], got 0"
+    assert lines[2].startswith(f"  - {config}: toybench.threads: must be an integer in [1, ")
+    assert len(lines) == 3
+    assert not list(tmp_path.glob("*.json"))
+
+
+def test_a_seed_too_large_for_torch_is_our_error(tmp_path, capsys):
+    # torch.manual_seed(10**30) raises ValueError (Overflow when unpacking long long)
+    assert main(["toybench", "--seed", str(10**30), "--out", str(tmp_path), "--quiet"]) == 1
+    assert capsys.readouterr().err == (
+        "ganloss: error: --seed: must be an integer in [0, 9223372036854775807], "
+        "got 1000000000000000000000000000000\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda path: path.mkdir(), "is a directory, not a config file"),
+        (lambda path: path.write_text(""), "is empty: a config file holds a mapping of loss lists"),
+        (lambda path: path.write_bytes(b"\xff\xfe"), "is not UTF-8 text (byte 0xff at offset 0"),
+    ],
+)
+def test_a_config_path_that_gives_no_mapping_is_one_paragraph(tmp_path, capsys, make, message):
+    config = tmp_path / "gan.toml"
+    make(config)
+    assert main(["toybench", "--config", str(config), "--out", str(tmp_path / "out")]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"ganloss: error: {config}: {message}")
+
+
 def test_print_config(capsys):
     assert main(["toybench", "--print-config"]) == 0
     assert capsys.readouterr().out == default_config_text()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
 from ganloss_toybench import default_config, resolve_settings
-from ganloss_toybench.config import default_config_text, split_config
+from ganloss_toybench.config import check_config, default_config_text, split_config
 
 from ganlosscore import ConfigError
 
@@ -50,9 +51,9 @@ def test_unknown_setting_suggests_the_right_one():
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("steps", 0, "integer >= 1"),
-        ("steps", 1.5, "integer >= 1"),
-        ("steps", True, "integer >= 1"),
+        ("steps", 0, r"integer in \[1, 1000000\], got 0"),
+        ("steps", 1.5, r"integer in \[1, 1000000\]"),
+        ("steps", True, r"integer in \[1, 1000000\]"),
         ("dataset", "spiral", "one of ring, grid"),
         ("lr_gen", 0, r"in \(0.0, 1.0\]"),
         ("decay_start", 1.5, r"in \[0.0, 1.0\]"),
@@ -60,7 +61,16 @@ def test_unknown_setting_suggests_the_right_one():
         ("betas", [0.5, 1.0], "two betas"),
         ("gen_hidden", [], "layer widths"),
         ("disc_hidden", [128, 0], "layer widths"),
-        ("seed", -1, "integer >= 0"),
+        ("seed", -1, r"integer in \[0, 9223372036854775807\]"),
+        # the caps: a stray digit fails here instead of exhausting memory or time
+        ("steps", 1_000_001, r"integer in \[1, 1000000\], got 1000001"),
+        ("batch_size", 16_385, r"integer in \[1, 16384\], got 16385"),
+        ("disc_steps", 101, r"integer in \[1, 100\], got 101"),
+        ("latent_dim", 1_025, r"integer in \[1, 1024\], got 1025"),
+        ("gen_hidden", [128, 4096], r"1 to 8 layer widths, each an integer in \[1, 2048\]"),
+        ("disc_hidden", [128] * 9, r"1 to 8 layer widths, each an integer in \[1, 2048\]"),
+        ("num_samples", 100_001, r"integer in \[1, 100000\], got 100001"),
+        ("seed", 2**63, r"integer in \[0, 9223372036854775807\], got 9223372036854775808"),
     ],
 )
 def test_bad_values_name_the_key(key, value, message):
@@ -75,3 +85,136 @@ def test_config_needs_both_loss_lists_and_no_stray_keys():
         split_config({"disc": [], "gen": [], "toybnech": {}}, "my.toml")
     with pytest.raises(ConfigError, match="must be a table"):
         split_config({"disc": [], "gen": [], "toybench": [1]}, "my.toml")
+
+
+def test_the_largest_values_pass():
+    s = resolve_settings(
+        {
+            "steps": 1_000_000,
+            "batch_size": 16_384,
+            "disc_steps": 100,
+            "latent_dim": 1_024,
+            "gen_hidden": [2048] * 8,
+            "num_samples": 100_000,
+            "seed": 2**63 - 1,
+        }
+    )
+    assert (s.steps, s.batch_size, s.gen_hidden, s.seed) == (
+        1_000_000,
+        16_384,
+        (2048,) * 8,
+        2**63 - 1,
+    )
+
+
+def test_threads_are_capped_at_the_cpu_count(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert resolve_settings({"threads": 4}).threads == 4
+    with pytest.raises(ConfigError) as info:
+        resolve_settings({"threads": 5}, where="gan.toml: ")
+    assert str(info.value) == (
+        "gan.toml: toybench.threads: must be an integer in [1, 4] (this machine has 4 CPUs), got 5"
+    )
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one thread is safe
+    with pytest.raises(ConfigError, match=r"in \[1, 1\] \(this machine has 1 CPU\), got 2"):
+        resolve_settings({"threads": 2})
+
+
+def test_a_huge_value_is_shown_shortened():
+    with pytest.raises(ConfigError) as info:
+        resolve_settings({"gen_hidden": [128] * 1_000_000})
+    message = str(info.value)
+    # reprlib: the first 10 items, then '...'
+    assert message.endswith(f"got [{', '.join(['128'] * 10)}, ...]")
+
+
+def test_every_setting_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as info:
+        resolve_settings(
+            {"step": 10, "steps": 0, "gen_hidden": [10**9], "seed": -1},
+            {"seed": None, "dataset": "spiral"},
+            where="gan.toml: ",
+        )
+    error = info.value
+    assert [p.where for p in error.problems] == [
+        "gan.toml: toybench.step",
+        "--dataset",  # an override is named as the option that gave it
+        "gan.toml: toybench.steps",
+        "gan.toml: toybench.gen_hidden",
+        "gan.toml: toybench.seed",
+    ]
+    assert str(error).splitlines()[0] == "5 problems in the [toybench] settings:"
+    assert str(error).splitlines()[2] == "  - --dataset: must be one of ring, grid, got 'spiral'"
+
+
+def test_every_top_level_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as info:
+        split_config({"disc": [], "toybnech": {}, "extra": 1}, "my.toml")
+    error = info.value
+    assert error.file == "my.toml"
+    assert str(error).startswith("my.toml: 3 problems in the toybench config:\n")
+    assert [p.where for p in error.problems] == ["toybnech", "extra", None]
+    assert "Did you mean 'toybench'?" in str(error.problems[0])
+    assert "no 'gen' loss list" in str(error.problems[2])
+
+
+def broken_config():
+    """The default config with a problem in each part: top level, settings, both lists."""
+    config = default_config()
+    config["extra"] = 1
+    config["toybench"] = {"step": 3, "steps": 0, "gen_hidden": [128] * 20}
+    config["disc"][0]["gan_type"] = "nss"  # the first disc loss does not build ...
+    # ... and the second builds but reads a key the disc step does not provide
+    config["disc"][1]["data_info"] = {"discriminator": "disc", "real_data": "real_images"}
+    config["gen"][0]["scael"] = 2.0
+    return config
+
+
+def test_check_config_reports_every_problem_of_the_file_at_once():
+    with pytest.raises(ConfigError) as info:
+        check_config(broken_config(), {"seed": 2**64}, where="gan.toml")
+    error = info.value
+    assert error.file == "gan.toml"
+    assert str(error).startswith("gan.toml: 8 problems in the toybench config:\n  - extra: ")
+    assert [p.where for p in error.problems] == [
+        "extra",
+        "toybench.step",
+        "toybench.steps",
+        "toybench.gen_hidden",
+        "--seed",
+        "disc[0].DiscAdversarialLoss.gan_type",
+        "disc[1].data_info.real_data",
+        "gen[0].GenAdversarialLoss.scael",
+    ]
+    messages = [p.message for p in error.problems]
+    assert messages[5].startswith("unknown gan_type 'nss'")
+    assert messages[6].startswith(
+        "R1GradientPenalty reads 'real_data' from outputs key 'real_images', which the "
+        "toybench's disc step does not provide"
+    )
+    assert messages[7].startswith("GenAdversarialLoss has no option 'scael'")
+
+
+@pytest.mark.parametrize(
+    ("gen", "where", "message"),
+    [
+        ([], "gen", "the gen loss list is empty; a toybench step needs at least one loss"),
+        (None, "gen", "an aggregator config is a list of loss configs, got NoneType"),
+        ([{"gan_type": "ns"}], "gen[0]", "a loss config needs a 'type'"),
+    ],
+)
+def test_check_config_on_a_bad_loss_list(gen, where, message):
+    config = default_config()
+    config["gen"] = gen
+    with pytest.raises(ConfigError) as info:
+        check_config(config, where="gan.yaml")
+    assert (info.value.file, info.value.where) == ("gan.yaml", where)
+    assert info.value.message.startswith(message)
+
+
+def test_check_config_returns_the_settings_and_lists_of_a_good_config():
+    config = default_config()
+    config["gen"] = config["gen"][0]  # MMGeneration's single-dict form is a list of one
+    settings, disc, gen = check_config(config, {"steps": 7}, where="default config")
+    assert settings == resolve_settings({}, {"steps": 7})
+    assert (disc, gen) == (config["disc"], config["gen"])
