@@ -174,13 +174,16 @@ def test_every_bad_setting_of_a_config_is_reported_at_once(tmp_path, capsys):
         default_config_text()
         .replace("steps = 12000", "steps = 0")
         .replace("threads = 1 ", "threads = 100000 ")
+        .replace("data_info = { pred_real", "dat_info = { pred_real", 1)  # a loss-list problem too
     )
     assert main(["toybench", "--config", str(config), "--out", str(tmp_path)]) == 1
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0] == "ganloss: error: 2 problems in the [toybench] settings:"
-    assert lines[1] == f"  - {config}: toybench.steps: must be an integer in [1, 1000000], got 0"
-    assert lines[2].startswith(f"  - {config}: toybench.threads: must be an integer in [1, ")
-    assert len(lines) == 3
+    assert lines[0] == f"ganloss: error: {config}: 3 problems in the toybench config:"
+    # the file is named once, in front; each problem says where in it
+    assert lines[1] == "  - toybench.steps: must be an integer in [1, 1000000], got 0"
+    assert lines[2].startswith("  - toybench.threads: must be an integer in [1, ")
+    assert lines[3].startswith("  - disc[0]") and "'dat_info'" in lines[3]
+    assert len(lines) == 4
     assert not list(tmp_path.glob("*.json"))
 
 
@@ -188,7 +191,7 @@ def test_a_seed_too_large_for_torch_is_our_error(tmp_path, capsys):
     # torch.manual_seed(10**30) raises ValueError (Overflow when unpacking long long)
     assert main(["toybench", "--seed", str(10**30), "--out", str(tmp_path), "--quiet"]) == 1
     assert capsys.readouterr().err == (
-        "ganloss: error: --seed: must be an integer in [0, 9223372036854775807], "
+        "ganloss: error: default config: --seed: must be an integer in [0, 9223372036854775807], "
         "got 1000000000000000000000000000000\n"
     )
 

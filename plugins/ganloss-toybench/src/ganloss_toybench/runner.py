@@ -28,11 +28,11 @@ from ganlosscore import ConfigError, GanLossError, load_config
 from ganlosscore import __version__ as core_version
 
 from ._version import __version__
-from .config import Settings, default_config, resolve_settings, split_config
+from .config import Settings, check_config, default_config
 from .figure import draw_figure
 from .metrics import ModeMetrics, mode_metrics
 from .progress import ProgressBar
-from .training import TrainResult, build_losses, generate, train
+from .training import TrainResult, generate, train
 
 __all__ = [
     "PUBLISHED",
@@ -76,9 +76,7 @@ def load_run_config(
         config, where = default_config(), "default config"
     else:
         config, where = load_config(config_path), str(config_path)
-    disc_config, gen_config, section = split_config(config, where)
-    settings = resolve_settings(section, overrides, where=f"{where}: ")
-    build_losses(disc_config, gen_config, where=where)
+    settings, disc_config, gen_config = check_config(config, overrides, where=where)
     resolved = {"disc": disc_config, "gen": gen_config, "toybench": settings.to_dict()}
     return settings, disc_config, gen_config, resolved
 
