@@ -231,3 +231,18 @@ def test_an_unusable_out_folder_fails_before_training(tmp_path, capsys, monkeypa
     err = capsys.readouterr().err
     assert err.startswith("ganloss: error: --out: the output folder")
     assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_nproc_is_capped_per_cpu_core(tmp_path, capsys, monkeypatch):
+    import os
+
+    from ganloss_toybench.runner import MAX_PROCS_PER_CPU
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    limit = 2 * MAX_PROCS_PER_CPU
+    assert main(["toybench", "--nproc", str(limit + 1), "--out", str(tmp_path), "--quiet"]) == 1
+    assert capsys.readouterr().err == (
+        f"ganloss: error: --nproc: must be between 1 and {limit} "
+        f"({MAX_PROCS_PER_CPU} processes per CPU core of this machine), got {limit + 1}\n"
+    )
+    assert not list(tmp_path.glob("*.json"))  # refused before any process was spawned

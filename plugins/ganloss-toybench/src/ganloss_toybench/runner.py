@@ -310,6 +310,10 @@ def torchrun_world() -> tuple[int, int] | None:
     return None
 
 
+#: Spawned processes per CPU core at most (``--nproc``).
+MAX_PROCS_PER_CPU = 4
+
+
 def run_distributed(
     settings: Settings,
     disc_config: Any,
@@ -320,10 +324,22 @@ def run_distributed(
     resolved_config: Mapping[str, Any] | None,
     progress: bool | None,
 ) -> None:
-    """Run the benchmark in ``nproc`` processes on gloo (spawned), or in this torchrun rank."""
+    """Run the benchmark in ``nproc`` processes on gloo (spawned), or in this torchrun rank.
+
+    Spawned runs take at most ``MAX_PROCS_PER_CPU`` processes per CPU core: gloo
+    on the CPU gains nothing beyond that, and a typo (``--nproc 200``) must not
+    fork a machine to a standstill.
+    """
     import torch.distributed as dist
 
     launched = torchrun_world()
+    limit = MAX_PROCS_PER_CPU * (os.cpu_count() or 1)
+    if launched is None and not 1 <= nproc <= limit:
+        raise ConfigError(
+            f"must be between 1 and {limit} ({MAX_PROCS_PER_CPU} processes per CPU core of "
+            f"this machine), got {nproc}",
+            where="--nproc",
+        )
     if launched is not None:
         rank, world = launched
         if nproc not in (1, world):
