@@ -109,7 +109,7 @@ def _register_installed(pm: pluggy.PluginManager) -> None:
             except Exception:
                 pm.unregister(name=name)
                 raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a module calling sys.exit() is broken too
             reason = f"{type(exc).__name__}: {exc}"
             _failures[name] = reason
             if strict:

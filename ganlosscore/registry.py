@@ -257,7 +257,7 @@ class _Registry:
 
         try:
             obj = entry.entry_point.load()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a module calling sys.exit() is broken too
             reason = f"importing {entry.target} failed: {type(exc).__name__}: {exc}"
             self._broken[qualified] = reason
             raise PluginLoadError(

@@ -132,6 +132,27 @@ def test_a_broken_plugin_is_isolated(ganloss_distribution):
     )
 
 
+def test_a_plugin_that_exits_on_import_is_broken_not_the_end_of_the_process(
+    ganloss_distribution,
+):
+    ganloss_distribution(
+        "ganloss-quits",
+        losses={"QuitLoss": "quits_pkg:QuitLoss"},
+        hooks={"quit": "quits_hooks"},
+        modules={
+            "quits_pkg.py": "import sys\nsys.exit(3)\n",
+            "quits_hooks.py": "raise SystemExit('no GPU found')\n",
+        },
+    )
+    with pytest.raises(PluginLoadError, match="importing quits_pkg:QuitLoss failed: SystemExit: 3"):
+        build_loss({"type": "QuitLoss"})
+    assert records_by_name()[("QuitLoss", "ganloss-quits")].status == "broken"
+    from ganlosscore.hooks import get_plugin_manager, hook_plugin_failures
+
+    get_plugin_manager()
+    assert hook_plugin_failures()["ganloss-quits:quit"] == "SystemExit: no GPU found"
+
+
 def test_strict_mode_raises_at_once(ganloss_distribution, monkeypatch):
     ganloss_distribution(
         "ganloss-strict",
