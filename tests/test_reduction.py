@@ -5,7 +5,6 @@ import sys
 import typing
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -138,7 +137,7 @@ def test_an_empty_batch_gives_nan_like_torch_mean():
 
 
 @pytest.mark.parametrize("mode", ["mean", "sum", "none", "batchmean", "flatmean"])
-@pytest.mark.parametrize("loss", [3.0, [1.0, 2.0], np.ones(2)], ids=["float", "list", "ndarray"])
+@pytest.mark.parametrize("loss", [3.0, [1.0, 2.0], range(2)], ids=["float", "list", "range"])
 def test_a_loss_that_is_not_a_tensor_is_refused(loss, mode):
     with pytest.raises(
         LossInputError, match=r"reduce_loss needs the element-wise loss as a torch.Tensor, got "
@@ -208,6 +207,7 @@ def test_avg_factor_that_is_not_a_number_is_refused():
 
 
 def test_avg_factor_may_be_a_numpy_number():
+    np = pytest.importorskip("numpy")  # torch does not require numpy: CI's venv has none
     # 16 / 8 = 2
     assert weight_reduce_loss(LOSS, avg_factor=np.float32(8.0)).item() == 2.0
 
