@@ -115,3 +115,97 @@ def test_without_a_process_group_there_is_no_collective(monkeypatch):
     # rank 0 alone: q0 {1, 4} = 2.5, q1 {9, 16} = 12.5
     assert loss.extra_log_vars["mse_quartile_1"].item() == 12.5
     assert torch.is_tensor(loss.extra_log_vars["mse_quartile_1"])
+
+
+def test_a_rank_that_skips_the_lazy_loss_still_meets_the_others_collective():
+    # A skipped call (interval) takes part in the log collective with nothing, so the ranks'
+    # collectives stay paired: a per-rank iteration counter is the aggregator's clear
+    # DistributedMismatchError on every rank, not a crash or a hang in mismatched collectives.
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    port = _free_port()
+    procs = [ctx.Process(target=worker.run_lazy, args=(r, 2, port, results)) for r in range(2)]
+    for proc in procs:
+        proc.start()
+    try:
+        got = sorted(results.get(timeout=60) for _ in range(6))
+    finally:
+        for proc in procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+    by_step = {(rank, step): (status, detail) for rank, step, status, detail in got}
+    for rank in (0, 1):
+        # step 0, iteration 1 on both: both skip it, only the every-step loss is logged
+        status, log_vars = by_step[rank, 0]
+        assert status == "ok", log_vars
+        assert not any("quartile" in key for key in log_vars)
+        # step 1, iteration 2 on both: both run it, the global logs of the eager test above
+        status, log_vars = by_step[rank, 1]
+        assert status == "ok", log_vars
+        for key, value in EXPECTED.items():
+            assert log_vars[key] == pytest.approx(value), (rank, key)
+        # step 2, iteration 0 on rank 0 (runs it), 1 on rank 1 (skips it): the
+        # aggregator's key-set check says what is wrong, on both ranks
+        status, message = by_step[rank, 2]
+        assert status == "DistributedMismatchError", message
+        assert "logged different sets of values" in message
+    for proc in procs:
+        assert proc.exitcode == 0
+
+
+@pytest.fixture
+def fake_world(monkeypatch):
+    """A process group of one stand-in: every collective is recorded (dtype, device, size)."""
+    import ganloss_diffusion.ddpm as ddpm
+
+    sent = []
+
+    def record(tensor, *args, **kwargs):
+        sent.append((tensor.dtype, tensor.device.type, tensor.numel()))
+
+    monkeypatch.setattr(ddpm, "_distributed", lambda: True)
+    monkeypatch.setattr(dist, "get_backend", lambda *a: "gloo")
+    monkeypatch.setattr(dist, "all_reduce", record)
+    return sent
+
+
+def test_every_call_sends_the_same_float64_buffer_whatever_its_precision(fake_world):
+    # Ranks must send the same dtype and size: a float16 rank, a float64 rank and a rank
+    # that skipped the loss (interval) all send 2 specs x (4 sums + 4 counts) in float64.
+    loss = DDPMMSELoss(interval=2, data_info={"pred": "p", "target": "t"}, log_cfgs=worker.LOG_CFGS)
+    timesteps = torch.tensor([0, 1, 2, 3])
+    for dtype, iteration in ((torch.float16, 0), (torch.float64, 2), (torch.float32, 1)):
+        ones, zeros = torch.ones(4, 3, dtype=dtype), torch.zeros(4, 3, dtype=dtype)
+        value = loss({"p": ones, "t": zeros, "timesteps": timesteps, "iteration": iteration})
+        assert (value is None) == (iteration == 1)
+    assert fake_world == [(torch.float64, "cpu", 16)] * 3
+    # the logs keep the values' precision (at least float32): here the float64 call's
+    assert loss.extra_log_vars["mse_quartile_0"].dtype == torch.float64
+
+
+def test_without_log_cfgs_a_skipped_call_sends_nothing(fake_world):
+    loss = DDPMMSELoss(interval=2, data_info={"pred": "p", "target": "t"})
+    outputs = {"p": torch.ones(4, 3), "t": torch.zeros(4, 3), "timesteps": torch.zeros(4)}
+    assert loss({**outputs, "iteration": 1}) is None
+    assert loss({**outputs, "iteration": 2}).item() == 1.0
+    assert fake_world == []
+
+
+@pytest.mark.parametrize(
+    ("backend", "values", "expected"),
+    [
+        ("nccl", "cpu", "cuda:3"),  # NCCL reduces CUDA tensors only: never a CPU buffer
+        ("nccl", "cuda:3", "cuda:3"),
+        ("cpu:gloo,cuda:nccl", "cpu", "cuda:3"),  # every rank picks the same backend
+        ("gloo", "cuda:1", "cpu"),  # gloo: the host, whatever device a rank's values are on
+        ("gloo", "cpu", "cpu"),
+        ("mpi", "cpu", "cpu"),  # any other backend: the values' device
+    ],
+)
+def test_the_collective_device_follows_the_backend(monkeypatch, backend, values, expected):
+    import ganloss_diffusion.ddpm as ddpm
+
+    monkeypatch.setattr(dist, "get_backend", lambda *a: backend)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 3)
+    assert ddpm._collective_device(torch.device(values)) == torch.device(expected)

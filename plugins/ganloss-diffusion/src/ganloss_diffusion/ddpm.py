@@ -31,9 +31,14 @@ from MMGeneration:
   3 samples on rank 0 and 1 on rank 1 logs the mean of those 4 samples, the
   value MMGeneration logs (it gathers every rank's losses and timesteps and
   logs on rank 0 only). Every rank must call the loss together, as a DDP
-  training step does;
-* the values are tensors, computed without a host synchronisation (the
-  collective, when there is one, is a device operation).
+  training step does. A call skipped by ``interval`` still takes part (with
+  zero sums and counts), so the ranks' collectives stay paired even when
+  they disagree on the iteration: the aggregator then reports the mismatch
+  (``DistributedMismatchError``) instead of the ranks crashing or hanging in
+  mismatched collectives. The buffer is reduced in float64, on this rank's
+  GPU under NCCL (which reduces CUDA tensors only) and on the CPU under gloo;
+* the values are tensors, computed without a host synchronisation (under
+  NCCL the collective is a device operation; gloo reduces on the host).
 
 **Rescaling and loss_weight.** ``rescale_mode='constant'`` multiplies the
 per-sample loss by ``rescale_cfg['scale']``; ``'timestep_weight'`` by
@@ -203,6 +208,19 @@ class _DDPMLoss(LossModule):
             )
         return LogSpec(kind, prefix, "sum" if reduction == "sum" else "mean", total)
 
+    def forward(self, *args: Any, **kwargs: Any) -> Tensor | None:
+        value = super().forward(*args, **kwargs)
+        if value is None and self.log_specs and _distributed():
+            # Skipped at this iteration (interval; compute never returns None): meet the
+            # log collective of the ranks that did compute, with nothing to add.
+            outputs = args[0] if args else kwargs.get("outputs_dict", {})
+            _sum_over_ranks(torch.zeros(self._log_buffer_size(), device=_device_of(outputs)))
+        return value
+
+    def _log_buffer_size(self) -> int:
+        """The length of the stacked ``[sums, counts]`` of every log spec."""
+        return sum(2 * len(spec.names()) for spec in self.log_specs)
+
     # -- the shared tail of compute ----------------------------------------------
 
     def _finish(self, per_sample: Tensor, timesteps: Tensor) -> Tensor:
@@ -256,7 +274,7 @@ class _DDPMLoss(LossModule):
             buffers += (sums, counts)
         stacked = torch.cat(buffers)
         if _distributed():
-            dist.all_reduce(stacked, op=dist.ReduceOp.SUM)
+            stacked = _sum_over_ranks(stacked)
         logs: dict[str, Tensor] = {}
         offset = 0
         for spec in self.log_specs:
@@ -296,6 +314,39 @@ class _DDPMLoss(LossModule):
 
 def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _device_of(outputs: Any) -> torch.device:
+    """The device of the first tensor in an outputs dict (the CPU if it holds none)."""
+    values = outputs.values() if isinstance(outputs, Mapping) else ()
+    return next((v.device for v in values if isinstance(v, Tensor)), torch.device("cpu"))
+
+
+def _collective_device(device: torch.device) -> torch.device:
+    """Where the log buffer is reduced: the same kind of device on every rank.
+
+    NCCL reduces CUDA tensors only (also when it serves CUDA beside gloo, as in
+    ``'cpu:gloo,cuda:nccl'``): this rank's GPU. Gloo: the CPU, so that a rank
+    whose values are on a GPU and one that skipped the loss agree. Any other
+    backend: the values' device.
+    """
+    backend = str(dist.get_backend())
+    if "nccl" in backend:
+        return torch.device("cuda", torch.cuda.current_device())
+    if backend == "gloo":
+        return torch.device("cpu")
+    return device
+
+
+def _sum_over_ranks(buffer: Tensor) -> Tensor:
+    """``buffer`` summed over ranks in one ``all_reduce``, returned in its dtype and device.
+
+    Reduced in float64, so that every rank sends the same dtype whatever its
+    values' precision (and a skipped call, which has no values, too).
+    """
+    wire = buffer.to(_collective_device(buffer.device), torch.float64)
+    dist.all_reduce(wire, op=dist.ReduceOp.SUM)
+    return wire.to(buffer.device, buffer.dtype)
 
 
 def _check_rescale(mode: Any, cfg: Any, owner: str) -> tuple[str | None, float]:

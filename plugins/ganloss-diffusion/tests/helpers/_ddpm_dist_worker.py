@@ -63,3 +63,41 @@ def run(rank: int, world: int, port: int, results: Any) -> None:
     finally:
         dist.all_reduce = original
         dist.destroy_process_group()
+
+
+# Lazy DDPM logs (interval=2) beside a loss computed every step, at three steps:
+# both ranks skip it (iteration 1), both run it (iteration 2), and rank r at iteration r,
+# a per-rank counter (rank 0 runs it, rank 1 skips it).
+LAZY_ITERATIONS = {0: [1, 2, 0], 1: [1, 2, 1]}
+
+
+def run_lazy(rank: int, world: int, port: int, results: Any) -> None:
+    import torch.distributed as dist
+
+    from ganlosscore import build_aggregator
+
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    dist.init_process_group(
+        "gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=20)
+    )
+    try:
+        agg = build_aggregator(
+            [
+                dict(
+                    type="ganloss-diffusion:DDPMMSELoss",
+                    interval=2,
+                    data_info=dict(pred="eps_t_pred", target="noise"),
+                    log_cfgs=LOG_CFGS,
+                ),
+                dict(type="ganloss-diffusion:DDPMMSELoss", loss_name="loss_every_step"),
+            ]
+        )
+        for step, iteration in enumerate(LAZY_ITERATIONS[rank]):
+            try:
+                result = agg({**outputs_for(*BATCHES[rank]), "iteration": iteration})
+            except Exception as exc:  # report, so the test fails with the message, not a hang
+                results.put((rank, step, type(exc).__name__, str(exc)))
+                break
+            results.put((rank, step, "ok", result.log_vars))
+    finally:
+        dist.destroy_process_group()
