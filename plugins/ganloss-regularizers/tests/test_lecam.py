@@ -147,6 +147,97 @@ def test_sync_averages_gives_every_rank_the_averages_of_all_ranks_predictions():
     assert per_rank[0][2]["losses"][1] == pytest.approx(4.945**2 + 5.955**2)
 
 
+@pytest.mark.slow  # spawning two processes takes a few seconds
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed unavailable")
+def test_a_rank_that_skips_the_lazy_loss_still_meets_the_others_collective():
+    # A skipped call (interval) takes part in the sync with nothing, so the ranks'
+    # collectives stay paired: a per-rank iteration counter is the aggregator's clear
+    # DistributedMismatchError on every rank, not a crash or a hang in mismatched collectives.
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    port = _free_port()
+    procs = [ctx.Process(target=_lecam_ddp.run_lazy, args=(r, 2, port, results)) for r in range(2)]
+    for proc in procs:
+        proc.start()
+    try:
+        got = sorted(results.get(timeout=60) for _ in range(6))
+    finally:
+        for proc in procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+    by_step = {(rank, step): (status, detail) for rank, step, status, detail in got}
+    for rank in (0, 1):
+        # step 0, iteration 1 on both: both skip it, the averages are untouched
+        status, detail = by_step[rank, 0]
+        assert status == "ok", detail
+        assert "loss_lecam" not in detail[0] and detail[1] == (0.0, 0.0)
+        # step 1, iteration 2 on both: the first update, over both ranks' first batches
+        # (as in the test above): real (1 + 3 + 5 + 7 + 9 + 11) / 6 = 6, fake -20 / 4 = -5
+        status, detail = by_step[rank, 1]
+        assert status == "ok", detail
+        assert detail[1] == (6.0, -5.0)
+        # step 2, iteration 0 on rank 0 (runs it), 1 on rank 1 (skips it): the
+        # aggregator's key-set check says what is wrong, on both ranks
+        status, message = by_step[rank, 2]
+        assert status == "DistributedMismatchError", message
+        assert "logged different sets of values" in message
+    for proc in procs:
+        assert proc.exitcode == 0
+
+
+@pytest.fixture
+def fake_world(monkeypatch):
+    """A process group of one stand-in: every collective is recorded (dtype, device, size)."""
+    import ganloss_regularizers.lecam as lecam
+
+    sent = []
+
+    def record(tensor, *args, **kwargs):
+        sent.append((tensor.dtype, tensor.device.type, tensor.numel()))
+
+    monkeypatch.setattr(lecam, "_distributed", lambda: True)
+    monkeypatch.setattr(dist, "get_backend", lambda *a: "gloo")
+    monkeypatch.setattr(dist, "all_reduce", record)
+    return sent
+
+
+def test_every_synced_update_and_skip_sends_the_same_float64_buffer(fake_world):
+    # Ranks must send the same dtype and size: a float16 rank, a float64 rank and a rank
+    # that skipped the loss (interval) all send two sums and two counts in float64.
+    lecam = LeCamRegularizer(sync_averages=True, interval=2, data_info=DATA_INFO)
+    for dtype, iteration in ((torch.float16, 0), (torch.float64, 2), (torch.float32, 1)):
+        batch = {k: v.to(dtype) for k, v in outputs([1.0, 3.0], [-1.0, -3.0]).items()}
+        value = lecam({**batch, "iteration": iteration})
+        assert (value is None) == (iteration == 1)
+    assert fake_world == [(torch.float64, "cpu", 4)] * 3
+    # a stand-in world of one: the averages are this process's means, (2, -2)
+    assert (lecam.ema_real.item(), lecam.ema_fake.item()) == (2.0, -2.0)
+    # in eval mode the averages are not updated, so neither a call nor a skip syncs
+    lecam.eval()
+    lecam({**outputs([1.0], [1.0]), "iteration": 0})
+    lecam({**outputs([1.0], [1.0]), "iteration": 1})
+    assert len(fake_world) == 3
+
+
+@pytest.mark.parametrize(
+    ("backend", "values", "expected"),
+    [
+        ("nccl", "cpu", "cuda:3"),  # NCCL reduces CUDA tensors only: never a CPU buffer
+        ("nccl", "cuda:3", "cuda:3"),
+        ("cpu:gloo,cuda:nccl", "cpu", "cuda:3"),  # every rank picks the same backend
+        ("gloo", "cuda:1", "cpu"),  # gloo: the host, whatever device a rank's values are on
+        ("mpi", "cpu", "cpu"),  # any other backend: the values' device
+    ],
+)
+def test_the_collective_device_follows_the_backend(monkeypatch, backend, values, expected):
+    import ganloss_regularizers.lecam as lecam
+
+    monkeypatch.setattr(dist, "get_backend", lambda *a: backend)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 3)
+    assert lecam._collective_device(torch.device(values)) == torch.device(expected)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "where"),
     [

@@ -82,9 +82,15 @@ class LeCamRegularizer(LossModule):
     of both batches' predictions in one collective, so every rank moves its
     averages towards the mean over all ranks' predictions and the ranks hold
     the same anchors (as one process on the whole batch would). Every rank
-    must then run the loss at the same steps. Without it the ranks' anchors
-    drift apart and a checkpoint holds the saving rank's averages. The
-    averages are detached either way, so the collective carries no gradient.
+    must then call the loss at the same steps; a call skipped by ``interval``
+    (in training mode) still takes part, adding nothing, so ranks that
+    disagree on ``outputs['iteration']`` get the aggregator's
+    ``DistributedMismatchError`` rather than crashing or hanging in
+    mismatched collectives. The sums are reduced in float64, on the rank's
+    GPU under NCCL and on the CPU under gloo. Without ``sync_averages`` the
+    ranks' anchors drift apart and a checkpoint holds the saving rank's
+    averages. The averages are detached either way, so the collective carries
+    no gradient.
 
     Args:
         decay: the averages' decay (0.99).
@@ -148,6 +154,14 @@ class LeCamRegularizer(LossModule):
         self.ema_fake.lerp_(fake_mean.to(self.ema_fake), 1.0 - decay)
         self.num_updates += 1
 
+    def forward(self, *args: Any, **kwargs: Any) -> Tensor | None:
+        value = super().forward(*args, **kwargs)
+        if value is None and self.training and self.sync_averages and _distributed():
+            # Skipped at this iteration (interval; compute never returns None): meet the
+            # collective of the ranks that did update their averages, with nothing to add.
+            _sum_over_ranks(torch.zeros(4, device=self.ema_real.device))
+        return value
+
     def compute(self, disc_pred_real: Tensor, disc_pred_fake: Tensor) -> Tensor:
         if self.training:
             self.update_averages(disc_pred_real, disc_pred_fake)
@@ -173,7 +187,7 @@ def _distributed() -> bool:
 
 def _means_over_ranks(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
     """The means of ``real`` and ``fake`` over every rank's elements, from one all-reduce."""
-    dtype = torch.promote_types(torch.promote_types(real.dtype, fake.dtype), torch.float32)
+    dtype = torch.float64  # every rank sends the same dtype, whatever its predictions' precision
     stats = torch.stack(
         [
             real.detach().sum(dtype=dtype),
@@ -182,5 +196,28 @@ def _means_over_ranks(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
             torch.tensor(fake.numel(), dtype=dtype, device=real.device),
         ]
     )
-    dist.all_reduce(stats, op=dist.ReduceOp.SUM)
+    stats = _sum_over_ranks(stats)
     return stats[0] / stats[1], stats[2] / stats[3]
+
+
+def _collective_device(device: torch.device) -> torch.device:
+    """Where the sums are reduced: the same kind of device on every rank.
+
+    NCCL reduces CUDA tensors only (also when it serves CUDA beside gloo, as in
+    ``'cpu:gloo,cuda:nccl'``): this rank's GPU. Gloo: the CPU, so that a rank
+    whose values are on a GPU and one that skipped the loss agree. Any other
+    backend: the values' device.
+    """
+    backend = str(dist.get_backend())
+    if "nccl" in backend:
+        return torch.device("cuda", torch.cuda.current_device())
+    if backend == "gloo":
+        return torch.device("cpu")
+    return device
+
+
+def _sum_over_ranks(buffer: Tensor) -> Tensor:
+    """``buffer`` summed over ranks in one float64 ``all_reduce``, back on its device."""
+    wire = buffer.to(_collective_device(buffer.device), torch.float64)
+    dist.all_reduce(wire, op=dist.ReduceOp.SUM)
+    return wire.to(buffer.device)

@@ -49,3 +49,45 @@ def run(rank: int, world: int, port: int, results: Any) -> None:
     finally:
         dist.all_reduce = original
         dist.destroy_process_group()
+
+
+# A lazy synced LeCam (interval=2) beside a loss computed every step, at three steps: both
+# ranks skip it (iteration 1), both run it (iteration 2), and rank r at iteration r, a
+# per-rank counter (rank 0 runs it, rank 1 skips it).
+LAZY_ITERATIONS = {0: [1, 2, 0], 1: [1, 2, 1]}
+
+
+def run_lazy(rank: int, world: int, port: int, results: Any) -> None:
+    import torch
+    import torch.distributed as dist
+
+    from ganlosscore import build_aggregator
+
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    dist.init_process_group(
+        "gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=20)
+    )
+    try:
+        agg = build_aggregator(
+            [
+                dict(
+                    type="LeCamRegularizer",
+                    sync_averages=True,
+                    interval=2,
+                    data_info={"disc_pred_real": "real", "disc_pred_fake": "fake"},
+                ),
+                dict(type="DiscShiftLoss", data_info={"pred": "real"}),
+            ]
+        )
+        (real, fake), lecam = BATCHES[rank][0], agg.losses[0]
+        for step, iteration in enumerate(LAZY_ITERATIONS[rank]):
+            outputs = {"real": torch.tensor(real), "fake": torch.tensor(fake)}
+            try:
+                result = agg({**outputs, "iteration": iteration})
+            except Exception as exc:  # report, so the test fails with the message, not a hang
+                results.put((rank, step, type(exc).__name__, str(exc)))
+                break
+            averages = (lecam.ema_real.item(), lecam.ema_fake.item())
+            results.put((rank, step, "ok", (result.log_vars, averages)))
+    finally:
+        dist.destroy_process_group()
