@@ -246,3 +246,15 @@ def test_nproc_is_capped_per_cpu_core(tmp_path, capsys, monkeypatch):
         f"({MAX_PROCS_PER_CPU} processes per CPU core of this machine), got {limit + 1}\n"
     )
     assert not list(tmp_path.glob("*.json"))  # refused before any process was spawned
+
+
+def test_a_config_with_more_threads_than_this_machine_has_cpus_still_runs(tmp_path, monkeypatch):
+    # Results are bit-for-bit reproducible for a given thread count, so a config written
+    # on a larger machine (threads = 4) must run here too, only slower.
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    config = tmp_path / "four.toml"
+    config.write_text(default_config_text().replace("threads = 1 ", "threads = 4 "))
+    record = run(tmp_path, "--config", str(config), "--steps", "2")
+    assert record["config"]["toybench"]["threads"] == 4

@@ -5,7 +5,7 @@ loss lists built by ganlosscore's aggregator, and ``toybench``, the settings
 of the run (dataset, steps, models, optimizer). Every setting the file leaves
 out takes its value from the embedded default (``default.toml`` in this
 package, printed by ``ganloss toybench --print-config``). Sizes are capped
-(``MAX_STEPS``, ``MAX_WIDTH``, ...; ``threads`` at the CPU count), so that a
+(``MAX_STEPS``, ``MAX_WIDTH``, ``MAX_THREADS``, ...), so that a
 stray digit is a message rather than a run out of memory. :func:`check_config`
 reports every problem of a file at once. Importing this module imports no
 torch (calling :func:`check_config` does: it builds the losses).
@@ -280,6 +280,10 @@ MAX_WIDTH = 2_048  # (128) a hidden layer of width w holds w * w weights, and Ad
 MAX_LAYERS = 8  # (3)
 MAX_NUM_SAMPLES = 100_000  # (2500) generated, and measured, in one batch
 MAX_SEED = 2**63 - 1  # torch.manual_seed takes a 64-bit integer
+#: (1) Not the machine's CPU count: a result is reproducible bit for bit for a
+#: given thread count, so a config from a larger machine must run on a smaller
+#: one (slower). A machine with more CPUs than this may use them all.
+MAX_THREADS = 256
 
 
 def _did_you_mean(key: str, options: Any) -> str:
@@ -315,8 +319,7 @@ def _int(minimum: int, maximum: int, why: str = "") -> Callable[[Any, str], int]
 
 
 def _threads(value: Any, where: str) -> int:
-    cpus = os.cpu_count() or 1
-    return _int(1, cpus, f" (this machine has {cpus} CPU{'s' if cpus > 1 else ''})")(value, where)
+    return _int(1, max(MAX_THREADS, os.cpu_count() or 1))(value, where)
 
 
 def _float(low: float, high: float, *, open_low: bool = False) -> Callable[[Any, str], float]:
