@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -122,6 +123,7 @@ class _Registry:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._entries: dict[str, list[EntryRecord]] | None = None  # group -> entries
+        self._pending: dict[str, list[EntryRecord]] | None = None  # being strictly loaded
         self._local: dict[str, type[LossModule]] = {}
         self._loaded: dict[str, type[LossModule]] = {}  # qualified name -> class
         self._broken: dict[str, str] = {}  # qualified name -> reason
@@ -131,12 +133,20 @@ class _Registry:
     def entries(self, group: str) -> list[EntryRecord]:
         if self._entries is None:
             with self._lock:
+                if self._pending is not None:
+                    # Only this thread can be here (the lock is held): a plugin
+                    # module that looks up losses while strict mode imports it.
+                    return self._pending.get(group, [])
                 if self._entries is None:
                     entries = _scan_metadata()
                     if os.environ.get("GANLOSS_STRICT_PLUGINS", "") not in ("", "0"):
                         # Raises on the first failure, leaving the index unset,
                         # so every later lookup raises again (never a partial index).
-                        self._load_all_strictly(entries)
+                        self._pending = entries
+                        try:
+                            self._load_all_strictly(entries)
+                        finally:
+                            self._pending = None
                     self._entries = entries
         return self._entries.get(group, [])
 
@@ -258,7 +268,7 @@ class _Registry:
         try:
             obj = entry.entry_point.load()
         except (Exception, SystemExit) as exc:  # a module calling sys.exit() is broken too
-            reason = f"importing {entry.target} failed: {type(exc).__name__}: {exc}"
+            reason = f"importing {entry.target} failed: {_describe(exc)}"
             self._broken[qualified] = reason
             raise PluginLoadError(
                 f"cannot build loss {entry.name!r} of {entry.distribution}: {reason}. The "
@@ -303,6 +313,13 @@ class _Registry:
             self._local.pop(name, None)
 
 
+def _describe(exc: BaseException) -> str:
+    """``Type: message``, or what a bare ``sys.exit()`` means."""
+    if isinstance(exc, SystemExit):
+        return f"SystemExit: the module called sys.exit({exc.code!r}) on import"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _incompatible_reason(entry: EntryRecord) -> str:
     supported = ", ".join(str(p) for p in sorted(SUPPORTED_PROTOCOLS))
     return (
@@ -328,6 +345,17 @@ def _selection() -> Callable[[str], str | None]:
         return None
 
     return why_not
+
+
+def _caller_outside_package() -> int:
+    """The ``stacklevel`` of the first frame outside ganlosscore, for warnings."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def _split_names(raw: str) -> set[str]:
@@ -386,7 +414,7 @@ def _warn_about_unknown_selections(plugins: set[str]) -> None:
                 f"losses or hooks, so it selects nothing.{hint} Installed plugin "
                 f"distributions: {installed}",
                 PluginSelectionWarning,
-                stacklevel=2,
+                stacklevel=_caller_outside_package(),
             )
 
 
@@ -466,11 +494,12 @@ def _check_loss_class(cls: Any) -> Any:
 
     if not (isinstance(cls, type) and issubclass(cls, LossModule)):
         what = f"the class {cls.__qualname__}" if isinstance(cls, type) else repr(cls)
-        raise NotALossError(
-            f"register_loss expects a subclass of LossModule, got {what}; a loss class "
-            "derives from ganlosscore.LossModule and defines compute()",
-            where="register_loss",
+        hint = (
+            f"; to choose the name, pass it as a keyword: @register_loss(name={cls!r})"
+            if isinstance(cls, str)
+            else "; a loss class derives from ganlosscore.LossModule and defines compute()"
         )
+        raise NotALossError(f"register_loss expects a subclass of LossModule, got {what}{hint}")
     return cls
 
 

@@ -140,17 +140,46 @@ def test_a_plugin_that_exits_on_import_is_broken_not_the_end_of_the_process(
         losses={"QuitLoss": "quits_pkg:QuitLoss"},
         hooks={"quit": "quits_hooks"},
         modules={
-            "quits_pkg.py": "import sys\nsys.exit(3)\n",
+            "quits_pkg.py": "import sys\nsys.exit()\n",
             "quits_hooks.py": "raise SystemExit('no GPU found')\n",
         },
     )
-    with pytest.raises(PluginLoadError, match="importing quits_pkg:QuitLoss failed: SystemExit: 3"):
+    with pytest.raises(
+        PluginLoadError,
+        match=r"quits_pkg:QuitLoss failed: SystemExit: the module called sys.exit\(None\)",
+    ):
         build_loss({"type": "QuitLoss"})
     assert records_by_name()[("QuitLoss", "ganloss-quits")].status == "broken"
     from ganlosscore.hooks import get_plugin_manager, hook_plugin_failures
 
     get_plugin_manager()
-    assert hook_plugin_failures()["ganloss-quits:quit"] == "SystemExit: no GPU found"
+    assert hook_plugin_failures()["ganloss-quits:quit"] == (
+        "SystemExit: the module called sys.exit('no GPU found') on import"
+    )
+
+
+def test_strict_mode_lets_a_plugin_look_up_losses_while_it_is_imported(
+    ganloss_distribution, monkeypatch
+):
+    ganloss_distribution(
+        "ganloss-reentry",
+        losses={"ReLoss": "re_pkg:ReLoss"},
+        modules={
+            "re_pkg.py": (
+                "import ganlosscore\n"
+                "from ganlosscore import LossModule\n"
+                "SEEN = [r.name for r in ganlosscore.available_losses()]\n"
+                "class ReLoss(LossModule):\n"
+                "    default_loss_name = 'loss_re'\n"
+                "    def compute(self, pred):\n"
+                "        return pred.mean()\n"
+            )
+        },
+    )
+    monkeypatch.setenv("GANLOSS_STRICT_PLUGINS", "1")
+    refresh()
+    assert records_by_name()[("ReLoss", "ganloss-reentry")].status == "ok"
+    assert "ReLoss" in sys.modules["re_pkg"].SEEN  # the index being loaded, not a second scan
 
 
 def test_strict_mode_raises_at_once(ganloss_distribution, monkeypatch):
@@ -198,6 +227,7 @@ def test_a_selection_naming_no_plugin_distribution_warns(
     (warning,) = caught  # only the unknown name, once
     message = str(warning.message)
     assert message.startswith(f"{variable} names 'ganloss-tpyo', which is not an installed")
+    assert warning.filename == __file__  # blames the caller, not ganlosscore's own code
     assert "Did you mean 'ganloss-typo'?" in message
     # the index is read once: no repeated warning on later lookups
     with warnings.catch_warnings():
@@ -266,9 +296,15 @@ def test_register_loss_never_silently_replaces(local_losses, ganloss_distributio
 
 @pytest.mark.parametrize(("thing", "shown"), [(dict, "the class dict"), (3, "3")])
 def test_register_loss_refuses_non_loss_classes(thing, shown):
-    with pytest.raises(NotALossError, match=f"subclass of LossModule, got {shown};") as info:
+    with pytest.raises(NotALossError, match=f"subclass of LossModule, got {shown}; a loss") as info:
         register_loss(thing)
     assert isinstance(info.value, TypeError)  # what Python code expects of a wrong argument type
+
+
+def test_register_loss_given_a_name_positionally_says_how_to_pass_it():
+    with pytest.raises(NotALossError) as info:
+        register_loss("MyLoss")  # as in @register_loss("MyLoss")
+    assert str(info.value).endswith("pass it as a keyword: @register_loss(name='MyLoss')")
 
 
 @pytest.mark.parametrize("name", ["", "  ", " Padded", 5, "ganloss-x:ShiftLoss"])
