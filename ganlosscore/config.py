@@ -117,10 +117,10 @@ def _construct(cls: type[LossModule], kwargs: dict[Any, Any]) -> LossModule:
         # The class's own checks may have stopped before the common keywords
         # were looked at (or never ran): check those too, so that one pass
         # over the config finds everything.
-        seen = {str(p) for p in problems}
+        seen = {p.where for p in problems}
         for problem in common_option_problems(cls, kwargs):
             located = _located(problem, cls)
-            if str(located) not in seen:
+            if located.where not in seen:  # the class said it already, maybe in other words
                 problems.append(located)
     error = several(problems, f"the {label} config")
     raise error from error.__cause__

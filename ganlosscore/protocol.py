@@ -341,16 +341,38 @@ def common_option_problems(cls: type[LossModule], options: Mapping[str, Any]) ->
     """Every problem with the common keywords among ``options``, built or not.
 
     ``ganloss check`` uses it to report these even when the class's own
-    constructor refuses another value first.
+    constructor refuses another value first. A keyword the class declares in
+    its own ``__init__`` is left to the class: it may transform the value
+    before passing it on (the DDPM losses add ``timesteps`` to ``data_info``).
     """
-    given = {key: options[key] for key in COMMON_KEYWORDS if key in options}
-    return _checked_common(
-        cls,
-        given.get("loss_weight", 1.0),
-        given.get("data_info"),
-        given.get("loss_name"),
-        given.get("interval", 1),
-    )[1]
+    own = _own_keywords(cls)
+    values = {
+        "loss_weight": 1.0,
+        "data_info": None,
+        "loss_name": None,
+        "interval": 1,
+        **{key: options[key] for key in COMMON_KEYWORDS if key in options and key not in own},
+    }
+    problems = _checked_common(cls, **values)[1]
+    if "data_info" in own and "interval" not in own and "interval" in options:
+        # interval > 1 needs a data_info, which the class may build itself: only
+        # the interval's own value can be judged here.
+        problems = [p for p in problems if "needs data_info" not in p.summary]
+    return problems
+
+
+def _own_keywords(cls: type) -> set[str]:
+    """The common keywords a subclass of LossModule declares in an ``__init__`` of its own."""
+    own: set[str] = set()
+    for klass in cls.__mro__:
+        if klass is LossModule:
+            break
+        init = klass.__dict__.get("__init__")
+        if init is not None:
+            own.update(
+                name for name in inspect.signature(init).parameters if name in COMMON_KEYWORDS
+            )
+    return own
 
 
 def _check_weight(loss_weight: Any, label: str) -> float:

@@ -242,6 +242,30 @@ def test_common_keywords_are_checked_even_when_the_class_refuses_another_value_f
     assert once.value.where == "ChecksFirst.interval" and not once.value.problems
 
 
+class CompletesDataInfo(PairLoss):
+    """Maps input 'b' itself, as the DDPM losses add 'timesteps' to data_info."""
+
+    def __init__(self, mode="a", data_info=None, **kwargs):
+        if mode != "a":
+            raise ConfigError(f"mode must be 'a', got {mode!r}", where="CompletesDataInfo.mode")
+        super().__init__(data_info={**(data_info or {}), "b": "fixed_b"}, **kwargs)
+
+
+def test_a_common_keyword_the_class_declares_itself_is_left_to_the_class():
+    # data_info lacks 'b' in the config, but the class adds it: no false problem
+    config = {"type": CompletesDataInfo, "mode": "z", "data_info": {"a": "x"}, "interval": 2}
+    with pytest.raises(ConfigError) as info:
+        build_loss(config)
+    assert info.value.where == "CompletesDataInfo.mode" and not info.value.problems
+    # the keywords it does not declare are still checked
+    with pytest.raises(ConfigError) as both:
+        build_loss({**config, "loss_weight": "heavy"})
+    assert [p.where for p in both.value.problems] == [
+        "CompletesDataInfo.mode",
+        "CompletesDataInfo.loss_weight",
+    ]
+
+
 class NeedsScale(PairLoss):
     def __init__(self, scale, **kwargs):
         super().__init__(scale=scale, **kwargs)
