@@ -35,8 +35,9 @@ class LossResult:
     """The outcome of one aggregation.
 
     ``total`` is the tensor to call ``backward()`` on (when every loss was
-    skipped this step, a zero on the outputs' device that requires grad, so
-    ``total.backward()`` is a harmless no-op); ``losses`` maps each ``loss_name()`` to
+    skipped this step, a zero on the device of the losses' inputs that
+    requires grad where grad is enabled, so ``total.backward()`` is a harmless
+    no-op; see :attr:`skipped`); ``losses`` maps each ``loss_name()`` to
     its (merged, weighted) value; ``log_vars`` maps names to Python floats,
     averaged over ranks, including ``loss`` (the total).
 
@@ -50,6 +51,22 @@ class LossResult:
     def __iter__(self) -> Iterator[Any]:
         yield self.total
         yield self.log_vars
+
+    @property
+    def skipped(self) -> bool:
+        """Whether every loss was skipped this step (lazy losses off their interval).
+
+        Nothing reached ``total``, so no parameter gets a gradient: skip the
+        optimizer step. Under AMP this matters, as ``GradScaler.step`` and
+        ``GradScaler.update`` raise when no gradient was unscaled::
+
+            result = aggregator(outputs)
+            scaler.scale(result.total).backward()
+            if not result.skipped:
+                scaler.step(optimizer)
+                scaler.update()
+        """
+        return not self.losses
 
 
 def _module_calls_are_plain() -> bool:
@@ -189,7 +206,7 @@ class LossAggregator(torch.nn.Module):
             else:
                 floats = hook.ganloss_reduce_log_vars(log_vars=log_vars, aggregator=self)
         if not values and not total.requires_grad:  # every loss skipped this step
-            total = _zero_total(outputs, total)
+            total = self._zero_total(outputs, total)
         if self.nonfinite != "ignore" and not math.isfinite(sum(floats.values())):
             self._check_finite(floats, outputs)  # some value is not finite (or the sum overflowed)
         result = LossResult(total, values, floats)
@@ -216,6 +233,26 @@ class LossAggregator(torch.nn.Module):
             "so one would overwrite the other in log_vars; rename the loss (loss_name=...) or "
             "the extra values (most losses take a prefix option for them)",
             where=self.name,
+        )
+
+    def _zero_total(self, outputs: Mapping[str, Any], default: torch.Tensor) -> torch.Tensor:
+        """The total of a step whose losses were all skipped.
+
+        A zero that requires grad (where grad is enabled), so ``total.backward()``
+        works unchanged, on the device of the first floating-point input of the
+        losses (else of any floating-point tensor in ``outputs``), so that it
+        lives with the model's values rather than with, say, a CPU iteration counter.
+        """
+        keys = [key for loss in self._held() for key in (loss.data_info or {}).values()]
+        keys += list(outputs)
+        device = default.device
+        for key in keys:
+            value = outputs.get(key)
+            if isinstance(value, torch.Tensor) and value.is_floating_point():
+                device = value.device
+                break
+        return torch.zeros(
+            (), dtype=default.dtype, device=device, requires_grad=torch.is_grad_enabled()
         )
 
     def _check_finite(self, floats: Mapping[str, float], outputs: Mapping[str, Any]) -> None:
@@ -252,16 +289,3 @@ class LossAggregator(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, nonfinite={self.nonfinite!r}"
-
-
-def _zero_total(outputs: Mapping[str, Any], default: torch.Tensor) -> torch.Tensor:
-    """The total of a step whose losses were all skipped.
-
-    A zero that requires grad, so ``total.backward()`` (or a ``GradScaler``'s
-    ``scale(total).backward()``) works unchanged, on the device of the first
-    tensor in the outputs so that it lives with the model's values.
-    """
-    device = next(
-        (v.device for v in outputs.values() if isinstance(v, torch.Tensor)), default.device
-    )
-    return torch.zeros((), dtype=default.dtype, device=device, requires_grad=True)

@@ -54,18 +54,37 @@ def test_skipped_losses_are_left_out(outputs):
 def test_every_loss_skipped_gives_a_zero_total(outputs):
     result = build_aggregator([shift("disc_pred_real", interval=3)])(outputs)
     assert result.total.item() == 0.0 and result.losses == {} and result.log_vars == {"loss": 0.0}
+    assert result.skipped
     # the training loop's backward() works unchanged on a step where every loss was skipped
     assert result.total.requires_grad
     result.total.backward()
-    # and the zero lives with the outputs' tensors (their device and dtype default)
-    assert result.total.device == outputs["disc_pred_real"].device
 
 
-def test_every_loss_skipped_under_a_gradscaler_scales_and_backpropagates(outputs):
-    # GradScaler(enabled=False) on CPU is the shape of the AMP loop; scale() must accept it
-    scaler = torch.amp.GradScaler("cpu", enabled=False)
-    result = build_aggregator([shift("disc_pred_real", interval=3)])(outputs)
-    scaler.scale(result.total).backward()
+def test_the_zero_total_lives_with_the_losses_inputs_not_a_cpu_counter():
+    # "meta" stands for an accelerator here: the iteration counter (first, on the CPU)
+    # must not decide the device
+    outputs = {"iteration": torch.tensor(1), "p": torch.ones(2, device="meta")}
+    result = build_aggregator([shift("p", interval=2)])(outputs)
+    assert result.skipped and result.total.device.type == "meta"
+    with torch.no_grad():  # an evaluation step: a total without grad, like any other there
+        assert not build_aggregator([shift("p", interval=2)])(outputs).total.requires_grad
+
+
+def test_an_amp_loop_skips_the_optimizer_step_when_every_loss_was_skipped():
+    net = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    scaler = torch.amp.GradScaler("cpu")  # enabled: scale() really scales
+    agg = build_aggregator([shift("pred", interval=2)])
+    stepped = []
+    for iteration in range(4):
+        result = agg({"pred": net(torch.ones(1)), "iteration": iteration})
+        scaler.scale(result.total).backward()
+        if not result.skipped:  # GradScaler.step and .update raise when nothing was unscaled
+            scaler.step(opt)
+            scaler.update()
+            stepped.append(iteration)
+        opt.zero_grad()
+    assert stepped == [0, 2]
 
 
 def test_total_keeps_the_graph():
