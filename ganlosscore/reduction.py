@@ -241,11 +241,18 @@ class WeightedLoss(Protocol[P]):
     P.kwargs``; python/typing#1009), and checking them against a fixed list
     would reject a function's own keywords. So ``l1(p, t, reductio="sum")`` is
     reported, ``l1(p, t, weight=w, reductio="sum")`` only fails when called.
+
+    A decorated *method* is accessed through ``__get__``, typed as a callable
+    of any arguments returning a Tensor: its calls are accepted, not checked
+    (binding ``self`` would need a second ParamSpec, which typing cannot split
+    off ``P``).
     """
 
     __name__: str
     __qualname__: str
     __wrapped__: Callable[P, Tensor]
+
+    def __get__(self, instance: object, owner: type | None = None) -> Callable[..., Tensor]: ...
 
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Tensor: ...

@@ -316,6 +316,16 @@ l1(x, x, weight=x, avg_factor=2)
 l1(pred=x, target=x)
 kld(x, x, base=10.0, reduction="sum")
 print(l1.__name__)
+
+
+class Holder:
+    @weighted_loss
+    def method(self, pred: Tensor) -> Tensor:
+        return pred.abs()
+
+
+Holder().method(x)  # a decorated method binds self
+Holder().method(x, reduction="sum")
 """
 
 
