@@ -132,14 +132,23 @@ def reduce_loss(loss: Tensor, reduction: str = "mean") -> Tensor:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _as_number(value: object) -> float | None:
+    """``value`` as a float if it is a real number (not a bool), including 0-d arrays."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):  # a 0-d numpy array
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return None
+    return float(value)
+
+
 def _check_avg_factor(avg_factor: object) -> float | Tensor:
     """``avg_factor`` if it can divide a sum, else a clear error.
 
     A number must be positive and finite. A Tensor must hold one value; its
     value is not checked, as reading it would wait for the device.
     """
-    if isinstance(avg_factor, (int, float)):  # the common case first, as cheaply as it goes
-        value = float(avg_factor)
+    if type(avg_factor) in (int, float):  # the common case first, as cheaply as it goes
+        value = float(avg_factor)  # type: ignore[arg-type]
     elif isinstance(avg_factor, Tensor):
         if avg_factor.numel() != 1:
             raise LossInputError(
@@ -148,8 +157,8 @@ def _check_avg_factor(avg_factor: object) -> float | Tensor:
                 "(the count of elements to average over)"
             )
         return avg_factor.reshape(())
-    elif isinstance(avg_factor, Real):  # numpy's numbers, fractions
-        value = float(avg_factor)
+    elif (number := _as_number(avg_factor)) is not None:  # numpy's numbers, fractions
+        value = number
     else:
         raise LossInputError(
             f"avg_factor must be a positive number or a one-element tensor, got "
@@ -195,11 +204,14 @@ def weight_reduce_loss(
         if isinstance(weight, Tensor):
             if weight.shape != loss.shape:
                 _check_weight_shape(weight, loss)
-        elif not isinstance(weight, Real):
-            raise LossInputError(
-                f"weight must be a Tensor that broadcasts to the loss of shape "
-                f"{tuple(loss.shape)}, or a number; got {type(weight).__name__}"
-            )
+        elif type(weight) is not float and type(weight) is not int:
+            number = _as_number(weight)
+            if number is None:
+                raise LossInputError(
+                    f"weight must be a Tensor that broadcasts to the loss of shape "
+                    f"{tuple(loss.shape)}, or a number; got {type(weight).__name__}"
+                )
+            weight = number  # a Fraction or numpy scalar, as torch takes it
         loss = loss * weight
     if avg_factor is None:
         return reduce_loss(loss, reduction)

@@ -379,3 +379,25 @@ def test_weighted_loss_misuse_is_reported_by_mypy(tmp_path):
         f"use.py:{first + i}" for i in range(len(_MISUSES))
     ]
     assert all('No overload variant of "__call__" of "WeightedLoss"' in r for r in reported)
+
+
+def test_a_fraction_weight_and_avg_factor_count_as_numbers():
+    from fractions import Fraction
+
+    loss = torch.tensor([2.0, 4.0])
+    # weight 1/2: mean([1, 2]) = 1.5; avg_factor 3/2: (2 + 4) / 1.5 = 4
+    assert weight_reduce_loss(loss, weight=Fraction(1, 2)).item() == 1.5
+    assert weight_reduce_loss(loss, avg_factor=Fraction(3, 2)).item() == 4.0
+
+
+@pytest.mark.parametrize("keyword", ["weight", "avg_factor"])
+def test_a_bool_is_not_a_weight_or_avg_factor(keyword):
+    with pytest.raises(LossInputError, match=r"got bool"):
+        weight_reduce_loss(torch.ones(2), **{keyword: True})
+
+
+def test_zero_dimensional_numpy_arrays_count_as_numbers():
+    np = pytest.importorskip("numpy")  # torch does not require numpy: CI's venv has none
+    loss = torch.tensor([2.0, 4.0])
+    assert weight_reduce_loss(loss, weight=np.array(0.5)).item() == 1.5
+    assert weight_reduce_loss(loss, avg_factor=np.array(3.0)).item() == 2.0
