@@ -341,9 +341,12 @@ def load_config(path: str | Path) -> dict[str, Any]:
             f"{sys.getrecursionlimit()} levels); a config file of losses needs a few levels",
             file=file,
         ) from None
-    if data is None:  # YAML holding only comments, or a null
+    if data is None or (isinstance(data, Mapping) and not data):
+        # only comments, a YAML null, an empty TOML document or JSON {}: as empty as no text
         raise ConfigError(
-            f"is empty (it holds only comments or null): {_NEEDED}, e.g. {example}", file=file
+            f"is empty (it sets nothing, only comments or an empty mapping): {_NEEDED}, "
+            f"e.g. {example}",
+            file=file,
         )
     if not isinstance(data, Mapping):
         raise ConfigError(

@@ -446,7 +446,17 @@ def test_check_on_a_bad_file_is_a_one_line_error(tmp_path, name, content, messag
         ("configs", "directory", "is a directory, not a config file; give a .json, .toml or "),
         ("gan.toml", b'disc = "caf\xe9"', "is not UTF-8 text (byte 0xe9 at offset 11, line 1)"),
         ("gan.yaml", b"", "is empty: a config file holds a mapping of loss lists, e.g. disc: ["),
-        ("gan.yaml", b"# todo\n", "is empty (it holds only comments or null): "),
+        (
+            "gan.yaml",
+            b"# todo\n",
+            "is empty (it sets nothing, only comments or an empty mapping): ",
+        ),
+        (
+            "gan.toml",
+            b"# todo\n",
+            "is empty (it sets nothing, only comments or an empty mapping): ",
+        ),
+        ("gan.json", b"{}", "is empty (it sets nothing, only comments or an empty mapping): "),
         ("gan.json", b"[1, 2]", "the top level of a config file must be a mapping of loss "),
         ("gan.toml", None, "cannot read the config file: No such file or directory"),
         ("gan.json", b"[" * 50_000, "nests lists or tables too deeply to be read"),
