@@ -146,15 +146,18 @@ def _fingerprints(names: list[str]) -> tuple[float, float]:
 
 
 def _buffer_device(first: torch.Tensor) -> torch.device:
-    """Where the reduction buffer lives: with the values, unless the backend cannot use it there.
+    """Where the reduction buffer lives: the same kind of device on every rank.
 
-    NCCL reduces CUDA tensors only, so a CPU value (say, the zero total of a
-    step whose losses were all skipped) must not decide the buffer's device.
+    Where NCCL is the backend, or one of a mixed backend
+    (``"cpu:gloo,cuda:nccl"``), the buffer is on this rank's current CUDA
+    device whatever the values' device: NCCL reduces CUDA tensors only, and
+    under a mixed backend a rank whose values happen to be on the CPU (say,
+    the zero total of a step whose losses were all skipped) would otherwise
+    pick gloo while the others pick NCCL. Otherwise it goes with the values.
     """
-    device = first.device if first.device.type != "meta" else torch.device("cpu")
-    if device.type == "cpu" and str(dist.get_backend()) == "nccl":
+    if "nccl" in str(dist.get_backend()):
         return torch.device("cuda", torch.cuda.current_device())
-    return device
+    return first.device if first.device.type != "meta" else torch.device("cpu")
 
 
 def _reduce_across_ranks(

@@ -340,6 +340,10 @@ def test_the_reduction_buffer_follows_the_backend_not_a_cpu_value(monkeypatch):
     monkeypatch.setattr(dist, "get_backend", lambda *a, **k: "nccl")
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
     assert defaults._buffer_device(torch.zeros(())) == torch.device("cuda", 1)
+    # a mixed backend: every rank must pick the same one, whatever its values' device
+    monkeypatch.setattr(dist, "get_backend", lambda *a, **k: "cpu:gloo,cuda:nccl")
+    assert defaults._buffer_device(torch.zeros(())) == torch.device("cuda", 1)
+    assert defaults._buffer_device(torch.zeros((), device="meta")) == torch.device("cuda", 1)
     monkeypatch.setattr(dist, "get_backend", lambda *a, **k: "gloo")
     assert defaults._buffer_device(torch.zeros(())) == torch.device("cpu")
 
