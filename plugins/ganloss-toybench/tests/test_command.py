@@ -246,6 +246,9 @@ def test_nproc_is_capped_per_cpu_core(tmp_path, capsys, monkeypatch):
         f"({MAX_PROCS_PER_CPU} processes per CPU core of this machine), got {limit + 1}\n"
     )
     assert not list(tmp_path.glob("*.json"))  # refused before any process was spawned
+    out = tmp_path / "not-created"
+    assert main(["toybench", "--nproc", str(limit + 1), "--out", str(out), "--quiet"]) == 1
+    assert not out.exists()  # and before --out was created
 
 
 def test_a_config_with_more_threads_than_this_machine_has_cpus_still_runs(tmp_path, monkeypatch):

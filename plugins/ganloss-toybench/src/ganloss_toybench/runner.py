@@ -314,6 +314,17 @@ def torchrun_world() -> tuple[int, int] | None:
 MAX_PROCS_PER_CPU = 4
 
 
+def check_nproc(nproc: int) -> None:
+    """Refuse a number of processes to spawn outside ``1 .. MAX_PROCS_PER_CPU * CPUs``."""
+    limit = MAX_PROCS_PER_CPU * (os.cpu_count() or 1)
+    if not 1 <= nproc <= limit:
+        raise ConfigError(
+            f"must be between 1 and {limit} ({MAX_PROCS_PER_CPU} processes per CPU core of "
+            f"this machine), got {nproc}",
+            where="--nproc",
+        )
+
+
 def run_distributed(
     settings: Settings,
     disc_config: Any,
@@ -333,13 +344,8 @@ def run_distributed(
     import torch.distributed as dist
 
     launched = torchrun_world()
-    limit = MAX_PROCS_PER_CPU * (os.cpu_count() or 1)
-    if launched is None and not 1 <= nproc <= limit:
-        raise ConfigError(
-            f"must be between 1 and {limit} ({MAX_PROCS_PER_CPU} processes per CPU core of "
-            f"this machine), got {nproc}",
-            where="--nproc",
-        )
+    if launched is None:
+        check_nproc(nproc)
     if launched is not None:
         rank, world = launched
         if nproc not in (1, world):
