@@ -234,3 +234,14 @@ def test_feature_matching_flattens_multiscale_lists_and_uses_data_info():
 def test_feature_matching_bad_input(real, fake, match):
     with pytest.raises(PixelwiseInputError, match=match):
         FeatureMatchingLoss()(real, fake)
+
+
+def test_an_empty_style_layer_mapping_is_refused_by_the_functional_too():
+    from ganloss_pixelwise.feature import perceptual_and_style_terms
+
+    feats = {"a": torch.ones(1, 1, 2, 2)}
+    with pytest.raises(PixelwiseInputError, match="layer_weights_style is empty"):
+        perceptual_and_style_terms(feats, feats, {"a": 1.0}, style_layer_weights={})
+    # style=False needs no style layers at all
+    _, style = perceptual_and_style_terms(feats, feats, {"a": 1.0}, style=False)
+    assert style is None

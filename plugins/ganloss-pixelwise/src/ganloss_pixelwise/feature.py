@@ -84,7 +84,12 @@ def perceptual_and_style_terms(
     style_term: Tensor | None = None
     if style:
         option = "layer_weights" if style_layer_weights is None else "layer_weights_style"
-        for layer, weight in (style_layer_weights or layer_weights).items():
+        chosen = layer_weights if style_layer_weights is None else style_layer_weights
+        if not chosen:
+            raise PixelwiseInputError(
+                f"{option} is empty: give the style term at least one layer, or style=False"
+            )
+        for layer, weight in chosen.items():
             fp, ft = _layer_pair(pred_features, target_features, layer, option)
             s = weight * crit(F.gram_matrix(fp), F.gram_matrix(ft))
             style_term = s if style_term is None else style_term + s

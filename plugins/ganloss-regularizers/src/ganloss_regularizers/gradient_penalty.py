@@ -88,7 +88,8 @@ def dragan_perturb(real_data: Tensor, perturb_scale: float = 0.5) -> Tensor:
     of the whole batch, then :math:`\hat x = x + \alpha (x_p - x)` with
     :math:`\alpha \sim U[0,1)` per sample. ``c = perturb_scale`` (0.5).
 
-    The draws come from torch's global generator, ``u`` first, then
+    The draws come from torch's default generator of the data's device (the
+    CPU one, seeded by ``torch.manual_seed``, for CPU data), ``u`` first, then
     :math:`\alpha`, each in the default dtype and then cast to the data's (so
     a seed gives the same points in float32 and float64).
 
