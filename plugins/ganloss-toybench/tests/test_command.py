@@ -261,3 +261,14 @@ def test_a_config_with_more_threads_than_this_machine_has_cpus_still_runs(tmp_pa
     config.write_text(default_config_text().replace("threads = 1 ", "threads = 4 "))
     record = run(tmp_path, "--config", str(config), "--steps", "2")
     assert record["config"]["toybench"]["threads"] == 4
+
+
+def test_a_batch_the_processes_cannot_share_is_refused_before_spawning(tmp_path, capsys):
+    out = tmp_path / "out"
+    # the default batch_size is 128: 3 processes cannot share it equally
+    assert main(["toybench", "--nproc", "3", "--out", str(out), "--quiet"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "ganloss: error: toybench.batch_size: batch_size 128 must be divisible by the number "
+        "of processes (3)"
+    )
+    assert not out.exists()

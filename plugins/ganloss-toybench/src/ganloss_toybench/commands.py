@@ -74,11 +74,13 @@ def run_command(args: argparse.Namespace) -> int:
         print(default_config_text(), end="")
         return 0
     from .runner import check_nproc, load_run_config, run_distributed, run_toybench, torchrun_world
+    from .training import check_batch_split
 
     overrides = {"dataset": args.dataset, "steps": args.steps, "seed": args.seed}
     settings, disc_config, gen_config, resolved = load_run_config(args.config, overrides)
     if torchrun_world() is None:
         check_nproc(args.nproc)
+        check_batch_split(settings.batch_size, args.nproc)
     if args.out is not None:
         _prepare_out_dir(args.out)  # before training: a bad --out must not cost a run
     progress = False if args.quiet else None

@@ -32,7 +32,7 @@ from .config import Settings, check_config, default_config
 from .figure import draw_figure
 from .metrics import ModeMetrics, mode_metrics
 from .progress import ProgressBar
-from .training import TrainResult, generate, train
+from .training import TrainResult, check_batch_split, generate, train
 
 __all__ = [
     "PUBLISHED",
@@ -344,8 +344,9 @@ def run_distributed(
     import torch.distributed as dist
 
     launched = torchrun_world()
-    if launched is None:
+    if launched is None:  # checked here, before any process is spawned
         check_nproc(nproc)
+        check_batch_split(settings.batch_size, nproc)
     if launched is not None:
         rank, world = launched
         if nproc not in (1, world):

@@ -166,6 +166,18 @@ def lr_factor(iteration: int, steps: int, decay_start: float) -> float:
     return max(0.0, 1.0 - (iteration - start) / max(steps - start, 1))
 
 
+def check_batch_split(batch_size: int, world_size: int) -> None:
+    """Refuse a ``batch_size`` that the processes cannot share equally."""
+    from ganlosscore import ConfigError
+
+    if batch_size % world_size:
+        raise ConfigError(
+            f"batch_size {batch_size} must be divisible by the number of "
+            f"processes ({world_size}); each draws batch_size / processes samples",
+            where="toybench.batch_size",
+        )
+
+
 def train(
     settings: Settings,
     disc_config: Any,
@@ -183,14 +195,7 @@ def train(
     ``torch.distributed`` this must run in every process, which must already
     have joined the process group.
     """
-    from ganlosscore import ConfigError
-
-    if settings.batch_size % world_size:
-        raise ConfigError(
-            f"batch_size {settings.batch_size} must be divisible by the number of "
-            f"processes ({world_size}); each draws batch_size / processes samples",
-            where="toybench.batch_size",
-        )
+    check_batch_split(settings.batch_size, world_size)
     batch = settings.batch_size // world_size
     dataset = DATASETS[settings.dataset]
     torch.manual_seed(settings.seed)
