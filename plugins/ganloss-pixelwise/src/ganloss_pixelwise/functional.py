@@ -3,6 +3,14 @@
 Every function here is element-wise (it returns a tensor of the broadcast input
 shape) unless said otherwise; weighting and reduction are the job of
 ``ganlosscore.weight_reduce_loss``, applied by the loss modules.
+
+**Reduced precision.** Values come back in the inputs' dtype. The functions
+whose arithmetic cancels or underflows in ``float16``/``bfloat16``
+(:func:`charbonnier_loss`, :func:`gaussian_kld`,
+:func:`discretized_gaussian_log_likelihood`) compute in ``float32`` for such
+inputs, as ``torch.autocast`` runs its numerically sensitive ops, and cast
+the result back; :func:`gram_matrix` normalises before it multiplies, so its
+sums cannot overflow ``float16``.
 """
 
 from __future__ import annotations
@@ -25,6 +33,21 @@ __all__ = [
 ]
 
 _LN2 = math.log(2.0)
+
+
+def _precise(*tensors: Tensor) -> tuple[torch.dtype, list[Tensor]]:
+    """The inputs' common dtype, and the inputs in at least ``float32`` to compute in.
+
+    ``float32`` and ``float64`` inputs are returned as they are (no copy);
+    ``float16``/``bfloat16`` ones are upcast, so that a difference of nearly
+    equal terms, a small constant such as ``eps = 1e-12`` (0 in ``float16``),
+    or an ``exp`` beyond 65504 do not lose the result.
+    """
+    dtype = tensors[0].dtype
+    for tensor in tensors[1:]:
+        dtype = torch.promote_types(dtype, tensor.dtype)
+    work = torch.promote_types(dtype, torch.float32)
+    return dtype, [tensor.to(work) for tensor in tensors]
 
 
 def _check_same_shape(pred: Tensor, target: Tensor, name: str) -> None:
@@ -76,7 +99,8 @@ def charbonnier_loss(pred: Tensor, target: Tensor, eps: float = 1e-12) -> Tensor
         tensor([5.])
     """
     _check_same_shape(pred, target, "charbonnier_loss")
-    return torch.sqrt((pred - target) ** 2 + eps)
+    dtype, (pred, target) = _precise(pred, target)  # eps=1e-12 is 0 in float16: NaN gradient
+    return torch.sqrt((pred - target) ** 2 + eps).to(dtype)
 
 
 def gaussian_kld(
@@ -109,6 +133,10 @@ def gaussian_kld(
         tensor([0.5000])
     """
     base = check_base(base, "gaussian_kld")
+    # -1 + (v_p - v_t) + e^(v_t - v_p) cancels: in bfloat16 nothing of it would be left
+    dtype, (mean_target, mean_pred, logvar_target, logvar_pred) = _precise(
+        mean_target, mean_pred, logvar_target, logvar_pred
+    )
     kld = 0.5 * (
         -1.0
         + logvar_pred
@@ -116,7 +144,7 @@ def gaussian_kld(
         + torch.exp(logvar_target - logvar_pred)
         + (mean_target - mean_pred) ** 2 * torch.exp(-logvar_pred)
     )
-    return kld / _LN2 if base == "2" else kld
+    return (kld / _LN2 if base == "2" else kld).to(dtype)
 
 
 def approx_gaussian_cdf(x: Tensor) -> Tensor:
@@ -168,6 +196,8 @@ def discretized_gaussian_log_likelihood(
         -0.69
     """
     base = check_base(base, "discretized_gaussian_log_likelihood")
+    # A bin's probability is a difference of two CDFs ~2/255 apart: float32 at least
+    dtype, (x, mean, logvar) = _precise(x, mean, logvar)
     inv_std = torch.exp(-0.5 * logvar)
     centered = x - mean
     cdf_upper = approx_gaussian_cdf((centered + 1.0 / 255.0) * inv_std)
@@ -180,7 +210,7 @@ def discretized_gaussian_log_likelihood(
         log_cdf_upper,
         torch.where(x > 0.999, log_one_minus_cdf_lower, log_cdf_delta),
     )
-    return log_probs / _LN2 if base == "2" else log_probs
+    return (log_probs / _LN2 if base == "2" else log_probs).to(dtype)
 
 
 def gram_matrix(features: Tensor) -> Tensor:
@@ -206,4 +236,6 @@ def gram_matrix(features: Tensor) -> Tensor:
         )
     n, c = features.shape[:2]
     flat = features.reshape(n, c, -1)
-    return flat @ flat.transpose(1, 2) / (c * flat.shape[-1])
+    # Normalised before the product: the raw sums overflow float16 (65504), also under autocast.
+    flat = flat / math.sqrt(c * flat.shape[-1])
+    return flat @ flat.transpose(1, 2)
