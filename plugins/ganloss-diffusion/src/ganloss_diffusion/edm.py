@@ -21,13 +21,21 @@ exactly; ``'none'`` returns the element-wise loss as the official code does.
 
 **Denoiser.** ``denoiser(x_noisy, sigma)`` or, with labels,
 ``denoiser(x_noisy, sigma, labels)`` (positional, as the official code calls
-``net(y + n, sigma, labels)``), with ``sigma`` of shape ``(N, 1, ..., 1)``; it
-must return a tensor of the images' shape. It comes from the outputs dict
-(``data_info``) or is passed directly. The official ``augment_pipe`` is not
-supported: augment the images before the loss.
+``net(y + n, sigma, labels)``), with ``x_noisy`` in the images' dtype and
+``sigma`` of shape ``(N, 1, ..., 1)`` in at least ``float32`` (the official
+code's ``sigma`` is ``float32``); it must return a tensor of the images'
+shape. It comes from the outputs dict (``data_info``) or is passed directly.
+The official ``augment_pipe`` is not supported: augment the images before
+the loss.
 
 Random numbers are drawn in the official order (the noise levels, then the
-noise), from torch's global generator.
+noise), from torch's global generator, in at least ``float32``.
+
+**Mixed precision.** With ``float16``/``bfloat16`` images, :math:`\sigma`, the
+noise and :math:`\lambda(\sigma)` stay in ``float32`` (the VP weight
+:math:`1/\sigma^2` reaches :math:`10^{6}`, beyond ``float16``), the denoiser
+gets the noisy images in the images' dtype, and the loss is returned in
+``float32``.
 """
 
 from __future__ import annotations
@@ -79,7 +87,12 @@ class _KarrasLoss(LossModule):
             )
         sigma = self.sample_sigma(images)
         weight = self.sigma_weight(sigma)
-        noisy = images + torch.randn_like(images) * sigma
+        # The noise is drawn like sigma, in at least float32 (the same draws for float32 and
+        # half-precision images), and the noisy images handed over in the images' dtype: a
+        # float16 / bfloat16 denoiser gets inputs of its own precision.
+        dtype = torch.promote_types(images.dtype, torch.float32)
+        noise = torch.randn(images.shape, device=images.device, dtype=dtype)
+        noisy = (images + noise * sigma).to(images.dtype)
         denoised = denoiser(noisy, sigma) if labels is None else denoiser(noisy, sigma, labels)
         if not isinstance(denoised, Tensor):
             raise DiffusionInputError(

@@ -204,4 +204,7 @@ def denoising_score_matching_loss(denoised: Tensor, images: Tensor, weight: Tens
             f"the denoiser returned shape {tuple(denoised.shape)} for images of shape "
             f"{tuple(images.shape)}; it must return a denoised image of the input's shape"
         )
-    return weight * (denoised - images) ** 2
+    # The difference in the result's dtype (float32 for half-precision images, whose weight
+    # is float32), not rounded to the images' precision first.
+    dtype = torch.promote_types(torch.result_type(denoised, images), weight.dtype)
+    return weight * (denoised.to(dtype) - images.to(dtype)) ** 2
