@@ -42,8 +42,13 @@ def input_gradient(
     underflow, and the gradient is unscaled after, ``/ scaler.get_scale()``;
     a disabled scaler changes nothing.
 
+    The gradient comes back in at least ``float32``: for ``float16`` /
+    ``bfloat16`` inputs it is upcast before it is unscaled, so that the small
+    values the scaling protected (and their squares, in a penalty) do not
+    underflow again.
+
     Input: ``output`` of any shape, computed from ``inputs`` of shape ``(N, *)``.
-    Output: same shape as ``inputs``.
+    Output: the shape of ``inputs``, in ``inputs``' dtype or ``float32`` if narrower.
     """
     if not output.requires_grad:
         raise RegularizerInputError(
@@ -70,6 +75,7 @@ def input_gradient(
             "network and the tensor it is actually computed from",
             where=where,
         )
+    grad = grad.to(torch.promote_types(grad.dtype, torch.float32))
     if loss_scaler is not None:
         grad = grad / loss_scaler.get_scale()
     return grad

@@ -11,6 +11,7 @@ from torch import Tensor
 
 from ganlosscore import LossModule
 
+from ._buffers import FullPrecisionBuffers
 from ._validation import check_bool, check_int, check_real
 
 __all__ = ["LeCamRegularizer", "lecam_regularization"]
@@ -44,7 +45,7 @@ def lecam_regularization(
     return real_gap.pow(2).mean() + fake_gap.pow(2).mean()
 
 
-class LeCamRegularizer(LossModule):
+class LeCamRegularizer(FullPrecisionBuffers, LossModule):
     r"""LeCam regularization: pull D's outputs towards the other side's moving average.
 
     .. math::
@@ -60,7 +61,10 @@ class LeCamRegularizer(LossModule):
     MMGeneration has no LeCam loss.
 
     The averages are buffers ``ema_real`` and ``ema_fake`` (with the counter
-    ``num_updates``), so they travel in ``state_dict``. Each call in training
+    ``num_updates``), so they travel in ``state_dict``. They are updated in
+    ``float32`` whatever the predictions' dtype, and stay ``float32`` when the
+    module is cast to ``float16``/``bfloat16`` (``model.half()``), where a step
+    of ``(1 - decay)`` times the gap would often round away. Each call in training
     mode first updates them with the detached batch means,
     :math:`\alpha \leftarrow \mathrm{decay}\,\alpha + (1 - \mathrm{decay})\,\bar D`,
     then computes the loss with the updated values, as the authors' code does.
@@ -115,6 +119,7 @@ class LeCamRegularizer(LossModule):
     """
 
     default_loss_name = "loss_lecam"
+    full_precision_buffers = ("ema_real", "ema_fake")
 
     ema_real: Tensor
     ema_fake: Tensor
@@ -145,13 +150,16 @@ class LeCamRegularizer(LossModule):
         With ``sync_averages`` under ``torch.distributed``, the means over all
         ranks' predictions (one all-reduce of their sums and counts).
         """
-        decay = 0.0 if int(self.num_updates) < self.ema_start else self.decay
+        # decay 0 (weight 1) during the first ema_start updates, chosen on the device: reading
+        # num_updates on the host would wait for the GPU at every step
+        weight = torch.where(self.num_updates < self.ema_start, 1.0, 1.0 - self.decay)
+        weight = weight.to(self.ema_real)
         real_mean = disc_pred_real.detach().mean()
         fake_mean = disc_pred_fake.detach().mean()
         if self.sync_averages and _distributed():
             real_mean, fake_mean = _means_over_ranks(disc_pred_real, disc_pred_fake)
-        self.ema_real.lerp_(real_mean.to(self.ema_real), 1.0 - decay)
-        self.ema_fake.lerp_(fake_mean.to(self.ema_fake), 1.0 - decay)
+        self.ema_real.lerp_(real_mean.to(self.ema_real), weight)
+        self.ema_fake.lerp_(fake_mean.to(self.ema_fake), weight)
         self.num_updates += 1
 
     def forward(self, *args: Any, **kwargs: Any) -> Tensor | None:

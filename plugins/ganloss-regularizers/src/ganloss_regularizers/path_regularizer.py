@@ -13,6 +13,7 @@ from torch import Tensor
 from ganlosscore import LossModule
 
 from ._autograd import LossScaler, input_gradient
+from ._buffers import FullPrecisionBuffers
 from ._validation import (
     RegularizerInputError,
     check_bool,
@@ -112,12 +113,19 @@ def path_length_penalty(
     every rank holds the same running mean and DDP's averaged gradients equal
     those of one process on the whole batch.
 
-    Input: ``lengths`` ``(N,)``, ``mean_path_length`` a scalar. Output: two scalars.
+    Both are computed in at least ``float32``: a step of ``decay = 0.01``
+    times the gap is below half a ``bfloat16`` spacing of the mean, so in half
+    precision the running mean would not move.
+
+    Input: ``lengths`` ``(N,)``, ``mean_path_length`` a scalar. Output: two
+    scalars, in the wider of their dtypes and ``float32``.
 
     Example:
         >>> path_length_penalty(torch.tensor([1.0, 3.0]), torch.tensor(0.0), decay=0.5)
         (tensor(2.), tensor(1.))
     """
+    dtype = torch.promote_types(lengths.dtype, mean_path_length.dtype)
+    lengths = lengths.to(torch.promote_types(dtype, torch.float32))
     batch_mean = lengths.mean()
     if sync:
         batch_mean = _mean_over_ranks(batch_mean)
@@ -126,7 +134,7 @@ def path_length_penalty(
     return (lengths - path_mean).pow(2).mean(), path_mean
 
 
-class GeneratorPathRegularizer(LossModule):
+class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
     r"""StyleGAN2's path length regularizer.
 
     .. math::
@@ -143,7 +151,8 @@ class GeneratorPathRegularizer(LossModule):
     * :math:`\sqrt{\cdot + \epsilon}` (``eps``), so a zero gradient gives no NaN;
     * the running mean :math:`a` is the buffer ``mean_path_length`` (in
       ``state_dict``), written only in training mode (``module.train()``), as
-      BatchNorm's running statistics are;
+      BatchNorm's running statistics are; it is updated in ``float32`` and
+      stays ``float32`` when the module is cast to half precision;
     * ``sync_mean_buffer`` averages the batch mean over ranks with a
       differentiable all-reduce (MMGeneration's is not), so DDP training
       equals single-process training on the whole batch (equal per-rank
@@ -178,7 +187,9 @@ class GeneratorPathRegularizer(LossModule):
             "loss_scaler"}``); the projected output is scaled before the
             gradient and the gradient unscaled after.
 
-    Returns a scalar.
+    Returns a scalar, in ``float32`` for a half-precision generator (the path
+    lengths are computed from the gradient in ``float32``: ``eps = 1e-8`` is 0
+    in ``float16``).
 
     Example:
         >>> class Gen(torch.nn.Module):  # the image is the latent
@@ -192,6 +203,7 @@ class GeneratorPathRegularizer(LossModule):
     """
 
     default_loss_name = "loss_path_regular"
+    full_precision_buffers = ("mean_path_length",)
 
     mean_path_length: Tensor
 

@@ -105,7 +105,10 @@ class R1GradientPenalty(LossModule):
     ``data_info={..., "loss_scaler": "loss_scaler"}``), the discriminator's
     output is scaled, ``scaler.scale(D(x))``, before the gradient is taken, and
     the gradient unscaled after, ``/ scaler.get_scale()``, so fp16 gradients
-    do not underflow; a disabled scaler changes nothing. The gradient is taken with
+    do not underflow; a disabled scaler changes nothing. The unscaled gradient
+    and the penalty are in ``float32`` for ``float16``/``bfloat16`` data (the
+    squares of small gradients underflow in ``float16``), so the penalty of
+    half-precision data is a ``float32`` value. The gradient is taken with
     ``create_graph=True`` so the penalty is differentiable with respect to
     D's parameters; it also works under ``torch.autocast`` and inside
     ``DistributedDataParallel`` (each rank averages over its own batch, DDP
