@@ -343,9 +343,9 @@ def _not_losses(config: dict[str, Any], problems: Sequence[GanLossError]) -> lis
     from .errors import UnknownLossError
 
     unknown = Counter(
-        p.where.split("[", 1)[0]
+        p.where.rsplit(".type", 1)[0].split("[", 1)[0]  # disc[0].type, or a table's gan_loss.type
         for p in problems
-        if isinstance(p, UnknownLossError) and p.where and p.where.endswith("].type")
+        if isinstance(p, UnknownLossError) and p.where and p.where.endswith(".type")
     )
     suspects = []
     for key, value in loss_lists(config)[0].items():

@@ -235,16 +235,9 @@ def loss_lists(
     without ``type``, an empty list) is not a loss list and is left out.
     """
     if names is not None:
-        absent = [n for n in names if n not in config]
-        if absent:
-            present = ", ".join(map(str, config)) or "none"
-            raise ConfigError(
-                f"the config has no top-level key {', '.join(map(repr, absent))}."
-                f"{did_you_mean(absent[0], map(str, config))} Its keys are: {present}"
-            )
-        return {n: config[n] for n in names}, {
-            str(k): "not named" for k in config if k not in names
-        }
+        found = {name: _lookup(config, name) for name in names}
+        tops = {name.split(".")[0] if name not in config else name for name in names}
+        return found, {str(k): "not named" for k in config if k not in tops}
     lists: dict[str, Any] = {}
     ignored: dict[str, str] = {}
     for key, value in config.items():
@@ -263,6 +256,32 @@ def loss_lists(
         else:
             ignored[str(key)] = f"a {type(value).__name__}, not a list of losses"
     return lists, ignored
+
+
+def _lookup(config: Mapping[Any, Any], name: str) -> Any:
+    """``config[name]``, or for a dotted name (``model.disc_auxiliary_loss``) the nested entry."""
+    if name in config:
+        return config[name]
+    node: Any = config
+    walked: list[str] = []
+    for part in name.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            level = ".".join(walked)
+            keys = list(map(str, node)) if isinstance(node, Mapping) else []
+            what = (
+                f"no top-level key {part!r}."
+                if not walked
+                else f"no key {name!r}: no {part!r} under {level!r}."
+            )
+            holds = (
+                f"Its keys are: {', '.join(keys) or 'none'}"
+                if isinstance(node, Mapping)
+                else f"{level!r} is not a table"
+            )
+            raise ConfigError(f"the config has {what}{did_you_mean(part, keys)} {holds}")
+        node = node[part]
+        walked.append(part)
+    return node
 
 
 def collect_problems(
@@ -291,6 +310,14 @@ def collect_problems(
         ]
     problems: list[GanLossError] = []
     for name, items in lists.items():
+        if isinstance(items, Mapping):
+            # MMGeneration's single-loss form (gan_loss = dict(type='GANLoss', ...)):
+            # model code calls it directly, so it needs no data_info.
+            try:
+                build_loss(items, where=name)
+            except GanLossError as exc:
+                problems.extend(exc.problems or (exc,))
+            continue
         losses, found = _build_each(items, name)
         problems.extend(found)
         if not found:

@@ -522,7 +522,7 @@ def test_check_takes_a_table_with_type_for_a_loss_and_says_how_to_narrow(
     lines = result.out.splitlines()
     assert lines[0] == f"{path}: 1 problem"
     # MMGeneration's single-loss form: a table with `type` is a loss, so say it is not one
-    assert lines[1].startswith("  - model[0].type: unknown loss type 'ResNet'")
+    assert lines[1].startswith("  - model.type: unknown loss type 'ResNet'")
     assert lines[2] == (
         "No 'type' in model names a loss: if it is not losses (a model's config, say), "
         f"check only the lists of losses: ganloss check {path} --losses disc,gen"
@@ -538,6 +538,8 @@ def test_check_takes_a_table_with_type_for_a_loss_and_says_how_to_narrow(
         ("disc,lr", "lr: an aggregator config is a list of loss configs, got float"),
         ("disc,datasets", "datasets[0]: a loss config needs a 'type'"),
         ("dsic", "the config has no top-level key 'dsic'. Did you mean 'disc'?"),
+        ("model.dept", "the config has no key 'model.dept': no 'dept' under 'model'. Did you"),
+        ("lr.x", "the config has no key 'lr.x': no 'x' under 'lr'. 'lr' is not a table"),
     ],
 )
 def test_check_losses_checks_exactly_the_named_keys(
@@ -844,3 +846,32 @@ def test_a_selection_that_names_no_plugin_warns_in_one_paragraph(tmp_path):
         "Did you mean 'ganloss-hinge'?"
     )
     assert "HingeLoss " in result.stdout
+
+
+MMGEN_NESTED_TOML = """
+[model]
+type = "StyleGANv2"
+
+[[model.disc_auxiliary_loss]]
+type = "ShiftLoss"
+data_info = { pred = "disc_pred_real" }
+
+[gan_loss]
+type = "ShiftLoss"
+"""
+
+
+def test_check_reaches_nested_lists_and_takes_a_single_loss_table_as_mmgeneration_does(
+    tmp_path, local_losses, ganloss_cli
+):
+    path = tmp_path / "stylegan2.toml"
+    path.write_text(MMGEN_NESTED_TOML)
+    # gan_loss, a single table, is called directly by model code: it needs no data_info
+    result = ganloss_cli("check", str(path), "--losses", "model.disc_auxiliary_loss,gan_loss")
+    assert (result.status, result.err) == (0, "")
+    assert result.out.startswith(f"{path}: ok, model.disc_auxiliary_loss (1 loss), gan_loss")
+    # a problem inside the nested list is placed under its dotted name
+    path.write_text(MMGEN_NESTED_TOML.replace('pred = "disc_pred_real"', 'prde = "x"'))
+    broken = ganloss_cli("check", str(path), "--losses", "model.disc_auxiliary_loss")
+    assert broken.status == 1
+    assert "model.disc_auxiliary_loss[0].ShiftLoss.data_info.prde" in broken.out
