@@ -18,6 +18,14 @@ Conventions, the same for every function here:
 
 ``gan_loss`` mirrors MMGeneration's ``GANLoss`` (one term per call, selected by
 ``target_is_real`` and ``is_disc``); the other functions give whole objectives.
+
+**Reduced precision.** A term with a label target (``real_label``,
+``real_label_val``, ``fake_label_val``: binary cross-entropy or squared error
+against the label) is computed and returned in at least ``float32``, as
+``torch.autocast`` runs ``binary_cross_entropy_with_logits`` and ``mse_loss``;
+with ``float16``/``bfloat16`` predictions a label such as 0.9 would otherwise
+be rounded to their precision (0.8984 in ``bfloat16``), which moves the
+discriminator's optimum. Every other term keeps the predictions' dtype.
 """
 
 from __future__ import annotations
@@ -72,6 +80,16 @@ RELATIVISTIC_TYPES: tuple[str, ...] = ("ragan", "ralsgan", "rahinge")
 SMOOTHABLE_TYPES: tuple[str, ...] = ("minimax", "ns", "lsgan")
 
 
+def _labelled(pred: Tensor, label: float) -> tuple[Tensor, Tensor]:
+    """``pred`` in at least ``float32``, and a target of ``label`` like it.
+
+    A label given to a half-precision op is rounded to the op's dtype (0.9
+    becomes 0.8984 in ``bfloat16``); in ``float32`` it is exact to 1e-7.
+    """
+    pred = pred.to(torch.promote_types(pred.dtype, torch.float32))
+    return pred, torch.full_like(pred, label)
+
+
 # -- Goodfellow et al. 2014: minimax and non-saturating ----------------------------
 
 
@@ -97,7 +115,7 @@ def logistic_disc_loss(pred_real: Tensor, pred_fake: Tensor, real_label: float =
         >>> logistic_disc_loss(torch.zeros(2), torch.zeros(3))  # 2 log 2
         tensor(1.3863)
     """
-    real = F.binary_cross_entropy_with_logits(pred_real, torch.full_like(pred_real, real_label))
+    real = F.binary_cross_entropy_with_logits(*_labelled(pred_real, real_label))
     return real + F.softplus(pred_fake).mean()
 
 
@@ -157,7 +175,7 @@ def lsgan_disc_loss(pred_real: Tensor, pred_fake: Tensor, real_label: float = 1.
         >>> lsgan_disc_loss(torch.tensor([1.0, 3.0]), torch.tensor([2.0]))  # (0 + 4) / 2 + 4
         tensor(6.)
     """
-    return ((pred_real - real_label) ** 2).mean() + (pred_fake**2).mean()
+    return F.mse_loss(*_labelled(pred_real, real_label)) + (pred_fake**2).mean()
 
 
 def lsgan_gen_loss(pred_fake: Tensor) -> Tensor:
@@ -504,11 +522,11 @@ def gan_loss(
         return -input.mean() if target_is_real else input.mean()
     if gan_type == "wgan-logistic-ns":
         return F.softplus(-input).mean() if target_is_real else F.softplus(input).mean()
-    target = torch.full_like(input, real_label_val if target_is_real else fake_label_val)
+    pred, target = _labelled(input, real_label_val if target_is_real else fake_label_val)
     if gan_type == "vanilla":
-        return F.binary_cross_entropy_with_logits(input, target)
+        return F.binary_cross_entropy_with_logits(pred, target)
     if gan_type == "lsgan":
-        return F.mse_loss(input, target)
+        return F.mse_loss(pred, target)
     raise ConfigError(
         f"unknown gan_type {gan_type!r}; valid types are {', '.join(GAN_LOSS_TYPES)}",
         where="gan_loss.gan_type",
