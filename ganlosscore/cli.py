@@ -387,7 +387,7 @@ def cmd_new_plugin(args: argparse.Namespace) -> int:
         ) from exc
     print(f"Created {target}")
     editable, tests = shlex.quote(f"{target}[test]"), shlex.quote(str(target / "tests"))
-    print(f"Next: pip install -e {editable} && pytest {tests}")
+    print(f"Next: pip install -e {editable} && python -m pytest {tests}")
     return 0
 
 

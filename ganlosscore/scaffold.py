@@ -212,7 +212,7 @@ disc_losses = build_aggregator(
 
 ```bash
 pip install -e '.[test]'
-pytest
+python -m pytest
 ```
 
 Add a loss: write the class in `src/{{package}}/`, add one line to
@@ -266,7 +266,7 @@ class {{cls}}(LossModule):
         super().__init__(**kwargs)
         if isinstance(target, bool) or not isinstance(target, (int, float)):
             raise ConfigError(
-                f"target must be a number, got {target!r}", where="target"
+                f"target must be a number, got {target!r}", where="{{cls}}.target"
             )
         self.target = float(target)
 

@@ -42,7 +42,7 @@ def test_new_plugin_writes_a_complete_package(tmp_path, ganloss_cli):
     package = tmp_path / "ganloss-toy"
     assert result.out.splitlines() == [
         f"Created {package}",
-        f"Next: pip install -e '{package}[test]' && pytest {package / 'tests'}",
+        f"Next: pip install -e '{package}[test]' && python -m pytest {package / 'tests'}",
     ]
     assert os.listdir(tmp_path) == ["ganloss-toy"]  # no staging directory left
     assert tree(package) == FILES

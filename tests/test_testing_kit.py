@@ -479,6 +479,21 @@ def test_ganloss_hooks_unregisters_at_teardown(ganloss_hooks):
     assert get_plugin_manager().is_registered(plugin)
 
 
+def test_ganloss_hooks_on_a_plugin_already_registered_says_so(ganloss_hooks):
+    from ganlosscore import ConfigError
+
+    class Hooks:
+        @hookimpl
+        def ganloss_after_aggregate(self, result):
+            pass
+
+    plugin = ganloss_hooks(Hooks())
+    # as an installed hook module would be: pluggy's bare ValueError before
+    with pytest.raises(ConfigError, match="is already registered on the plugin manager as"):
+        ganloss_hooks(plugin)
+    assert get_plugin_manager().is_registered(plugin)  # still there, once
+
+
 def test_the_pytest_plugin_is_declared_and_imports_no_torch():
     (entry,) = importlib_metadata.entry_points(group="pytest11", name="ganlosscore")
     assert entry.value == "ganlosscore.testing.plugin"

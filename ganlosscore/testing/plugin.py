@@ -68,8 +68,22 @@ def ganloss_hooks() -> Iterator[Callable[[object], object]]:
     added: list[tuple[Any, object]] = []
 
     def register(plugin: object) -> object:
+        from ..errors import ConfigError
+
         pm = get_plugin_manager()
-        pm.register(plugin)
+        if pm.is_registered(plugin):
+            raise ConfigError(
+                f"{plugin!r} is already registered on the plugin manager as "
+                f"{pm.get_name(plugin)!r} (an installed hook plugin, or registered earlier), "
+                "so its hooks already run; to test it alone, register it on "
+                "ganlosscore.new_plugin_manager(installed=False) and pass that manager to "
+                "build_aggregator(..., plugin_manager=pm)",
+                where="ganloss_hooks",
+            )
+        try:
+            pm.register(plugin)
+        except ValueError as exc:  # pluggy: a name or object clash
+            raise ConfigError(f"cannot register {plugin!r}: {exc}", where="ganloss_hooks") from exc
         added.append((pm, plugin))
         return plugin
 
