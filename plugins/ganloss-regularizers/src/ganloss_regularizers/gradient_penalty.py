@@ -137,7 +137,8 @@ class GradientPenaltyLoss(LossModule):
             multiplied by it and the penalty divided by ``mean(mask)``.
         loss_scaler: optional ``torch.amp.GradScaler`` (see :class:`R1GradientPenalty`).
 
-    Returns a scalar.
+    Returns a scalar, in ``float32`` for ``float16``/``bfloat16`` data (the gradient is
+    taken to ``float32`` before the norm, see :class:`R1GradientPenalty`).
 
     Example:
         >>> disc = lambda x: (x * torch.tensor([3.0, 4.0]).view(1, 2, 1, 1)).sum()
@@ -202,7 +203,8 @@ class DRAGANGradientPenalty(LossModule):
         real_data: ``(N, C, H, W)`` (any ``(N, C, *)``).
         loss_scaler: optional ``torch.amp.GradScaler`` (see :class:`R1GradientPenalty`).
 
-    Returns a scalar.
+    Returns a scalar, in ``float32`` for ``float16``/``bfloat16`` data (the gradient is
+    taken to ``float32`` before the norm, see :class:`R1GradientPenalty`).
 
     Example:
         >>> disc = lambda x: (x * torch.tensor([3.0, 4.0]).view(1, 2, 1, 1)).sum()
