@@ -18,6 +18,9 @@ Differences from MMGeneration, all deliberate:
   nor a number, a ``reduction`` that is not a string, and an ``avg_factor``
   that is not a positive finite number or a one-element Tensor (MMGeneration
   divides by 0 into ``inf``/``NaN``);
+* ``batchmean`` and ``mean`` with ``avg_factor`` sum a float16/bfloat16 loss
+  in float32 and cast the quotient back (as ``torch.mean`` accumulates), so
+  a sum above 65504 does not turn a representable mean into ``inf``;
 * :func:`weighted_loss` refuses a function that has its own ``weight``,
   ``reduction`` or ``avg_factor`` parameter (``torch.nn.functional.mse_loss``,
   say), which the decorated function would take over and never pass on.
@@ -126,10 +129,26 @@ def reduce_loss(loss: Tensor, reduction: str = "mean") -> Tensor:
                 "loss that is already a single value"
             )
         if reduction == "batchmean":
-            return loss.sum() / loss.shape[0]
+            return _divided_sum(loss, loss.shape[0])
         return loss.mean(dim=list(range(1, loss.ndim))) if loss.ndim > 1 else loss
     check_reduction(reduction)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+_HALF = (torch.float16, torch.bfloat16)
+
+
+def _divided_sum(loss: Tensor, divisor: float | Tensor) -> Tensor:
+    """``loss.sum() / divisor`` (``batchmean``, ``mean`` with ``avg_factor``).
+
+    A half-precision loss is summed in float32 and the quotient cast back, as
+    ``torch.mean`` accumulates: its sum may overflow float16 (65504) where the
+    quotient fits. A plain ``sum`` keeps the loss's dtype: there an overflow
+    is the true value.
+    """
+    if loss.dtype in _HALF:
+        return (loss.sum(dtype=torch.float32) / divisor).to(loss.dtype)
+    return loss.sum() / divisor
 
 
 def _as_number(value: object) -> float | None:
@@ -218,7 +237,7 @@ def weight_reduce_loss(
     if reduction == "mean":
         if not isinstance(loss, Tensor):
             raise _not_a_tensor(loss, "weight_reduce_loss")
-        return loss.sum() / _check_avg_factor(avg_factor)
+        return _divided_sum(loss, _check_avg_factor(avg_factor))
     if reduction == "none":
         return reduce_loss(loss, "none")
     check_reduction(reduction)

@@ -523,11 +523,6 @@ def test_all_skipped_total_under_autocast_is_a_float32_zero_on_the_inputs_device
     assert result.total.dtype == torch.float32 and result.total.device.type == "meta"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: batchmean and mean-with-avg_factor sum in the loss's dtype, so a float16 "
-    "sum overflows (65504) where the reduced value fits; sum in float32 and cast back",
-)
 def test_float16_sum_based_reductions_do_not_overflow_where_the_result_fits():
     # 1000 x 100 ones: 'mean' gives 1, 'batchmean' should give 100 (per-sample sums of 100),
     # 'mean' with avg_factor=1000 also 100. The intermediate sum, 1e5, is inf in float16.
