@@ -97,7 +97,10 @@ class LossAggregator(torch.nn.Module):
         losses: loss modules, each with ``data_info`` set.
         name: the phase, used in messages.
         nonfinite: ``raise`` (default) stops at a NaN or infinite value and
-            names the loss; ``warn`` issues a ``RuntimeWarning``; ``ignore``.
+            names the loss (but only warns when the outputs hold an enabled
+            ``torch.amp.GradScaler``, whose protocol expects overflows: it
+            skips that step and lowers its scale); ``warn`` issues a
+            ``RuntimeWarning``; ``ignore``.
         max_log_vars: slots in the one buffer all ranks reduce together; must
             hold every value logged in a step (the same on every rank).
         plugin_manager: defaults to :func:`get_plugin_manager`.
@@ -268,8 +271,16 @@ class LossAggregator(torch.nn.Module):
             "those losses (learning rate, a log of zero, an exploding discriminator), or set "
             "nonfinite='warn' or 'ignore' on the aggregator"
         )
-        if self.nonfinite == "raise":
+        if self.nonfinite == "raise" and not _scaling(outputs):
             raise NonFiniteLossError(message, where=self.name)
+        if self.nonfinite == "raise":  # an overflow a GradScaler is there to handle
+            message = (
+                f"non-finite value{'s' if len(culprits) > 1 else ''} in "
+                + ", ".join(f"{k}={floats[k]}" for k in culprits)
+                + f"{at} while the outputs hold an enabled GradScaler: an overflow of the "
+                "scaled values, which the scaler handles by skipping this optimizer step and "
+                "lowering its scale (nonfinite='ignore' silences this warning)"
+            )
         warnings.warn(f"{self.name}: {message}", RuntimeWarning, stacklevel=3)
 
     @property
@@ -289,3 +300,14 @@ class LossAggregator(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, nonfinite={self.nonfinite!r}"
+
+
+def _scaling(outputs: Mapping[str, Any]) -> bool:
+    """Whether the outputs hold an enabled ``torch.amp.GradScaler`` (mixed-precision training).
+
+    Under one, a non-finite value is expected now and then (a scaled value
+    overflowed): the scaler skips the step and lowers its scale.
+    """
+    return any(
+        isinstance(value, torch.amp.GradScaler) and value.is_enabled() for value in outputs.values()
+    )

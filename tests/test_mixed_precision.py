@@ -535,30 +535,29 @@ def test_float16_sum_based_reductions_do_not_overflow_where_the_result_fits():
 @pytest.mark.skipif(
     "R1GradientPenalty" not in AVAILABLE, reason="needs ganloss-regularizers' R1GradientPenalty"
 )
-def test_grad_scaler_overflow_needs_a_nonfinite_policy_that_lets_it_through():
+def test_grad_scaler_overflow_is_a_warning_under_the_default_policy():
     # Under float16 autocast D's output is float16, and GradScaler's default first scale 2**16
     # is the seed gradient of each output element: beyond float16's 65504, so the first R1
     # penalty is not finite (as in MMGeneration, which scales D's output alike). GradScaler's
-    # protocol expects that: the step is skipped and the scale halved. The aggregator's
-    # default nonfinite="raise" stops training there instead; "warn" lets the protocol work.
+    # protocol expects that: the step is skipped and the scale halved. With an enabled
+    # scaler in the outputs, the default nonfinite="raise" warns instead of stopping there.
     torch.manual_seed(0)
     disc, x = ConvDisc(), torch.randn(4, 3, 8, 8)
     config = {
         "type": "R1GradientPenalty",
         "data_info": {"discriminator": "disc", "real_data": "x", "loss_scaler": "scaler"},
     }
-    with torch.autocast("cpu", dtype=torch.float16), pytest.raises(NonFiniteLossError):
-        build_aggregator([config])({"disc": disc, "x": x, "scaler": torch.amp.GradScaler("cpu")})
-
     grad_scaler = torch.amp.GradScaler("cpu")
     optimizer = torch.optim.SGD(disc.parameters(), lr=0.1)
-    aggregator = build_aggregator([config], nonfinite="warn")
+    aggregator = build_aggregator([config])  # nonfinite="raise"
     finite, scales = [], []
     for _ in range(3):
-        with torch.autocast("cpu", dtype=torch.float16), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+        with torch.autocast("cpu", dtype=torch.float16), warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always", RuntimeWarning)
             result = aggregator({"disc": disc, "x": x, "scaler": grad_scaler})
         finite.append(math.isfinite(result.log_vars["loss"]))
+        if not finite[-1]:
+            assert "while the outputs hold an enabled GradScaler" in str(w[-1].message)
         grad_scaler.scale(result.total).backward()
         grad_scaler.step(optimizer)
         grad_scaler.update()
@@ -566,3 +565,9 @@ def test_grad_scaler_overflow_needs_a_nonfinite_policy_that_lets_it_through():
         scales.append(grad_scaler.get_scale())
     assert finite == [False, True, True]
     assert scales == [2.0**15, 2.0**15, 2.0**15]  # halved once, then no overflow
+    # without a scaler (or with a disabled one) a non-finite value still stops training
+    with torch.autocast("cpu", dtype=torch.float16), pytest.raises(NonFiniteLossError):
+        disabled = torch.amp.GradScaler("cpu", enabled=False)
+        build_aggregator([{**config, "data_info": {"discriminator": "disc", "real_data": "x"}}])(
+            {"disc": disc, "x": x * float("nan"), "scaler": disabled}
+        )
