@@ -188,6 +188,17 @@ def test_generator_convention_errors_are_clear():
     with pytest.raises(RegularizerInputError, match="autograd graph"):
         GeneratorPathRegularizer()(detached_latent, 2)
 
+    # a plain generator that does not take the StyleGAN2 call: our error, not torch's TypeError
+    with pytest.raises(RegularizerInputError, match=r"must accept MMGeneration's StyleGAN2 call"):
+        GeneratorPathRegularizer()(torch.nn.Linear(8, 12), 4)
+
+    def buggy(z, num_batches, return_latents):
+        return len(None)  # a TypeError inside a generator that takes the call: left as is
+
+    with pytest.raises(TypeError, match="NoneType") as info:
+        GeneratorPathRegularizer()(buggy, 2)
+    assert not isinstance(info.value, RegularizerInputError)
+
 
 @pytest.mark.parametrize(
     ("kwargs", "where"),

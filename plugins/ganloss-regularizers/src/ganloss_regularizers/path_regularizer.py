@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -261,7 +262,18 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
         return penalty
 
     def _generate(self, generator: Any, num_batches: int) -> tuple[Tensor, Tensor]:
-        output = generator(None, num_batches=num_batches, return_latents=True)
+        try:
+            output = generator(None, num_batches=num_batches, return_latents=True)
+        except TypeError as exc:
+            if _accepts_the_call(generator):
+                raise  # a TypeError inside the generator: its own bug, untouched
+            raise RegularizerInputError(
+                "the generator must accept MMGeneration's StyleGAN2 call "
+                "generator(None, num_batches=n, return_latents=True) and return a mapping with "
+                f"'fake_img' and 'latent'; calling {type(generator).__name__} so failed: {exc}. "
+                "Wrap your generator in a module that samples the latents and returns both",
+                where=self.loss_name(),
+            ) from exc
         if not isinstance(output, Mapping) or not {"fake_img", "latent"} <= output.keys():
             got = sorted(map(str, output)) if isinstance(output, Mapping) else type(output).__name__
             raise RegularizerInputError(
@@ -285,3 +297,12 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
             f"{super().extra_repr()}, decay={self.decay}, pl_batch_shrink={self.pl_batch_shrink}, "
             f"pl_batch_size={self.pl_batch_size}, sync_mean_buffer={self.sync_mean_buffer}"
         )
+
+
+def _accepts_the_call(generator: Any) -> bool:
+    """Whether ``generator(None, num_batches=1, return_latents=True)`` binds to its signature."""
+    try:
+        inspect.signature(generator).bind(None, num_batches=1, return_latents=True)
+    except (TypeError, ValueError):
+        return False
+    return True
