@@ -301,8 +301,10 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
 
 def _accepts_the_call(generator: Any) -> bool:
     """Whether ``generator(None, num_batches=1, return_latents=True)`` binds to its signature."""
+    # a module's __call__ takes anything: its forward says what it accepts
+    target = generator.forward if isinstance(generator, torch.nn.Module) else generator
     try:
-        inspect.signature(generator).bind(None, num_batches=1, return_latents=True)
+        inspect.signature(target).bind(None, num_batches=1, return_latents=True)
     except (TypeError, ValueError):
         return False
     return True
