@@ -86,8 +86,12 @@ def _labelled(pred: Tensor, label: float) -> tuple[Tensor, Tensor]:
     A label given to a half-precision op is rounded to the op's dtype (0.9
     becomes 0.8984 in ``bfloat16``); in ``float32`` it is exact to 1e-7.
     """
-    pred = pred.to(torch.promote_types(pred.dtype, torch.float32))
+    if pred.dtype in _HALF:  # a float32/float64 pred passes untouched (the hot path)
+        pred = pred.float()
     return pred, torch.full_like(pred, label)
+
+
+_HALF = (torch.float16, torch.bfloat16)
 
 
 # -- Goodfellow et al. 2014: minimax and non-saturating ----------------------------
