@@ -75,7 +75,11 @@ def input_gradient(
             "network and the tensor it is actually computed from",
             where=where,
         )
-    grad = grad.to(torch.promote_types(grad.dtype, torch.float32))
+    if grad.dtype in _HALF:  # float32/float64 gradients pass untouched
+        grad = grad.float()
     if loss_scaler is not None:
         grad = grad / loss_scaler.get_scale()
     return grad
+
+
+_HALF = (torch.float16, torch.bfloat16)
