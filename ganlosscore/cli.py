@@ -34,10 +34,10 @@ from .registry import (
     EntryRecord,
     LossRecord,
     available_losses,
+    incompatible_reason,
     normalize_dist_name,
     plugin_entries,
 )
-from .registry import _incompatible_reason as incompatible_reason
 
 __all__ = ["CoreCommands", "describe_loss", "main"]
 

@@ -19,7 +19,7 @@ import pluggy
 from . import hookspecs
 from ._version import SUPPORTED_PROTOCOLS
 from .errors import IncompatiblePluginError, PluginLoadError
-from .registry import HOOK_GROUP, _describe, plugin_entries
+from .registry import HOOK_GROUP, describe_failure, plugin_entries
 
 __all__ = [
     "bypassable_hooks",
@@ -110,7 +110,7 @@ def _register_installed(pm: pluggy.PluginManager) -> None:
                 pm.unregister(name=name)
                 raise
         except (Exception, SystemExit) as exc:  # a module calling sys.exit() is broken too
-            reason = _describe(exc)
+            reason = describe_failure(exc)
             _failures[name] = reason
             if strict:
                 raise PluginLoadError(

@@ -179,7 +179,7 @@ class _Registry:
                     continue
                 status, reason = "disabled", entry.disabled_reason
             elif entry.protocol not in SUPPORTED_PROTOCOLS:
-                status, reason = "incompatible", _incompatible_reason(entry)
+                status, reason = "incompatible", incompatible_reason(entry)
             elif qualified in self._broken:
                 status, reason = "broken", self._broken[qualified]
             elif counts[entry.name] > 1:
@@ -261,14 +261,14 @@ class _Registry:
             return cls
         if entry.protocol not in SUPPORTED_PROTOCOLS:
             raise IncompatiblePluginError(
-                f"cannot build loss {entry.name!r}: {_incompatible_reason(entry)}"
+                f"cannot build loss {entry.name!r}: {incompatible_reason(entry)}"
             )
         from .protocol import LossModule
 
         try:
             obj = entry.entry_point.load()
         except (Exception, SystemExit) as exc:  # a module calling sys.exit() is broken too
-            reason = f"importing {entry.target} failed: {_describe(exc)}"
+            reason = f"importing {entry.target} failed: {describe_failure(exc)}"
             self._broken[qualified] = reason
             raise PluginLoadError(
                 f"cannot build loss {entry.name!r} of {entry.distribution}: {reason}. The "
@@ -313,14 +313,14 @@ class _Registry:
             self._local.pop(name, None)
 
 
-def _describe(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str:
     """``Type: message``, or what a bare ``sys.exit()`` means."""
     if isinstance(exc, SystemExit):
         return f"SystemExit: the module called sys.exit({exc.code!r}) on import"
     return f"{type(exc).__name__}: {exc}"
 
 
-def _incompatible_reason(entry: EntryRecord) -> str:
+def incompatible_reason(entry: EntryRecord) -> str:
     supported = ", ".join(str(p) for p in sorted(SUPPORTED_PROTOCOLS))
     return (
         f"{entry.distribution} {entry.version} was built for loss protocol {entry.protocol}, "
