@@ -31,6 +31,7 @@ from .hookspecs import hookimpl, hookspec
 if TYPE_CHECKING:
     from .aggregation import LossAggregator, LossResult
     from .config import build_aggregator, build_loss, load_config
+    from .distributed import collective_device, is_distributed, sum_over_ranks
     from .hooks import get_plugin_manager, new_plugin_manager
     from .protocol import LossModule
     from .reduction import WeightedLoss, reduce_loss, weight_reduce_loss, weighted_loss
@@ -52,6 +53,9 @@ _LAZY: dict[str, str] = {
     "LossAggregator": "aggregation",
     "LossResult": "aggregation",
     "get_plugin_manager": "hooks",
+    "collective_device": "distributed",
+    "is_distributed": "distributed",
+    "sum_over_ranks": "distributed",
     "new_plugin_manager": "hooks",
 }
 
@@ -79,13 +83,16 @@ __all__ = [
     "available_losses",
     "build_aggregator",
     "build_loss",
+    "collective_device",
     "get_plugin_manager",
     "hookimpl",
     "hookspec",
+    "is_distributed",
     "load_config",
     "new_plugin_manager",
     "reduce_loss",
     "register_loss",
+    "sum_over_ranks",
     "weight_reduce_loss",
     "weighted_loss",
 ]

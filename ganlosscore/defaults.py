@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.distributed as dist
 
+from .distributed import collective_device, is_distributed
 from .errors import DistributedMismatchError, GanLossError
 from .hookspecs import hookimpl
 
@@ -87,7 +88,7 @@ def ganloss_reduce_log_vars(
 ) -> dict[str, float]:
     if not log_vars:
         return {}
-    if _distributed():
+    if is_distributed():
         return _reduce_across_ranks(log_vars, aggregator)
     return dict(zip(log_vars, _floats(list(log_vars.values()))))
 
@@ -102,7 +103,7 @@ def parse_and_reduce(
     log values, logged after ``loss``), without building the intermediate
     dict of detached tensors.
     """
-    if _distributed():
+    if is_distributed():
         parsed, log_vars = ganloss_parse_losses(losses)
         log_vars.update({k: v.detach() for k, v in extra.items()})
         return parsed, _reduce_across_ranks(log_vars, aggregator)
@@ -111,10 +112,6 @@ def parse_and_reduce(
     if extra:
         terms.extend(extra.values())
     return total, dict(zip([*losses, "loss", *extra], _floats(terms)))
-
-
-def _distributed() -> bool:
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 def _floats(tensors: list[torch.Tensor]) -> list[float]:
@@ -145,21 +142,6 @@ def _fingerprints(names: list[str]) -> tuple[float, float]:
     return float(zlib.crc32(key) & _MASK), float(zlib.adler32(key) & _MASK)
 
 
-def _buffer_device(first: torch.Tensor) -> torch.device:
-    """Where the reduction buffer lives: the same kind of device on every rank.
-
-    Where NCCL is the backend, or one of a mixed backend
-    (``"cpu:gloo,cuda:nccl"``), the buffer is on this rank's current CUDA
-    device whatever the values' device: NCCL reduces CUDA tensors only, and
-    under a mixed backend a rank whose values happen to be on the CPU (say,
-    the zero total of a step whose losses were all skipped) would otherwise
-    pick gloo while the others pick NCCL. Otherwise it goes with the values.
-    """
-    if "nccl" in str(dist.get_backend()):
-        return torch.device("cuda", torch.cuda.current_device())
-    return first.device if first.device.type != "meta" else torch.device("cpu")
-
-
 def _reduce_across_ranks(
     log_vars: dict[str, torch.Tensor], aggregator: LossAggregator
 ) -> dict[str, float]:
@@ -176,7 +158,7 @@ def _reduce_across_ranks(
     """
     names = sorted(log_vars)
     capacity = aggregator.max_log_vars
-    device = _buffer_device(next(iter(log_vars.values())))
+    device = collective_device(next(iter(log_vars.values())).device)
     header = [0.0] * _HEADER
     overflow = len(names) > capacity
     header[_OVERFLOW] = 1.0 if overflow else 0.0

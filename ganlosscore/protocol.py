@@ -183,6 +183,15 @@ class LossModule(torch.nn.Module):
         """The unweighted loss of the given inputs, or ``None`` to skip it."""
         raise NotImplementedError(f"{type(self).__name__} must define compute()")
 
+    def on_interval_skip(self, outputs: Mapping[str, Any]) -> None:
+        """Called instead of ``compute`` at an iteration ``interval`` skips (no-op by default).
+
+        A loss that runs a collective of its own in ``compute`` (see
+        :func:`ganlosscore.sum_over_ranks`) joins it here with zeros, so that
+        the ranks' collectives stay paired even when they disagree on the
+        iteration: the aggregator then reports that as a clear error.
+        """
+
     def weight_loss(self, loss: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
         """Apply ``loss_weight`` to the value ``compute`` returned.
 
@@ -214,6 +223,7 @@ class LossModule(torch.nn.Module):
                 f"with data_info set, it takes an outputs dict, not {type(outputs).__name__}"
             )
         if self.interval > 1 and not self.is_due(outputs):
+            self.on_interval_skip(outputs)
             return None
         inputs = self.resolve_inputs(outputs)
         loss = self.compute(**inputs)

@@ -331,21 +331,36 @@ def test_losses_given_as_a_generator_are_all_held():
     assert agg.loss_names() == ["loss_0", "loss_1", "loss_2"]
 
 
-def test_the_reduction_buffer_follows_the_backend_not_a_cpu_value(monkeypatch):
+@pytest.mark.parametrize(
+    ("backend", "values", "expected"),
+    [
+        ("nccl", "cpu", "cuda:3"),  # NCCL reduces CUDA tensors only: never a CPU buffer
+        ("nccl", "cuda:3", "cuda:3"),
+        ("cpu:gloo,cuda:nccl", "cpu", "cuda:3"),  # every rank picks the same backend
+        ("cpu:gloo,cuda:nccl", "meta", "cuda:3"),
+        ("gloo", "cuda:1", "cpu"),  # gloo: the host, whatever device a rank's values are on
+        ("gloo", "cpu", "cpu"),
+        ("mpi", "cpu", "cpu"),  # any other backend: the values' device
+    ],
+)
+def test_the_reduction_buffer_follows_the_backend_not_a_cpu_value(
+    monkeypatch, backend, values, expected
+):
     import torch.distributed as dist
 
-    from ganlosscore import defaults
+    from ganlosscore import collective_device
 
-    # NCCL reduces CUDA tensors only: a CPU value must not put the buffer on the CPU
-    monkeypatch.setattr(dist, "get_backend", lambda *a, **k: "nccl")
-    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
-    assert defaults._buffer_device(torch.zeros(())) == torch.device("cuda", 1)
-    # a mixed backend: every rank must pick the same one, whatever its values' device
-    monkeypatch.setattr(dist, "get_backend", lambda *a, **k: "cpu:gloo,cuda:nccl")
-    assert defaults._buffer_device(torch.zeros(())) == torch.device("cuda", 1)
-    assert defaults._buffer_device(torch.zeros((), device="meta")) == torch.device("cuda", 1)
-    monkeypatch.setattr(dist, "get_backend", lambda *a, **k: "gloo")
-    assert defaults._buffer_device(torch.zeros(())) == torch.device("cpu")
+    # the device of the aggregator's log_vars buffer, and of the plugins' own collectives
+    monkeypatch.setattr(dist, "get_backend", lambda *a, **k: backend)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 3)
+    assert collective_device(torch.device(values)) == torch.device(expected)
+
+
+def test_sum_over_ranks_without_a_process_group_is_the_buffer_itself():
+    from ganlosscore import sum_over_ranks
+
+    buffer = torch.tensor([1.0, 2.0], dtype=torch.float16)
+    assert sum_over_ranks(buffer) is buffer
 
 
 # -- the fast paths give the same results as the hooks they stand for ---------------

@@ -136,6 +136,21 @@ def test_interval_skips_off_iterations():
     assert loss({"p": p, "iteration": torch.tensor(0)}).item() == 4.0
 
 
+def test_on_interval_skip_is_called_instead_of_compute_at_a_skipped_iteration():
+    class Joins(ShiftLoss):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.skipped = []
+
+        def on_interval_skip(self, outputs):
+            self.skipped.append(outputs["iteration"])
+
+    loss = Joins(data_info={"pred": "p"}, interval=2)
+    p = torch.tensor([2.0])
+    assert [loss({"p": p, "iteration": i}) is None for i in range(4)] == [False, True, False, True]
+    assert loss.skipped == [1, 3]
+
+
 def test_interval_without_iteration_is_a_data_info_error():
     loss = ShiftLoss(data_info={"pred": "p"}, interval=2)
     with pytest.raises(DataInfoError, match=r"outputs\['iteration'\]"):

@@ -58,11 +58,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, NamedTuple
 
 import torch
-import torch.distributed as dist
 from ganloss_pixelwise.functional import mse_loss
 from torch import Tensor
 
-from ganlosscore import ConfigError, LossModule, reduce_loss
+from ganlosscore import ConfigError, LossModule, is_distributed, reduce_loss, sum_over_ranks
 
 from . import functional as F
 from ._validation import DiffusionInputError, check_number, check_reduction, log_prefix
@@ -208,14 +207,10 @@ class _DDPMLoss(LossModule):
             )
         return LogSpec(kind, prefix, "sum" if reduction == "sum" else "mean", total)
 
-    def forward(self, *args: Any, **kwargs: Any) -> Tensor | None:
-        value = super().forward(*args, **kwargs)
-        if value is None and self.log_specs and _distributed():
-            # Skipped at this iteration (interval; compute never returns None): meet the
-            # log collective of the ranks that did compute, with nothing to add.
-            outputs = args[0] if args else kwargs.get("outputs_dict", {})
-            _sum_over_ranks(torch.zeros(self._log_buffer_size(), device=_device_of(outputs)))
-        return value
+    def on_interval_skip(self, outputs: Mapping[str, Any]) -> None:
+        if self.log_specs and is_distributed():
+            # meet the log collective of the ranks that did compute, with nothing to add
+            sum_over_ranks(torch.zeros(self._log_buffer_size(), device=_device_of(outputs)))
 
     def _log_buffer_size(self) -> int:
         """The length of the stacked ``[sums, counts]`` of every log spec."""
@@ -273,8 +268,8 @@ class _DDPMLoss(LossModule):
             sums, counts = F.grouped_sum_and_count(values, groups, len(spec.names()))
             buffers += (sums, counts)
         stacked = torch.cat(buffers)
-        if _distributed():
-            stacked = _sum_over_ranks(stacked)
+        if is_distributed():
+            stacked = sum_over_ranks(stacked)
         logs: dict[str, Tensor] = {}
         offset = 0
         for spec in self.log_specs:
@@ -312,41 +307,9 @@ class _DDPMLoss(LossModule):
         return ", ".join(parts)
 
 
-def _distributed() -> bool:
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
-
-
-def _device_of(outputs: Any) -> torch.device:
+def _device_of(outputs: Mapping[str, Any]) -> torch.device:
     """The device of the first tensor in an outputs dict (the CPU if it holds none)."""
-    values = outputs.values() if isinstance(outputs, Mapping) else ()
-    return next((v.device for v in values if isinstance(v, Tensor)), torch.device("cpu"))
-
-
-def _collective_device(device: torch.device) -> torch.device:
-    """Where the log buffer is reduced: the same kind of device on every rank.
-
-    NCCL reduces CUDA tensors only (also when it serves CUDA beside gloo, as in
-    ``'cpu:gloo,cuda:nccl'``): this rank's GPU. Gloo: the CPU, so that a rank
-    whose values are on a GPU and one that skipped the loss agree. Any other
-    backend: the values' device.
-    """
-    backend = str(dist.get_backend())
-    if "nccl" in backend:
-        return torch.device("cuda", torch.cuda.current_device())
-    if backend == "gloo":
-        return torch.device("cpu")
-    return device
-
-
-def _sum_over_ranks(buffer: Tensor) -> Tensor:
-    """``buffer`` summed over ranks in one ``all_reduce``, returned in its dtype and device.
-
-    Reduced in float64, so that every rank sends the same dtype whatever its
-    values' precision (and a skipped call, which has no values, too).
-    """
-    wire = buffer.to(_collective_device(buffer.device), torch.float64)
-    dist.all_reduce(wire, op=dist.ReduceOp.SUM)
-    return wire.to(buffer.device, buffer.dtype)
+    return next((v.device for v in outputs.values() if isinstance(v, Tensor)), torch.device("cpu"))
 
 
 def _check_rescale(mode: Any, cfg: Any, owner: str) -> tuple[str | None, float]:

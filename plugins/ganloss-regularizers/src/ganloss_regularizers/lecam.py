@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganlosscore import LossModule
+from ganlosscore import LossModule, is_distributed, sum_over_ranks
 
 from ._buffers import FullPrecisionBuffers
 from ._validation import check_bool, check_int, check_real
@@ -156,19 +156,16 @@ class LeCamRegularizer(FullPrecisionBuffers, LossModule):
         weight = weight.to(self.ema_real)
         real_mean = disc_pred_real.detach().mean()
         fake_mean = disc_pred_fake.detach().mean()
-        if self.sync_averages and _distributed():
+        if self.sync_averages and is_distributed():
             real_mean, fake_mean = _means_over_ranks(disc_pred_real, disc_pred_fake)
         self.ema_real.lerp_(real_mean.to(self.ema_real), weight)
         self.ema_fake.lerp_(fake_mean.to(self.ema_fake), weight)
         self.num_updates += 1
 
-    def forward(self, *args: Any, **kwargs: Any) -> Tensor | None:
-        value = super().forward(*args, **kwargs)
-        if value is None and self.training and self.sync_averages and _distributed():
-            # Skipped at this iteration (interval; compute never returns None): meet the
-            # collective of the ranks that did update their averages, with nothing to add.
-            _sum_over_ranks(torch.zeros(4, device=self.ema_real.device))
-        return value
+    def on_interval_skip(self, outputs: Mapping[str, Any]) -> None:
+        if self.training and self.sync_averages and is_distributed():
+            # meet the collective of the ranks that did update their averages, with nothing
+            sum_over_ranks(torch.zeros(4, device=self.ema_real.device))
 
     def compute(self, disc_pred_real: Tensor, disc_pred_fake: Tensor) -> Tensor:
         if self.training:
@@ -189,10 +186,6 @@ class LeCamRegularizer(FullPrecisionBuffers, LossModule):
         )
 
 
-def _distributed() -> bool:
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
-
-
 def _means_over_ranks(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
     """The means of ``real`` and ``fake`` over every rank's elements, from one all-reduce."""
     dtype = torch.float64  # every rank sends the same dtype, whatever its predictions' precision
@@ -204,28 +197,5 @@ def _means_over_ranks(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
             torch.tensor(fake.numel(), dtype=dtype, device=real.device),
         ]
     )
-    stats = _sum_over_ranks(stats)
+    stats = sum_over_ranks(stats)
     return stats[0] / stats[1], stats[2] / stats[3]
-
-
-def _collective_device(device: torch.device) -> torch.device:
-    """Where the sums are reduced: the same kind of device on every rank.
-
-    NCCL reduces CUDA tensors only (also when it serves CUDA beside gloo, as in
-    ``'cpu:gloo,cuda:nccl'``): this rank's GPU. Gloo: the CPU, so that a rank
-    whose values are on a GPU and one that skipped the loss agree. Any other
-    backend: the values' device.
-    """
-    backend = str(dist.get_backend())
-    if "nccl" in backend:
-        return torch.device("cuda", torch.cuda.current_device())
-    if backend == "gloo":
-        return torch.device("cpu")
-    return device
-
-
-def _sum_over_ranks(buffer: Tensor) -> Tensor:
-    """``buffer`` summed over ranks in one float64 ``all_reduce``, back on its device."""
-    wire = buffer.to(_collective_device(buffer.device), torch.float64)
-    dist.all_reduce(wire, op=dist.ReduceOp.SUM)
-    return wire.to(buffer.device)
