@@ -272,3 +272,16 @@ def test_a_batch_the_processes_cannot_share_is_refused_before_spawning(tmp_path,
         "of processes (3)"
     )
     assert not out.exists()
+
+
+def test_ranks_checking_the_out_folder_at_once_do_not_trip_over_each_other(tmp_path):
+    # under torchrun every rank checks --out at the same moment; a shared probe file
+    # made one rank's unlink fail ("No such file or directory")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ganloss_toybench.commands import _prepare_out_dir
+
+    out = tmp_path / "shared"
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: _prepare_out_dir(out), range(400)))
+    assert list(out.iterdir()) == []  # and leave nothing behind

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -134,9 +135,9 @@ def _prepare_out_dir(out: str | os.PathLike[str]) -> None:
     path = Path(out)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".ganloss-toybench-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        # a probe of this process's own: under torchrun every rank checks the folder at once
+        with tempfile.TemporaryFile(dir=path):
+            pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ConfigError(
