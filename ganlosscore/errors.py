@@ -9,6 +9,7 @@ assembled here so that wording stays consistent across the core and plugins.
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable, Sequence
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "NonFiniteLossError",
     "PluginLoadError",
     "UnknownLossError",
+    "brief",
     "closest",
     "did_you_mean",
     "several",
@@ -181,3 +183,26 @@ def several(problems: Sequence[GanLossError], what: str) -> GanLossError:
         return problems[0]
     flat = [p for problem in problems for p in (problem.problems or (problem,))]
     return ConfigError(f"{len(flat)} problems in {what}:", problems=flat)
+
+
+def brief(value: object, limit: int = 80) -> str:
+    """A ``repr`` of ``value`` for a message, bounded in size *while* it is rendered.
+
+    ``f"{value!r}"`` renders a value whole before anything could shorten it;
+    a YAML file of nested aliases (a "billion laughs") then costs unbounded
+    memory and time. :mod:`reprlib` stops at a fixed depth and length, so this
+    costs the same for any value, and the result is cut to ``limit`` characters.
+    """
+    text = _REPR.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _bounded_repr() -> reprlib.Repr:
+    r = reprlib.Repr()
+    r.maxlevel = 3
+    r.maxstring = r.maxother = r.maxlong = 60
+    r.maxdict = r.maxlist = r.maxtuple = r.maxset = r.maxfrozenset = r.maxdeque = 6
+    return r
+
+
+_REPR = _bounded_repr()
