@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .conformance import CHECKS, ConformanceError, ConformanceReport, check_loss
     from .distributions import install_distribution, temporary_distribution
+    from .multiprocess import RankResult, run_ranks
 
 _LAZY = {
     "CHECKS": "conformance",
@@ -24,6 +25,8 @@ _LAZY = {
     "ConformanceReport": "conformance",
     "check_loss": "conformance",
     "install_distribution": "distributions",
+    "RankResult": "multiprocess",
+    "run_ranks": "multiprocess",
     "temporary_distribution": "distributions",
 }
 
@@ -31,8 +34,10 @@ __all__ = [
     "CHECKS",
     "ConformanceError",
     "ConformanceReport",
+    "RankResult",
     "check_loss",
     "install_distribution",
+    "run_ranks",
     "temporary_distribution",
 ]
 

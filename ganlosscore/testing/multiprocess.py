@@ -1,0 +1,163 @@
+"""Run a function on N ``torch.distributed`` ranks (gloo, CPU) and collect what each returned.
+
+Losses that reduce over ranks need tests with a real process group. This is
+the one way to write them::
+
+    from ganlosscore.testing import run_ranks
+
+    def body(rank, world, scale):       # module level, so that spawned ranks can import it
+        buffer = torch.tensor([float(rank) * scale])
+        return sum_over_ranks(buffer).item()
+
+    def test_sum():
+        results = run_ranks(body, 2, args=(10.0,))
+        assert [r.value for r in results] == [10.0, 10.0]
+
+Each rank is a fresh ``spawn``-ed process with its own gloo group on a free
+local port. A rank that raises reports its exception (``result.error``);
+one that dies by a signal or ``os._exit`` reports its exit code; ranks still
+running at ``timeout`` are killed and reported as hung, so a test that goes
+wrong fails instead of hanging.
+"""
+
+from __future__ import annotations
+
+import datetime
+import multiprocessing as mp
+import os
+import pickle
+import queue
+import socket
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+__all__ = ["RankResult", "run_ranks"]
+
+
+@attrs.frozen
+class RankResult:
+    """What one rank of :func:`run_ranks` ended with.
+
+    ``value`` is what the function returned; ``error`` the exception it raised
+    (the original when it can be pickled, else a ``RuntimeError`` holding its
+    type, message and traceback); ``exitcode`` the process's exit code
+    (negative: killed by that signal); ``hung`` whether it was still running
+    at the timeout.
+    """
+
+    rank: int
+    value: Any = None
+    error: BaseException | None = None
+    exitcode: int | None = None
+    hung: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Returned normally and exited with status 0."""
+        return self.error is None and not self.hung and self.exitcode == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _rank_main(
+    target: Callable[..., Any],
+    rank: int,
+    world: int,
+    port: int,
+    args: tuple[Any, ...],
+    timeout: float,
+    results: Any,
+) -> None:
+    import torch.distributed as dist
+
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    dist.init_process_group(
+        "gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=timeout)
+    )
+    try:
+        try:
+            outcome: tuple[str, Any] = ("value", target(rank, world, *args))
+        except BaseException as exc:  # reported to the parent, whatever it is
+            outcome = ("error", _portable(exc))
+        try:
+            pickle.dumps(outcome)
+        except Exception as exc:  # a return value that cannot travel
+            outcome = ("error", RuntimeError(f"rank {rank} returned an unpicklable value: {exc}"))
+        results.put((rank, *outcome))
+    finally:
+        dist.destroy_process_group()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        text = "".join(traceback.format_exception(exc))
+        return RuntimeError(f"{type(exc).__name__}: {exc}\n{text}")
+
+
+def run_ranks(
+    target: Callable[..., Any],
+    world_size: int = 2,
+    *,
+    args: Sequence[Any] = (),
+    timeout: float = 60.0,
+) -> list[RankResult]:
+    """Run ``target(rank, world_size, *args)`` on ``world_size`` gloo ranks; one result per rank.
+
+    Args:
+        target: a module-level function (spawned processes import it by name).
+        world_size: the number of ranks.
+        args: further arguments, picklable.
+        timeout: seconds for the whole run, also the process group's timeout;
+            ranks still running then are killed and reported with ``hung=True``.
+
+    Returns:
+        The :class:`RankResult` of each rank, in rank order.
+    """
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    port = _free_port()
+    procs = [
+        ctx.Process(
+            target=_rank_main, args=(target, rank, world_size, port, tuple(args), timeout, results)
+        )
+        for rank in range(world_size)
+    ]
+    for proc in procs:
+        proc.start()
+    outcomes: dict[int, tuple[str, Any]] = {}
+    deadline = time.monotonic() + timeout
+    while len(outcomes) < world_size and time.monotonic() < deadline:
+        try:
+            rank, kind, payload = results.get(timeout=0.2)
+            outcomes[rank] = (kind, payload)
+        except queue.Empty:
+            if all(not proc.is_alive() for proc in procs) and results.empty():
+                break  # every rank ended; those without a result died
+    hung = set()
+    for rank, proc in enumerate(procs):
+        proc.join(timeout=max(0.0, deadline - time.monotonic()) + 5)
+        if proc.is_alive():
+            hung.add(rank)
+            proc.kill()
+            proc.join()
+    return [
+        RankResult(
+            rank=rank,
+            value=outcomes[rank][1] if outcomes.get(rank, ("",))[0] == "value" else None,
+            error=outcomes[rank][1] if outcomes.get(rank, ("",))[0] == "error" else None,
+            exitcode=proc.exitcode,
+            hung=rank in hung,
+        )
+        for rank, proc in enumerate(procs)
+    ]
