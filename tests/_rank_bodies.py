@@ -1,4 +1,4 @@
-"""Bodies run on each rank by tests/test_multiprocess.py (a module of its own so spawned ranks import it)."""
+"""Bodies run on each rank by tests/test_multiprocess.py (importable by spawned ranks)."""
 
 import os
 
