@@ -23,6 +23,7 @@ wrong fails instead of hanging.
 from __future__ import annotations
 
 import datetime
+import gc
 import multiprocessing as mp
 import os
 import pickle
@@ -87,12 +88,16 @@ def _rank_main(
             outcome: tuple[str, Any] = ("value", target(rank, world, *args))
         except BaseException as exc:  # reported to the parent, whatever it is
             outcome = ("error", _portable(exc))
+        # Pickled here, by value: a queue would send tensors as shared-memory
+        # handles, which die with this process before the parent reads them.
         try:
-            pickle.dumps(outcome)
+            payload = pickle.dumps(outcome)
         except Exception as exc:  # a return value that cannot travel
-            outcome = ("error", RuntimeError(f"rank {rank} returned an unpicklable value: {exc}"))
-        results.put((rank, *outcome))
+            error = RuntimeError(f"rank {rank} returned an unpicklable value: {exc}")
+            payload = pickle.dumps(("error", error))
+        results.put((rank, payload))
     finally:
+        gc.collect()  # gloo aborts a process whose group's users outlive the group
         dist.destroy_process_group()
 
 
@@ -139,8 +144,8 @@ def run_ranks(
     deadline = time.monotonic() + timeout
     while len(outcomes) < world_size and time.monotonic() < deadline:
         try:
-            rank, kind, payload = results.get(timeout=0.2)
-            outcomes[rank] = (kind, payload)
+            rank, payload = results.get(timeout=0.2)
+            outcomes[rank] = pickle.loads(payload)
         except queue.Empty:
             if all(not proc.is_alive() for proc in procs) and results.empty():
                 break  # every rank ended; those without a result died

@@ -9,13 +9,13 @@ come from the whole batch through a differentiable all-reduce.
 
 from __future__ import annotations
 
-import socket
-
 import _regularizer_ddp
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
+
+from ganlosscore import DistributedMismatchError
+from ganlosscore.testing import run_ranks
 
 pytestmark = [
     pytest.mark.skipif(not dist.is_available(), reason="torch.distributed unavailable"),
@@ -25,17 +25,11 @@ pytestmark = [
 WORLD_SIZE = 2
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def per_rank(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("ddp")
-    mp.spawn(_regularizer_ddp.run, args=(WORLD_SIZE, free_port(), str(out_dir)), nprocs=WORLD_SIZE)
-    return [torch.load(out_dir / f"rank{r}.pt") for r in range(WORLD_SIZE)]
+def per_rank():
+    results = run_ranks(_regularizer_ddp.ddp_step, WORLD_SIZE)
+    assert all(r.ok for r in results), results
+    return [r.value for r in results]
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +49,19 @@ def test_ddp_ranks_share_the_running_mean(per_rank, single):
     for rank in per_rank:
         torch.testing.assert_close(rank["mean_path_length"], single["mean_path_length"])
     assert single["mean_path_length"].item() > 0
+
+
+def test_path_penalty_on_ranks_at_different_iterations_is_a_typed_error_on_both():
+    # interval=2: rank 0 at iteration 2 computes (a collective), rank 1 at 3 skips. Before,
+    # rank 1 never joined, so rank 0 hung in the all-reduce or paired it with another one.
+    results = run_ranks(_regularizer_ddp.path_penalty_at_iteration, 2, args=([2, 3],))
+    for result in results:
+        assert isinstance(result.error, DistributedMismatchError), result
+        assert "1 of 2 ranks" in str(result.error)
+
+
+def test_path_penalty_on_ranks_at_the_same_iteration_runs_or_skips_together():
+    computed = run_ranks(_regularizer_ddp.path_penalty_at_iteration, 2, args=([4, 4],))
+    assert all(r.ok and r.value is not None and r.value > 0 for r in computed), computed
+    skipped = run_ranks(_regularizer_ddp.path_penalty_at_iteration, 2, args=([5, 5],))
+    assert all(r.ok and r.value is None for r in skipped), skipped

@@ -85,15 +85,42 @@ class _MeanOverRanks(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, value: Tensor) -> Tensor:
-        total = value.detach().clone()
-        dist.all_reduce(total)
-        return total / dist.get_world_size()
+        # The value and a count of the ranks that computed it, in one collective:
+        # a rank that skipped this step (another iteration) sends zeros.
+        # float64 whatever the value's dtype, so every rank sends the same bytes.
+        buffer = torch.stack(
+            [value.detach().reshape(()).double(), value.new_ones((), dtype=torch.float64)]
+        )
+        dist.all_reduce(buffer)
+        _check_ranks_took_part(buffer[1], expected=dist.get_world_size())
+        return (buffer[0] / dist.get_world_size()).to(value.dtype)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         total = grad.contiguous().clone()
         dist.all_reduce(total)
         return total / dist.get_world_size()
+
+
+def _check_ranks_took_part(count: Tensor, expected: int) -> None:
+    """Raise on every rank when only some ranks computed the running mean this step.
+
+    Reads one value on the host (a synchronisation on a GPU), on the steps
+    the path penalty runs with ``sync_mean_buffer`` only: otherwise the ranks
+    would average one rank's batch mean with nothing, or pair their next
+    collectives wrongly.
+    """
+    took_part = int(count.item())
+    if took_part != expected:
+        from ganlosscore import DistributedMismatchError
+
+        world = dist.get_world_size()
+        raise DistributedMismatchError(
+            f"{took_part} of {world} ranks computed the path length penalty this step, "
+            "so its running mean cannot be averaged over ranks; every rank must be on the "
+            "same iteration (outputs['iteration'] drives interval)",
+            where="GeneratorPathRegularizer.sync_mean_buffer",
+        )
 
 
 def _mean_over_ranks(value: Tensor) -> Tensor:
@@ -237,6 +264,13 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
         if self.pl_batch_size is not None:
             return self.pl_batch_size
         return max(1, int(num_batches) // self.pl_batch_shrink)
+
+    def on_interval_skip(self, outputs: Mapping[str, Any]) -> None:
+        if self.sync_mean_buffer and dist.is_available() and dist.is_initialized():
+            # meet the collective of ranks that compute the penalty this step, with zeros
+            buffer = torch.zeros(2, dtype=torch.float64, device=self.mean_path_length.device)
+            dist.all_reduce(buffer)
+            _check_ranks_took_part(buffer[1], expected=0)
 
     def projection_noise(self, fake_img: Tensor) -> Tensor:
         """The random image-space directions ``y``; override to change them."""

@@ -1,14 +1,13 @@
 """The per-rank half of the DDP tests: R1 on D and path length on G, one step each.
 
-Run by torch.multiprocessing.spawn from test_distributed.py; each rank takes
-its slice of the batch and saves its parameter gradients. ``reference`` runs
+Run by ganlosscore.testing.run_ranks from test_distributed.py; each rank takes
+its slice of the batch and returns its parameter gradients. ``reference`` runs
 the same step in one process on the whole batch.
 """
 
 from __future__ import annotations
 
 import gc
-import os
 
 import torch
 import torch.distributed as dist
@@ -53,24 +52,29 @@ def reference() -> dict[str, object]:
     return step(disc, real, codes, wrap=lambda module: module)
 
 
-def run(rank: int, world_size: int, port: int, out_dir: str) -> None:
+def ddp_step(rank: int, world_size: int) -> dict[str, object]:
+    """One rank's step on its slice of the batch (run by ganlosscore.testing.run_ranks)."""
     torch.set_num_threads(1)
-    os.environ["MASTER_ADDR"] = "127.0.0.1"
-    os.environ["MASTER_PORT"] = str(port)
-    dist.init_process_group("gloo", rank=rank, world_size=world_size)
-    try:
-        disc, real, codes = make_models()
-        result = step(
-            disc,
-            real.chunk(world_size)[rank],
-            codes.chunk(world_size)[rank],
-            wrap=DistributedDataParallel,
-        )
-        torch.save(result, os.path.join(out_dir, f"rank{rank}.pt"))
-        # Free the DDP wrappers (kept in reference cycles) while the process
-        # group is alive, and let every rank finish, before tearing it down:
-        # gloo aborts the process if its threads outlive the group.
-        gc.collect()
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
+    disc, real, codes = make_models()
+    result = step(
+        disc,
+        real.chunk(world_size)[rank],
+        codes.chunk(world_size)[rank],
+        wrap=DistributedDataParallel,
+    )
+    # Free the DDP wrappers (kept in reference cycles) while the process group
+    # is alive, and let every rank finish, before it is torn down: gloo aborts
+    # the process if its threads outlive the group.
+    gc.collect()
+    dist.barrier()
+    return result
+
+
+def path_penalty_at_iteration(rank: int, world_size: int, iterations: list[int]) -> float | None:
+    """The path penalty with sync_mean_buffer and interval=2 at this rank's iteration."""
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    codes = torch.randn(4, 4)
+    reg = DeterministicPathRegularizer(sync_mean_buffer=True, interval=2, data_info=PATH_INFO)
+    value = reg({"gen": StyleGenerator(codes), "batch_size": 4, "iteration": iterations[rank]})
+    return None if value is None else float(value)
