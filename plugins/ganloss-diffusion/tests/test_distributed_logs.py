@@ -8,8 +8,6 @@ they are.
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import socket
 import sys
 from pathlib import Path
 
@@ -17,6 +15,8 @@ import pytest
 import torch
 import torch.distributed as dist
 from ganloss_diffusion import DDPMMSELoss
+
+from ganlosscore.testing import run_ranks
 
 sys.path.insert(0, str(Path(__file__).parent / "helpers"))  # spawned ranks inherit sys.path
 
@@ -54,30 +54,17 @@ EXPECTED = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def per_rank():
-    ctx = mp.get_context("spawn")
-    results = ctx.Queue()
-    port = _free_port()
-    procs = [ctx.Process(target=worker.run, args=(r, 2, port, results)) for r in range(2)]
-    for proc in procs:
-        proc.start()
-    out = sorted(results.get(timeout=120) for _ in procs)
-    for proc in procs:
-        proc.join(timeout=30)
-        assert proc.exitcode == 0
-    return out
+    results = run_ranks(worker.run, 2)
+    assert all(r.ok for r in results), results
+    return [r.value for r in results]
 
 
 def test_every_rank_logs_the_global_quartile_means_from_one_collective(per_rank):
-    for rank, status, extra, log_vars, loss_calls, collectives in per_rank:
-        assert status == "ok", extra
+    for rank, got in enumerate(per_rank):
+        extra, log_vars, loss_calls = got["extra"], got["log_vars"], got["loss_calls"]
+        collectives = got["collectives"]
         # one all_reduce of 2 specs x (4 sums + 4 counts); then the aggregator's own
         assert loss_calls == [16]
         assert collectives == 2
@@ -93,15 +80,16 @@ def test_the_logs_equal_one_process_on_the_concatenated_batch(per_rank):
     errors = worker.BATCHES[0][1] + worker.BATCHES[1][1]
     single = DDPMMSELoss(log_cfgs=worker.LOG_CFGS)
     single(worker.outputs_for(timesteps, errors))
-    for _rank, _status, extra, _log_vars, _calls, _n in per_rank:
+    for got in per_rank:
         for key, value in single.extra_log_vars.items():
-            assert extra[key] == pytest.approx(value.item()), key
+            assert got["extra"][key] == pytest.approx(value.item()), key
 
 
 def test_the_total_and_loss_weight_are_untouched_by_the_log_sync(per_rank):
     # loss_weight 0.5: rank 0's batch mean 30 / 4 = 7.5 -> 3.75, rank 1's 174 / 4 = 43.5 -> 21.75;
     # averaged over ranks 12.75. The logs above are unweighted.
-    for _rank, _status, _extra, log_vars, _calls, _n in per_rank:
+    for got in per_rank:
+        log_vars = got["log_vars"]
         assert log_vars["loss_ddpm_mse"] == pytest.approx(12.75)
         assert log_vars["loss"] == pytest.approx(12.75)
 
@@ -121,20 +109,9 @@ def test_a_rank_that_skips_the_lazy_loss_still_meets_the_others_collective():
     # A skipped call (interval) takes part in the log collective with nothing, so the ranks'
     # collectives stay paired: a per-rank iteration counter is the aggregator's clear
     # DistributedMismatchError on every rank, not a crash or a hang in mismatched collectives.
-    ctx = mp.get_context("spawn")
-    results = ctx.Queue()
-    port = _free_port()
-    procs = [ctx.Process(target=worker.run_lazy, args=(r, 2, port, results)) for r in range(2)]
-    for proc in procs:
-        proc.start()
-    try:
-        got = sorted(results.get(timeout=60) for _ in range(6))
-    finally:
-        for proc in procs:
-            proc.join(timeout=30)
-            if proc.is_alive():
-                proc.kill()
-    by_step = {(rank, step): (status, detail) for rank, step, status, detail in got}
+    results = run_ranks(worker.run_lazy, 2)
+    assert all(r.ok for r in results), results
+    by_step = {(r.rank, step): outcome for r in results for step, outcome in enumerate(r.value)}
     for rank in (0, 1):
         # step 0, iteration 1 on both: both skip it, only the every-step loss is logged
         status, log_vars = by_step[rank, 0]
@@ -150,8 +127,6 @@ def test_a_rank_that_skips_the_lazy_loss_still_meets_the_others_collective():
         status, message = by_step[rank, 2]
         assert status == "DistributedMismatchError", message
         assert "logged different sets of values" in message
-    for proc in procs:
-        assert proc.exitcode == 0
 
 
 @pytest.fixture

@@ -1,12 +1,10 @@
-"""The body of each rank in test_distributed_logs.py (a module of its own so spawn can import it).
+"""The body of each rank in test_distributed_logs.py, run by ganlosscore.testing.run_ranks.
 
 Kept on sys.path by the test module; the spawned processes inherit that path.
 """
 
 from __future__ import annotations
 
-import datetime
-import os
 from typing import Any
 
 # Rank r's batch: (timesteps, per-sample error e, so the per-sample MSE is e^2).
@@ -32,15 +30,12 @@ def outputs_for(timesteps: list[int], errors: list[float]) -> dict[str, Any]:
     return {"eps_t_pred": pred, "noise": torch.zeros(n, 2, 3), "timesteps": torch.tensor(timesteps)}
 
 
-def run(rank: int, world: int, port: int, results: Any) -> None:
+def run(rank: int, world: int) -> dict[str, Any]:
+    """One aggregation of a DDPM loss with quartile logs, counting the collectives."""
     import torch.distributed as dist
 
     from ganlosscore import build_aggregator
 
-    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
-    dist.init_process_group(
-        "gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=30)
-    )
     sizes: list[int] = []
     original = dist.all_reduce
 
@@ -55,14 +50,15 @@ def run(rank: int, world: int, port: int, results: Any) -> None:
         )
         loss = agg.losses[0]
         result = agg(outputs_for(*BATCHES[rank]))
-        loss_calls = sizes[:1]  # the loss's collective comes before the aggregator's
-        extra = {k: float(v) for k, v in loss.extra_log_vars.items()}
-        results.put((rank, "ok", extra, result.log_vars, loss_calls, len(sizes)))
-    except Exception as exc:  # report, so the test fails with the message, not a hang
-        results.put((rank, type(exc).__name__, str(exc), {}, [], len(sizes)))
+        log_vars = result.log_vars
+        return {
+            "extra": {k: float(v) for k, v in loss.extra_log_vars.items()},
+            "log_vars": log_vars,
+            "loss_calls": sizes[:1],  # the loss's collective comes before the aggregator's
+            "collectives": len(sizes),
+        }
     finally:
         dist.all_reduce = original
-        dist.destroy_process_group()
 
 
 # Lazy DDPM logs (interval=2) beside a loss computed every step, at three steps:
@@ -71,33 +67,28 @@ def run(rank: int, world: int, port: int, results: Any) -> None:
 LAZY_ITERATIONS = {0: [1, 2, 0], 1: [1, 2, 1]}
 
 
-def run_lazy(rank: int, world: int, port: int, results: Any) -> None:
-    import torch.distributed as dist
-
+def run_lazy(rank: int, world: int) -> list[tuple[str, Any]]:
+    """Each step's outcome: ("ok", log_vars) or (error type, message), up to the first error."""
     from ganlosscore import build_aggregator
 
-    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
-    dist.init_process_group(
-        "gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=20)
+    agg = build_aggregator(
+        [
+            dict(
+                type="ganloss-diffusion:DDPMMSELoss",
+                interval=2,
+                data_info=dict(pred="eps_t_pred", target="noise"),
+                log_cfgs=LOG_CFGS,
+            ),
+            dict(type="ganloss-diffusion:DDPMMSELoss", loss_name="loss_every_step"),
+        ]
     )
-    try:
-        agg = build_aggregator(
-            [
-                dict(
-                    type="ganloss-diffusion:DDPMMSELoss",
-                    interval=2,
-                    data_info=dict(pred="eps_t_pred", target="noise"),
-                    log_cfgs=LOG_CFGS,
-                ),
-                dict(type="ganloss-diffusion:DDPMMSELoss", loss_name="loss_every_step"),
-            ]
-        )
-        for step, iteration in enumerate(LAZY_ITERATIONS[rank]):
-            try:
-                result = agg({**outputs_for(*BATCHES[rank]), "iteration": iteration})
-            except Exception as exc:  # report, so the test fails with the message, not a hang
-                results.put((rank, step, type(exc).__name__, str(exc)))
-                break
-            results.put((rank, step, "ok", result.log_vars))
-    finally:
-        dist.destroy_process_group()
+    outcomes: list[tuple[str, Any]] = []
+    for iteration in LAZY_ITERATIONS[rank]:
+        try:
+            outcomes.append(
+                ("ok", agg({**outputs_for(*BATCHES[rank]), "iteration": iteration}).log_vars)
+            )
+        except Exception as exc:
+            outcomes.append((type(exc).__name__, str(exc)))
+            break
+    return outcomes
