@@ -123,11 +123,13 @@ def check_choice(value: Any, choices: Iterable[_S], *, where: str) -> _S:
     )
 
 
-def check_floating_tensor(value: Any, *, where: str) -> torch.Tensor:
+def check_floating_tensor(value: Any, *, where: str, key: str | None = None) -> torch.Tensor:
     """``value`` if it is a floating-point tensor, else a :class:`LossInputError`.
 
-    For inputs a loss is called with (``where`` names the loss and argument).
-    Costs an ``isinstance`` and a dtype flag: nothing waits for the device.
+    For inputs a loss is called with (``where`` names the loss and argument,
+    ``key`` the outputs key it was read from, if any). Costs an ``isinstance``
+    and a dtype flag: nothing waits for the device. The protocol calls it for
+    a loss's :attr:`~ganlosscore.LossModule.floating_inputs`.
     """
     import torch
 
@@ -137,8 +139,10 @@ def check_floating_tensor(value: Any, *, where: str) -> torch.Tensor:
         given = f"a {value.dtype} tensor of shape {tuple(value.shape)}"
     else:
         given = f"{type(value).__name__} {brief(value)}"
+    source = "" if key is None else f" in outputs[{key!r}]"
+    fix = "map this input to another key" if key is not None else "pass another value"
     raise LossInputError(
-        f"expected a floating-point torch.Tensor, got {given}; convert it with "
-        "torch.as_tensor(value, dtype=torch.float32) or map this input to another key",
+        f"expected a floating-point torch.Tensor{source}, got {given}; convert it with "
+        f"torch.as_tensor(value, dtype=torch.float32) or {fix}",
         where=where,
     )

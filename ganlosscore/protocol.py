@@ -22,14 +22,15 @@ The whole of a loss plugin is then its math and its hyperparameters::
 from __future__ import annotations
 
 import inspect
-import math
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal, TypeVar
 
 import attrs
 import torch
+from torch import Tensor
 
+from .checks import check_floating_tensor, check_int, check_number
 from .errors import (
     CallSignatureError,
     ConfigError,
@@ -37,7 +38,8 @@ from .errors import (
     GanLossError,
     LossInputError,
     NotALossError,
-    closest,
+    brief,
+    did_you_mean,
     several,
 )
 
@@ -60,6 +62,20 @@ class InputSpec:
 
     name: str
     required: bool
+
+
+def _floating_inputs(compute: Any) -> frozenset[str]:
+    """The parameters of ``compute`` annotated ``Tensor`` (not ``Tensor | None``).
+
+    The annotation is read as written (``from __future__ import annotations``
+    leaves the string ``"Tensor"``): evaluating it could fail on names a
+    module imports for type checking only.
+    """
+    return frozenset(
+        name
+        for name, p in inspect.signature(compute).parameters.items()
+        if p.annotation is torch.Tensor or p.annotation in ("Tensor", "torch.Tensor")
+    )
 
 
 def _read_inputs(cls: type, compute: Any) -> tuple[tuple[InputSpec, ...], bool]:
@@ -139,6 +155,12 @@ class LossModule(torch.nn.Module):
     input_specs: ClassVar[tuple[InputSpec, ...]] = ()
     #: Whether ``compute`` accepts any further keyword (``**kwargs``).
     accepts_any_input: ClassVar[bool] = False
+    #: The inputs that must be floating-point tensors: by default those
+    #: ``compute`` annotates ``Tensor``. The protocol checks them when it
+    #: resolves the inputs (an ``isinstance`` and a dtype flag each, no device
+    #: sync), so a loss never checks them itself. A class whose ``Tensor``
+    #: input holds integers (timesteps, class labels) sets this in its body.
+    floating_inputs: ClassVar[frozenset[str]] = frozenset()
     #: Extra values to log (not added to the total), set by ``compute`` when it
     #: has any (e.g. per-timestep-quartile losses); the aggregator adds them to
     #: ``log_vars`` after every call that returned a value.
@@ -148,6 +170,8 @@ class LossModule(torch.nn.Module):
         super().__init_subclass__(**kwargs)
         if "compute" in cls.__dict__:
             cls.input_specs, cls.accepts_any_input = _read_inputs(cls, cls.compute)
+            if "floating_inputs" not in cls.__dict__:
+                cls.floating_inputs = _floating_inputs(cls.compute)
 
     def __init__(
         self,
@@ -172,9 +196,17 @@ class LossModule(torch.nn.Module):
         self._loss_name: str = values[2]
         self.data_info: dict[str, str] | None = values[3]
         self._plain_weighting = type(self).weight_loss is LossModule.weight_loss
-        # The hot path iterates this tuple rather than the dict.
+        # The hot path iterates these tuples rather than the dict.
         self._data_items: tuple[tuple[str, str], ...] | None = (
             None if self.data_info is None else tuple(self.data_info.items())
+        )
+        self._floating_items = tuple(
+            item for item in self._data_items or () if item[0] in self.floating_inputs
+        )
+        self._floating_positions = tuple(
+            (i, spec.name)
+            for i, spec in enumerate(self.input_specs)
+            if spec.name in self.floating_inputs
         )
 
     # -- what a subclass writes ------------------------------------------------
@@ -239,6 +271,15 @@ class LossModule(torch.nn.Module):
                 "it was given an outputs dict but has no data_info; set data_info "
                 "(e.g. data_info={'pred': 'disc_pred_real'}) or pass the inputs directly"
             )
+        for position, arg in self._floating_positions:
+            if position < len(args):
+                value = args[position]
+            elif arg in kwargs:
+                value = kwargs[arg]
+            else:
+                continue  # missing: binding reports it below
+            if not (isinstance(value, Tensor) and value.is_floating_point()):
+                check_floating_tensor(value, where=f"{self._loss_name}.{arg}")
         try:
             loss = self.compute(*args, **kwargs)
         except TypeError as exc:
@@ -268,29 +309,37 @@ class LossModule(torch.nn.Module):
         if step is None or isinstance(iteration, bool):
             raise LossInputError(
                 f"interval={self.interval} reads outputs['iteration'] as the training step, "
-                f"an integer; got {type(iteration).__name__} {iteration!r}",
+                f"an integer; got {type(iteration).__name__} {brief(iteration)}",
                 where=f"{self._loss_name}.iteration",
             )
         return step % self.interval == 0
 
     def resolve_inputs(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
-        """The keyword inputs of ``compute``, looked up in ``outputs`` via ``data_info``."""
+        """The keyword inputs of ``compute``, looked up in ``outputs`` via ``data_info``.
+
+        Each of :attr:`floating_inputs` must be a floating-point tensor, or
+        this raises :class:`~ganlosscore.LossInputError` naming the key.
+        """
         assert self._data_items is not None
         try:
-            return {arg: outputs[key] for arg, key in self._data_items}
+            inputs = {arg: outputs[key] for arg, key in self._data_items}
         except KeyError:
-            pass
-        for arg, key in self._data_items:  # slow path: find the culprit for the message
-            if key not in outputs:
-                keys = sorted(map(str, outputs))
-                match = closest(key, keys)
-                hint = f" Did you mean {match!r}?" if match else ""
-                raise DataInfoError(
-                    f"data_info maps input {arg!r} to outputs key {key!r}, which the outputs "
-                    f"dict does not hold; keys present: {keys}.{hint}",
-                    where=f"{self._loss_name}.data_info.{arg}",
-                ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+            raise self._missing_key(outputs) from None
+        for arg, key in self._floating_items:
+            value = inputs[arg]
+            if not (isinstance(value, Tensor) and value.is_floating_point()):
+                check_floating_tensor(value, where=f"{self._loss_name}.{arg}", key=key)
+        return inputs
+
+    def _missing_key(self, outputs: Mapping[str, Any]) -> DataInfoError:
+        assert self._data_items is not None
+        keys = sorted(map(str, outputs))
+        arg, key = next((a, k) for a, k in self._data_items if k not in outputs)
+        return DataInfoError(
+            f"data_info maps input {arg!r} to outputs key {key!r}, which the outputs "
+            f"dict does not hold; keys present: {keys}.{did_you_mean(key, keys)}",
+            where=f"{self._loss_name}.data_info.{arg}",
+        )
 
     @classmethod
     def input_names(cls) -> tuple[str, ...]:
@@ -331,15 +380,15 @@ def _checked_common(
         data_info = None
     problems: list[GanLossError] = []
 
-    def checked(check: Callable[..., _T], *args: Any) -> _T | None:
+    def checked(check: Callable[..., _T], *args: Any, **kwargs: Any) -> _T | None:
         try:
-            return check(*args)
+            return check(*args, **kwargs)
         except ConfigError as exc:
             problems.extend(exc.problems or (exc,))
             return None
 
     values = (
-        checked(_check_weight, loss_weight, label),
+        checked(check_number, loss_weight, where="loss_weight"),
         checked(_check_interval, interval, data_info, label),
         checked(_check_name, cls.default_loss_name if loss_name is None else loss_name, label),
         None if data_info is None else checked(_check_data_info, cls, data_info, label),
@@ -385,31 +434,15 @@ def _own_keywords(cls: type) -> set[str]:
     return own
 
 
-def _check_weight(loss_weight: Any, label: str) -> float:
-    if isinstance(loss_weight, bool) or not isinstance(loss_weight, (int, float)):
-        raise ConfigError(
-            f"loss_weight must be a number, got {type(loss_weight).__name__} {loss_weight!r}",
-            where="loss_weight",
-        )
-    if not math.isfinite(loss_weight):
-        raise ConfigError(f"loss_weight must be finite, got {loss_weight!r}", where="loss_weight")
-    return float(loss_weight)
-
-
 def _check_interval(interval: Any, data_info: Any, label: str) -> int:
-    if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+    checked = check_int(interval, where="interval")
+    if checked > 1 and data_info is None:
         raise ConfigError(
-            f"interval must be a positive integer (1 computes the loss every step), "
-            f"got {interval!r}",
-            where="interval",
-        )
-    if interval > 1 and data_info is None:
-        raise ConfigError(
-            f"interval={interval} needs data_info: the iteration that decides when the loss "
+            f"interval={checked} needs data_info: the iteration that decides when the loss "
             "runs is read from outputs['iteration']",
             where="interval",
         )
-    return interval
+    return checked
 
 
 def _check_name(name: Any, label: str) -> str:
@@ -422,7 +455,7 @@ def _check_name(name: Any, label: str) -> str:
     if not isinstance(name, str) or not name.startswith("loss_"):
         raise ConfigError(
             f"loss_name must be a string starting with 'loss_' (only such terms are "
-            f"added to the total), got {name!r}",
+            f"added to the total), got {brief(name)}",
             where="loss_name",
         )
     return name
@@ -442,16 +475,15 @@ def _check_data_info(cls: type[LossModule], data_info: Any, label: str) -> dict[
             problems.append(
                 ConfigError(
                     f"data_info entries map input names to outputs keys, both strings; "
-                    f"got {arg!r}: {key!r}",
+                    f"got {brief(arg)}: {brief(key)}",
                     where="data_info",
                 )
             )
         elif arg not in inputs and not cls.accepts_any_input:
-            match = closest(arg, inputs)
-            hint = f" Did you mean {match!r}?" if match else ""
             problems.append(
                 ConfigError(
-                    f"{label} has no input {arg!r}; its inputs are {list(inputs)}.{hint}",
+                    f"{label} has no input {brief(arg)}; its inputs are {list(inputs)}."
+                    + did_you_mean(arg, inputs),
                     where=f"data_info.{arg}",
                 )
             )

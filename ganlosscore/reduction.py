@@ -4,9 +4,10 @@ Differences from MMGeneration, all deliberate:
 
 * ``weight``, ``reduction`` and ``avg_factor`` are keyword-only, so a stray
   positional argument can never be taken for a weight;
-* an unknown mode, or ``avg_factor`` with a mode that cannot use it, raises
-  :class:`~ganlosscore.errors.LossInputError` naming the actual mode and the
-  valid ones (MMGeneration always says ``reduction="sum"``);
+* an unknown mode is a :class:`~ganlosscore.errors.ConfigError` listing the
+  valid ones with the closest, and ``avg_factor`` with a mode that cannot use
+  it a :class:`~ganlosscore.errors.LossInputError` naming the actual mode
+  (MMGeneration always says ``reduction="sum"``);
 * a ``weight`` that does not broadcast against the loss names both shapes;
 * ``flatmean`` of a 1-D loss ``(N,)`` is that loss, one value per sample, as
   MMGeneration's docstring promises ("output will shape as [bz, ]"); its code,
@@ -15,7 +16,7 @@ Differences from MMGeneration, all deliberate:
 * :class:`~ganlosscore.errors.LossInputError` also refuses ``batchmean`` and
   ``flatmean`` of a 0-d loss (MMGeneration: an ``IndexError``, or the scalar
   back), a loss that is not a Tensor, a ``weight`` that is neither a Tensor
-  nor a number, a ``reduction`` that is not a string, and an ``avg_factor``
+  nor a number, and an ``avg_factor``
   that is not a positive finite number or a one-element Tensor (MMGeneration
   divides by 0 into ``inf``/``NaN``);
 * ``batchmean`` and ``mean`` with ``avg_factor`` sum a float16/bfloat16 loss
@@ -38,12 +39,14 @@ from typing import Any, Literal, ParamSpec, Protocol, cast, overload
 import torch
 from torch import Tensor
 
-from .errors import LossInputError
+from .checks import check_choice
+from .errors import LossInputError, brief
 
 __all__ = [
     "REDUCTIONS",
     "Reduction",
     "WeightedLoss",
+    "check_reduction",
     "reduce_loss",
     "weight_reduce_loss",
     "weighted_loss",
@@ -55,23 +58,12 @@ REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum", "batchmean", "flatmean")
 P = ParamSpec("P")
 
 
-def check_reduction(reduction: object, *, where: str | None = None) -> str:
-    """Return ``reduction`` if it is a known mode, else raise a clear error.
+def check_reduction(reduction: object, *, where: str = "reduction") -> str:
+    """``reduction`` if it is one of :data:`REDUCTIONS`, else a :class:`ConfigError`.
 
-    Losses call this in their constructor so a typo fails at build time.
+    Losses call this in their constructor, so that a typo fails at build time.
     """
-    if not isinstance(reduction, str):
-        raise LossInputError(
-            f"reduction must be a string, one of {', '.join(REDUCTIONS)}; "
-            f"got {type(reduction).__name__} {reduction!r}",
-            where=where,
-        )
-    if reduction not in REDUCTIONS:
-        raise LossInputError(
-            f"unknown reduction {reduction!r}; valid modes are {', '.join(REDUCTIONS)}",
-            where=where,
-        )
-    return reduction
+    return check_choice(reduction, REDUCTIONS, where=where)
 
 
 def _not_a_tensor(loss: object, what: str) -> LossInputError:
@@ -98,9 +90,9 @@ def reduce_loss(loss: Tensor, reduction: str = "mean") -> Tensor:
     ``mean`` and ``batchmean``, as ``torch.mean`` does.
 
     Raises:
-        LossInputError: ``loss`` is not a Tensor, ``reduction`` is not one of
-            :data:`REDUCTIONS`, or a 0-d loss is given to ``batchmean`` or
-            ``flatmean``.
+        ConfigError: ``reduction`` is not one of :data:`REDUCTIONS`.
+        LossInputError: ``loss`` is not a Tensor, or a 0-d loss is given to
+            ``batchmean`` or ``flatmean``.
 
     Example:
         >>> reduce_loss(torch.tensor([[1.0, 3.0], [5.0, 7.0]]), "flatmean")
@@ -181,12 +173,12 @@ def _check_avg_factor(avg_factor: object) -> float | Tensor:
     else:
         raise LossInputError(
             f"avg_factor must be a positive number or a one-element tensor, got "
-            f"{type(avg_factor).__name__} {avg_factor!r}"
+            f"{type(avg_factor).__name__} {brief(avg_factor)}"
         )
     if not (value > 0 and math.isfinite(value)):
         raise LossInputError(
             f"avg_factor must be a positive, finite number (the count of elements to "
-            f"average over), got {avg_factor!r}; when nothing in a batch counts, skip "
+            f"average over), got {brief(avg_factor)}; when nothing in a batch counts, skip "
             "the loss (return None from compute) or divide by max(count, 1)"
         )
     return value
@@ -383,7 +375,7 @@ def weighted_loss(loss_func: Callable[P, Tensor]) -> WeightedLoss[P]:
     if not callable(loss_func):
         raise LossInputError(
             f"weighted_loss needs a function that returns the element-wise loss, got "
-            f"{type(loss_func).__name__} {loss_func!r}"
+            f"{type(loss_func).__name__} {brief(loss_func)}"
         )
     name = getattr(loss_func, "__qualname__", None) or repr(loss_func)
     signature = _extended_signature(loss_func, name)

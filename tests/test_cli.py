@@ -377,7 +377,7 @@ EXPECTED_PROBLEMS = [
     "disc[1].type: unknown loss type 'ShiftLos'. Did you mean 'ShiftLoss'?",
     "disc[2].PairLoss.data_info.pred: PairLoss has no input 'pred'; its inputs are "
     "['a', 'b', 'mask'].",
-    "gen[0].ShiftLoss.loss_weight: loss_weight must be a number, got str 'heavy'",
+    "gen[0].ShiftLoss.loss_weight: must be a finite number, got 'heavy'",
     "gen[1].PairLoss.scael: PairLoss has no option 'scael'. Did you mean 'scale'?",
     "gen[2].PairLoss.loss_name: loss_name must be a string starting with 'loss_'",
 ]

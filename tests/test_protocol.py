@@ -1,11 +1,13 @@
+import re
 from typing import ClassVar
 
+import numpy as np
 import pytest
 import torch
 from _losses import PairLoss, ShiftLoss
 
 from ganlosscore import ConfigError, DataInfoError, LossInputError, LossModule, NotALossError
-from ganlosscore.errors import CallSignatureError
+from ganlosscore.errors import CallSignatureError, brief
 
 
 def test_the_seed_tutorials_loss_is_a_few_lines():
@@ -193,11 +195,13 @@ def test_positional_only_inputs_are_refused_when_the_class_is_defined():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"interval": 0}, "positive integer"),
-        ({"interval": 2.0}, "positive integer"),
+        ({"interval": 0}, r"interval: must be an integer >= 1, got 0"),
+        ({"interval": 2.0}, r"interval: must be an integer >= 1, got 2.0"),
         ({"interval": 2}, "needs data_info"),
-        ({"loss_weight": "1"}, "must be a number"),
+        ({"loss_weight": "1"}, r"loss_weight: must be a finite number, got '1'"),
         ({"loss_weight": float("nan")}, "finite"),
+        # an integer too large for a float: a ConfigError, not OverflowError (issue 14.1)
+        ({"loss_weight": 10**400}, r"loss_weight: must be a finite number, got 1000"),
     ],
 )
 def test_bad_common_keywords(kwargs, message):
@@ -272,3 +276,99 @@ def test_a_class_default_data_info_applies_unless_opted_out():
     assert direct.data_info is None
     assert direct(torch.tensor([2.0])).item() == 4.0  # mean(2 ** 2)
     assert ShiftLoss().data_info is None  # no default: the direct form
+
+
+# -- inputs of the wrong kind (issue 14.5) ------------------------------------------
+
+
+class TypedShift(LossModule):
+    """mean(pred ** 2), its input annotated: the protocol checks it is a floating tensor."""
+
+    default_loss_name = "loss_typed_shift"
+
+    def compute(self, pred: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        return (pred**2).mean()
+
+
+class StringAnnotated(LossModule):
+    # what ``from __future__ import annotations`` leaves: strings, read as written
+    default_loss_name = "loss_strings"
+
+    def compute(self, pred: "Tensor", steps: "Tensor") -> torch.Tensor:  # noqa: F821
+        return pred.mean()
+
+    floating_inputs = frozenset({"pred"})  # steps holds integers
+
+
+def test_floating_inputs_are_read_from_the_annotations_once_per_class():
+    assert TypedShift.floating_inputs == frozenset({"pred"})  # not the optional mask
+    assert StringAnnotated.floating_inputs == frozenset({"pred"})  # the class's own choice
+    assert ShiftLoss.floating_inputs == frozenset()  # no annotation, no check
+
+    class Strings(LossModule):
+        default_loss_name = "loss_s"
+
+        def compute(self, a: "Tensor", b: "torch.Tensor", c: "Tensor | None" = None):  # noqa: F821
+            return a.mean()
+
+    assert Strings.floating_inputs == frozenset({"a", "b"})
+
+
+@pytest.mark.parametrize(
+    ("value", "given"),
+    [
+        (None, "NoneType None"),
+        (2.0, "float 2.0"),
+        ("disc_pred_real", "str 'disc_pred_real'"),
+        (np.ones(2, dtype=np.float32), "ndarray array"),
+        (torch.ones(2, dtype=torch.complex64), r"a torch.complex64 tensor of shape \(2,\)"),
+        (torch.ones(2, 3, dtype=torch.long), r"a torch.int64 tensor of shape \(2, 3\)"),
+        (torch.ones(2, dtype=torch.bool), "a torch.bool tensor"),
+    ],
+    ids=["None", "float", "str", "numpy", "complex", "int", "bool"],
+)
+def test_an_input_that_is_not_a_floating_tensor_names_loss_argument_key_and_value(value, given):
+    loss = TypedShift(data_info={"pred": "disc_pred"})
+    with pytest.raises(LossInputError) as info:
+        loss({"disc_pred": value})
+    message = str(info.value)
+    assert re.search(
+        r"^loss_typed_shift\.pred: expected a floating-point torch\.Tensor in "
+        rf"outputs\['disc_pred'\], got {given}.*torch\.as_tensor",
+        message,
+    ), message
+    with pytest.raises(LossInputError, match=rf"^loss_typed_shift\.pred: .*got {given}"):
+        TypedShift()(value)  # the direct call, by position
+    with pytest.raises(LossInputError, match=rf"^loss_typed_shift\.pred: .*got {given}"):
+        TypedShift()(pred=value)  # and by keyword
+
+
+def test_floating_tensors_of_every_precision_pass_and_unchecked_inputs_are_left_alone():
+    loss = TypedShift(data_info={"pred": "p", "mask": "m"})
+    for dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        # mean([1, 3] ** 2) = 5
+        assert loss({"p": torch.tensor([1.0, 3.0], dtype=dtype), "m": "anything"}).item() == 5.0
+    strings = StringAnnotated(data_info={"pred": "p", "steps": "t"})
+    assert strings({"p": torch.tensor([2.0]), "t": torch.tensor([3])}).item() == 2.0
+    with pytest.raises(LossInputError, match=r"loss_strings\.pred: .*outputs\['p'\]"):
+        strings({"p": torch.tensor([2]), "t": torch.tensor([3])})
+
+
+def test_the_floating_input_check_traces_under_torch_compile():
+    loss = TypedShift(data_info={"pred": "p"})
+    compiled = torch.compile(loss, backend="eager", fullgraph=True)
+    # mean([1, 3] ** 2) = 5
+    assert compiled({"p": torch.tensor([1.0, 3.0])}).item() == 5.0
+
+
+def test_a_loss_weight_too_large_for_a_float_is_a_config_error_everywhere():
+    # 10**400 overflows float(): once an OverflowError out of build_loss and collect_problems
+    from ganlosscore import build_loss
+    from ganlosscore.config import collect_problems
+
+    with pytest.raises(ConfigError, match=r"ShiftLoss\.loss_weight: must be a finite number"):
+        build_loss({"type": ShiftLoss, "loss_weight": 10**400})
+    problems = collect_problems({"disc": [{"type": ShiftLoss, "loss_weight": 10**400}]})
+    assert [str(p) for p in problems] == [
+        "disc[0].ShiftLoss.loss_weight: must be a finite number, got " + brief(10**400)
+    ]

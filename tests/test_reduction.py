@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from ganlosscore import GanLossError, reduce_loss, weight_reduce_loss, weighted_loss
-from ganlosscore.errors import LossInputError
+from ganlosscore.errors import ConfigError, LossInputError
+from ganlosscore.reduction import check_reduction
 
 # loss = [[1, 3], [5, 7]]: sum 16, mean 4, batchmean 16 / 2 = 8, flatmean [2, 6].
 LOSS = torch.tensor([[1.0, 3.0], [5.0, 7.0]])
@@ -37,9 +38,17 @@ def test_flatmean_over_all_but_the_batch_dimension():
 
 def test_unknown_mode_lists_the_valid_ones():
     with pytest.raises(
-        LossInputError, match=r"unknown reduction 'avg'.*none, mean, sum, batchmean"
+        ConfigError, match=r"reduction: must be one of 'none', 'mean', 'sum', 'batchmean'.*'avg'"
     ):
         reduce_loss(LOSS, "avg")
+
+
+def test_a_misspelt_mode_gets_the_closest_suggested():
+    with pytest.raises(ConfigError, match=r"Did you mean 'batchmean'\?"):
+        check_reduction("batchmaen")
+    with pytest.raises(ConfigError, match=r"^PixelLoss.reduction: must be one of"):
+        check_reduction("x", where="PixelLoss.reduction")
+    assert check_reduction("flatmean") == "flatmean"
 
 
 def test_elementwise_weight_broadcasts():
@@ -69,7 +78,7 @@ def test_avg_factor_refused_with_the_actual_mode_named(mode):
 
 
 def test_avg_factor_with_unknown_mode_says_unknown():
-    with pytest.raises(LossInputError, match="unknown reduction"):
+    with pytest.raises(ConfigError, match="must be one of 'none'"):
         weight_reduce_loss(LOSS, reduction="bogus", avg_factor=2)
 
 
@@ -157,9 +166,9 @@ def test_weight_reduce_loss_refuses_a_loss_that_is_not_a_tensor():
 
 @pytest.mark.parametrize("reduction", [None, 1, torch.tensor(1)], ids=["None", "int", "tensor"])
 def test_a_reduction_that_is_not_a_string_says_so(reduction):
-    with pytest.raises(LossInputError, match=r"reduction must be a string, one of none, mean"):
+    with pytest.raises(ConfigError, match=r"reduction: must be one of 'none', 'mean'.*; got"):
         reduce_loss(LOSS, reduction)
-    with pytest.raises(LossInputError, match=r"reduction must be a string"):
+    with pytest.raises(ConfigError, match=r"reduction: must be one of"):
         weight_reduce_loss(LOSS, reduction=reduction, avg_factor=2)
 
 

@@ -381,6 +381,7 @@ class DDPMMSELoss(_DDPMLoss):
     """
 
     default_loss_name = "loss_ddpm_mse"
+    floating_inputs = frozenset({"pred", "target"})  # timesteps are indices
     default_data_info: ClassVar[dict[str, str]] = {
         "pred": "eps_t_pred",
         "target": "noise",
@@ -446,6 +447,9 @@ class DDPMVLBLoss(_DDPMLoss):
     """
 
     default_loss_name = "loss_ddpm_vlb"
+    floating_inputs = frozenset(  # timesteps are indices
+        {"mean_pred", "mean_target", "logvar_pred", "logvar_target", "x"}
+    )
     log_kinds: ClassVar[tuple[str, ...]] = ("quartile", "name")
     default_data_info: ClassVar[dict[str, str]] = {
         "mean_pred": "mean_pred",
