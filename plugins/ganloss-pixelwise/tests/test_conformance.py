@@ -7,9 +7,12 @@ from ganloss_pixelwise import (
     DiscretizedGaussianLogLikelihoodLoss,
     FeatureMatchingLoss,
     GaussianKLDLoss,
+    GradientLoss,
     L1Loss,
+    MaskedTVLoss,
     MSELoss,
     PerceptualLoss,
+    PSNRLoss,
 )
 
 from ganlosscore.testing import check_loss
@@ -21,6 +24,7 @@ KLD_INFO = {
     "logvar_pred": "logvar_pred",
     "logvar_target": "logvar_target",
 }
+PSNR_INFO = {"pred": "fake_imgs", "target": "real_imgs"}
 
 
 def pixel_outputs(dtype):
@@ -41,6 +45,7 @@ def gaussian_outputs(dtype):
         "mean_target": torch.randn(2, 3, 4, 4, dtype=dtype) * 0.1,
         "logvar_pred": (torch.randn(2, 3, 4, 4, dtype=dtype) * 0.1 - 3).requires_grad_(True),
         "logvar_target": torch.randn(2, 3, 4, 4, dtype=dtype) * 0.1 - 3,
+        "gaussian_weight": torch.rand(2, 3, 4, 4, dtype=dtype),
     }
 
 
@@ -80,6 +85,21 @@ CASES = {
         pixel_outputs,
     ),
     "CharbonnierLoss": ({"type": CharbonnierLoss, "data_info": PIXEL_INFO}, pixel_outputs),
+    "MSELoss-sample_wise": (
+        {"type": MSELoss, "data_info": PIXEL_INFO, "sample_wise": True},
+        pixel_outputs,
+    ),
+    "GradientLoss": ({"type": GradientLoss, "data_info": PIXEL_INFO}, pixel_outputs),
+    "MaskedTVLoss": (
+        {"type": MaskedTVLoss, "data_info": {"pred": "fake_imgs", "mask": "pixel_weight"}},
+        pixel_outputs,
+    ),
+    "PSNRLoss": ({"type": PSNRLoss, "data_info": PSNR_INFO}, pixel_outputs),
+    "PSNRLoss-toY": ({"type": PSNRLoss, "data_info": PSNR_INFO, "toY": True}, pixel_outputs),
+    "GaussianKLDLoss-weight": (
+        {"type": GaussianKLDLoss, "data_info": {**KLD_INFO, "weight": "gaussian_weight"}},
+        gaussian_outputs,
+    ),
     "GaussianKLDLoss": (
         {"type": GaussianKLDLoss, "data_info": KLD_INFO, "base": "2"},
         gaussian_outputs,
@@ -91,7 +111,12 @@ CASES = {
     "DiscretizedGaussianLogLikelihoodLoss": (
         {
             "type": DiscretizedGaussianLogLikelihoodLoss,
-            "data_info": {"x": "real_imgs", "mean": "mean_pred", "logvar": "logvar_pred"},
+            "data_info": {
+                "x": "real_imgs",
+                "mean": "mean_pred",
+                "logvar": "logvar_pred",
+                "weight": "gaussian_weight",
+            },
             "reduction": "batchmean",
         },
         gaussian_outputs,

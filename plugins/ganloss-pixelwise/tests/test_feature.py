@@ -2,9 +2,9 @@
 
 import pytest
 import torch
-from ganloss_pixelwise import FeatureMatchingLoss, PerceptualLoss, PixelwiseInputError
+from ganloss_pixelwise import FeatureMatchingLoss, PerceptualLoss
 
-from ganlosscore import ConfigError
+from ganlosscore import ConfigError, LossInputError
 
 
 def identity_dict(x):
@@ -112,7 +112,7 @@ def test_perceptual_style_may_use_other_layers_than_the_content():
     )
     # content: layer a only, 2; style: layer b only, 25
     assert loss(STYLE_PRED, STYLE_TARGET).item() == pytest.approx(27.0)
-    with pytest.raises(PixelwiseInputError, match="layer_weights_style names layer 'relu9'"):
+    with pytest.raises(LossInputError, match="layer_weights_style names layer 'relu9'"):
         PerceptualLoss(
             feature_extractor=three_layers, layer_weights_style={"relu9": 1.0}, style_weight=1.0
         )(STYLE_PRED, STYLE_TARGET)
@@ -170,25 +170,28 @@ def test_perceptual_gradients_reach_pred_not_target():
 
 def test_perceptual_extractor_errors():
     x = torch.zeros(1, 1, 2, 2)
-    with pytest.raises(PixelwiseInputError, match="has no feature extractor"):
+    with pytest.raises(LossInputError, match="has no feature extractor"):
         PerceptualLoss()(x, x)
-    with pytest.raises(PixelwiseInputError, match="one place only"):
+    with pytest.raises(LossInputError, match="one place only"):
         PerceptualLoss(feature_extractor=identity_dict)(x, x, identity_dict)
-    with pytest.raises(PixelwiseInputError, match=r"layer 'relu9'.*\['pix'\]"):
+    with pytest.raises(LossInputError, match=r"layer 'relu9'.*\['pix'\]"):
         PerceptualLoss(feature_extractor=identity_dict, layer_weights={"relu9": 1.0})(x, x)
-    with pytest.raises(PixelwiseInputError, match="returned int"):
+    with pytest.raises(LossInputError, match="returned int"):
         PerceptualLoss(feature_extractor=lambda _: 3)(x, x)
 
 
 @pytest.mark.parametrize(
     ("hyper", "match"),
     [
-        ({"criterion": "l3"}, "criterion must be one of \\['l1', 'mse'\\]"),
+        ({"criterion": "l3"}, "criterion: must be one of 'l1', 'mse'; got 'l3'"),
         ({"perceptual_weight": 0.0}, "both 0"),
-        ({"style_weight": -1.0}, ">= 0.0"),
+        ({"style_weight": -1.0}, r"style_weight: must lie in \[0.0, inf\]"),
         ({"layer_weights": {}}, "non-empty mapping"),
         ({"layer_weights": {"a": "x"}}, "finite number"),
-        ({"layer_weights_style": {}, "style_weight": 1.0}, "layer_weights_style must be"),
+        (
+            {"layer_weights_style": {}, "style_weight": 1.0},
+            "layer_weights_style: must be a non-empty mapping",
+        ),
         ({"layer_weights_style": {"a": -1.0}, "style_weight": 1.0}, "layer_weights_style.a"),
         ({"layer_weights_style": {"a": 1.0}}, "off with style_weight=0"),
         ({"feature_extractor": "vgg19"}, "must be callable"),
@@ -232,7 +235,7 @@ def test_feature_matching_flattens_multiscale_lists_and_uses_data_info():
     ],
 )
 def test_feature_matching_bad_input(real, fake, match):
-    with pytest.raises(PixelwiseInputError, match=match):
+    with pytest.raises(LossInputError, match=match):
         FeatureMatchingLoss()(real, fake)
 
 
@@ -240,7 +243,7 @@ def test_an_empty_style_layer_mapping_is_refused_by_the_functional_too():
     from ganloss_pixelwise.feature import perceptual_and_style_terms
 
     feats = {"a": torch.ones(1, 1, 2, 2)}
-    with pytest.raises(PixelwiseInputError, match="layer_weights_style is empty"):
+    with pytest.raises(LossInputError, match="layer_weights_style is empty"):
         perceptual_and_style_terms(feats, feats, {"a": 1.0}, style_layer_weights={})
     # style=False needs no style layers at all
     _, style = perceptual_and_style_terms(feats, feats, {"a": 1.0}, style=False)

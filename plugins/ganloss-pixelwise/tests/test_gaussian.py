@@ -111,9 +111,11 @@ def test_kld_loss_weight():
 @pytest.mark.parametrize(
     ("hyper", "match"),
     [
-        ({"base": "10"}, "'e' \\(nats\\) or '2' \\(bits\\)"),
-        ({"reduction": "avg"}, "valid modes are none, mean, sum, batchmean, flatmean"),
-        ({"data_info": True}, "data_info=False"),
+        ({"base": "10"}, "GaussianKLDLoss.base: must be one of 'e', '2'; got '10'"),
+        ({"base": 10}, "must be one of 'e', '2'; got 10"),
+        ({"reduction": "avg"}, "'none', 'mean', 'sum', 'batchmean', 'flatmean'; got 'avg'"),
+        ({"only_update_var": "yes"}, "only_update_var: must be true or false"),
+        ({"data_info": True}, "data_info must map each input"),
         ({"data_info": {"mean_pred": "m"}}, "required input"),
     ],
 )

@@ -4,9 +4,9 @@ import math
 
 import pytest
 import torch
-from ganloss_pixelwise import CharbonnierLoss, L1Loss, MSELoss, PixelwiseInputError
+from ganloss_pixelwise import CharbonnierLoss, L1Loss, MSELoss
 
-from ganlosscore import ConfigError, build_loss
+from ganlosscore import ConfigError, LossInputError, build_loss
 
 PRED = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
 TARGET = torch.zeros(2, 2)
@@ -155,18 +155,18 @@ def test_default_names(cls, name):
 
 @pytest.mark.parametrize("cls", [L1Loss, MSELoss, CharbonnierLoss])
 def test_bad_reduction_is_a_config_error_listing_modes(cls):
-    with pytest.raises(ConfigError, match="none, mean, sum, batchmean, flatmean") as info:
+    with pytest.raises(ConfigError, match="'none', 'mean', 'sum', 'batchmean', 'flatmean'") as info:
         cls(reduction="avg")
-    assert info.value.where == "reduction"
-    assert f"{cls.__name__} has no reduction 'avg'" in str(info.value)
+    assert info.value.where == f"{cls.__name__}.reduction"
+    assert "got 'avg'" in str(info.value)
 
 
 @pytest.mark.parametrize(
     ("hyper", "match"),
     [
         ({"avg_factor": 2, "reduction": "sum"}, "only to reduction='mean'"),
-        ({"avg_factor": 0}, "positive finite"),
-        ({"avg_factor": "2"}, "positive finite"),
+        ({"avg_factor": 0}, r"must lie in \(0, inf\], got 0"),
+        ({"avg_factor": "2"}, "must be a finite number, got '2'"),
     ],
 )
 def test_bad_avg_factor_is_a_config_error(hyper, match):
@@ -175,7 +175,7 @@ def test_bad_avg_factor_is_a_config_error(hyper, match):
 
 
 def test_bad_eps_is_a_config_error():
-    with pytest.raises(ConfigError, match=">= 0.0"):
+    with pytest.raises(ConfigError, match=r"CharbonnierLoss.eps: must lie in \[0.0, inf\]"):
         CharbonnierLoss(eps=-1.0)
 
 
@@ -185,5 +185,5 @@ def test_weight_that_does_not_broadcast_names_both_shapes():
 
 
 def test_shape_mismatch_is_refused():
-    with pytest.raises(PixelwiseInputError):
+    with pytest.raises(LossInputError):
         MSELoss()(PRED, torch.zeros(2))

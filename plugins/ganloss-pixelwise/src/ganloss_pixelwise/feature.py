@@ -13,10 +13,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ganlosscore import ConfigError, LossModule
+from ganlosscore import ConfigError, LossInputError, LossModule
+from ganlosscore.checks import check_choice, check_number
+from ganlosscore.errors import brief
 
 from . import functional as F
-from ._validation import PixelwiseInputError, check_number
 
 __all__ = ["FeatureMatchingLoss", "PerceptualLoss", "log_prefix"]
 
@@ -46,7 +47,7 @@ def _as_layers(features: Any, what: str) -> dict[str, Tensor]:
         return {str(key): value for key, value in features.items()}
     if isinstance(features, (list, tuple)):
         return {str(index): value for index, value in enumerate(features)}
-    raise PixelwiseInputError(
+    raise LossInputError(
         f"the feature extractor must return a tensor, a list/tuple of tensors or a dict of "
         f"tensors; for {what} it returned {type(features).__name__}"
     )
@@ -80,13 +81,13 @@ def perceptual_and_style_terms(
         term = weight * crit(fp, ft)
         perceptual = term if perceptual is None else perceptual + term
     if perceptual is None:
-        raise PixelwiseInputError("the feature extractor returned no features")
+        raise LossInputError("the feature extractor returned no features")
     style_term: Tensor | None = None
     if style:
         option = "layer_weights" if style_layer_weights is None else "layer_weights_style"
         chosen = layer_weights if style_layer_weights is None else style_layer_weights
         if not chosen:
-            raise PixelwiseInputError(
+            raise LossInputError(
                 f"{option} is empty: give the style term at least one layer, or style=False"
             )
         for layer, weight in chosen.items():
@@ -106,13 +107,13 @@ def _layer_pair(
         n for n, f in (("pred", pred_features), ("target", target_features)) if layer not in f
     ]
     if missing:
-        raise PixelwiseInputError(
+        raise LossInputError(
             f"{option} names layer {layer!r}, which the feature extractor did not "
             f"return for {missing[0]}; layers returned: {sorted(pred_features)}"
         )
     fp, ft = pred_features[layer], target_features[layer]
     if fp.shape != ft.shape:
-        raise PixelwiseInputError(
+        raise LossInputError(
             f"features of layer {layer!r} differ in shape between pred {tuple(fp.shape)} "
             f"and target {tuple(ft.shape)}"
         )
@@ -196,39 +197,35 @@ class PerceptualLoss(LossModule):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        label = type(self).__name__
         if feature_extractor is not None and not callable(feature_extractor):
             raise ConfigError(
-                "PerceptualLoss: feature_extractor must be callable (a module or function "
-                f"mapping images to features), got {type(feature_extractor).__name__}",
-                where="feature_extractor",
+                "must be callable (a module or function mapping images to features), got "
+                f"{type(feature_extractor).__name__}",
+                where=f"{label}.feature_extractor",
             )
         self.feature_extractor = feature_extractor
-        self.layer_weights = _check_layer_weights(layer_weights, "layer_weights")
-        self.layer_weights_style = _check_layer_weights(layer_weights_style, "layer_weights_style")
+        self.layer_weights = _layer_weights(layer_weights, f"{label}.layer_weights")
+        self.layer_weights_style = _layer_weights(
+            layer_weights_style, f"{label}.layer_weights_style"
+        )
         self.perceptual_weight = check_number(
-            perceptual_weight, "perceptual_weight", "PerceptualLoss", minimum=0.0
+            perceptual_weight, where=f"{label}.perceptual_weight", low=0.0
         )
-        self.style_weight = check_number(
-            style_weight, "style_weight", "PerceptualLoss", minimum=0.0
-        )
+        self.style_weight = check_number(style_weight, where=f"{label}.style_weight", low=0.0)
+        self.criterion = check_choice(criterion, tuple(_CRITERIA), where=f"{label}.criterion")
         if self.perceptual_weight == 0.0 and self.style_weight == 0.0:
             raise ConfigError(
-                "PerceptualLoss: perceptual_weight and style_weight are both 0, so the loss "
-                "would always be 0; give at least one of them a positive weight",
-                where="style_weight",
+                "perceptual_weight and style_weight are both 0, so the loss would always be 0; "
+                "give at least one of them a positive weight",
+                where=f"{label}.style_weight",
             )
         if self.layer_weights_style is not None and self.style_weight == 0.0:
             raise ConfigError(
-                "PerceptualLoss: layer_weights_style weights the style term, which is off "
-                "with style_weight=0; set style_weight > 0 or drop layer_weights_style",
-                where="layer_weights_style",
+                "layer_weights_style weights the style term, which is off with style_weight=0; "
+                "set style_weight > 0 or drop layer_weights_style",
+                where=f"{label}.layer_weights_style",
             )
-        if criterion not in _CRITERIA:
-            raise ConfigError(
-                f"PerceptualLoss: criterion must be one of {sorted(_CRITERIA)}, got {criterion!r}",
-                where="criterion",
-            )
-        self.criterion = criterion
         self.extra_log_vars: dict[str, Tensor] = {}
 
     def compute(
@@ -265,19 +262,19 @@ class PerceptualLoss(LossModule):
     def _extractor(self, given: FeatureExtractor | None) -> FeatureExtractor:
         own = self.feature_extractor
         if given is not None and own is not None:
-            raise PixelwiseInputError(
+            raise LossInputError(
                 "PerceptualLoss got a feature_extractor both at construction and as an input; "
                 "give it in one place only, so it is clear which network measures the loss"
             )
         extractor = given if given is not None else own
         if extractor is None:
-            raise PixelwiseInputError(
+            raise LossInputError(
                 "PerceptualLoss has no feature extractor: pass feature_extractor=<module> to "
                 "the constructor, or map the input 'feature_extractor' in data_info to the "
                 "network in the outputs dict"
             )
         if not callable(extractor):
-            raise PixelwiseInputError(
+            raise LossInputError(
                 f"the feature_extractor input must be callable, got {type(extractor).__name__}"
             )
         return extractor
@@ -291,18 +288,18 @@ class PerceptualLoss(LossModule):
         )
 
 
-def _check_layer_weights(layer_weights: Any, option: str) -> dict[str, float] | None:
+def _layer_weights(layer_weights: Any, where: str) -> dict[str, float] | None:
+    """``{layer: weight}`` with string keys (list indices become ``'0'``, ...), or None."""
     if layer_weights is None:
         return None
-    default = "every layer" if option == "layer_weights" else "the layer_weights"
     if not isinstance(layer_weights, Mapping) or not layer_weights:
         raise ConfigError(
-            f"PerceptualLoss: {option} must be a non-empty mapping {{layer: weight}}, e.g. "
-            f"{{'relu3_1': 1.0}}, or None for {default}; got {layer_weights!r}",
-            where=option,
+            "must be a non-empty mapping {layer: weight}, e.g. {'relu3_1': 1.0}, or None for "
+            f"the default; got {brief(layer_weights)}",
+            where=where,
         )
     return {
-        str(layer): check_number(weight, f"{option}.{layer}", "PerceptualLoss", minimum=0.0)
+        str(layer): check_number(weight, where=f"{where}.{layer}", low=0.0)
         for layer, weight in layer_weights.items()
     }
 
@@ -319,12 +316,12 @@ def _flatten_features(feats: Any, what: str) -> list[Tensor]:
             elif isinstance(item, Sequence) and all(isinstance(t, Tensor) for t in item):
                 flat.extend(item)
             else:
-                raise PixelwiseInputError(
+                raise LossInputError(
                     f"{what} must be a list of tensors (or of lists of tensors, one per "
                     f"discriminator scale); found an item of type {type(item).__name__}"
                 )
         return flat
-    raise PixelwiseInputError(f"{what} must be a list of tensors, got {type(feats).__name__}")
+    raise LossInputError(f"{what} must be a list of tensors, got {type(feats).__name__}")
 
 
 def feature_matching_loss(real_feats: Sequence[Tensor], fake_feats: Sequence[Tensor]) -> Tensor:
@@ -337,16 +334,16 @@ def feature_matching_loss(real_feats: Sequence[Tensor], fake_feats: Sequence[Ten
     Input: two equally long lists of tensors, pairwise of equal shape.
     """
     if len(real_feats) != len(fake_feats):
-        raise PixelwiseInputError(
+        raise LossInputError(
             f"real_feats has {len(real_feats)} layers but fake_feats has {len(fake_feats)}; "
             "both must come from the same discriminator layers"
         )
     if not real_feats:
-        raise PixelwiseInputError("real_feats and fake_feats are empty; there is nothing to match")
+        raise LossInputError("real_feats and fake_feats are empty; there is nothing to match")
     total: Tensor | None = None
     for index, (real, fake) in enumerate(zip(real_feats, fake_feats)):
         if real.shape != fake.shape:
-            raise PixelwiseInputError(
+            raise LossInputError(
                 f"layer {index}: real features {tuple(real.shape)} and fake features "
                 f"{tuple(fake.shape)} differ in shape"
             )

@@ -2,7 +2,9 @@
 
 Every function here is element-wise (it returns a tensor of the broadcast input
 shape) unless said otherwise; weighting and reduction are the job of
-``ganlosscore.weight_reduce_loss``, applied by the loss modules.
+``ganlosscore.weight_reduce_loss``, applied by the loss modules. A function
+that computes a loss class's term states the formula only in that class's
+docstring (the one home of each formula) and refers to it.
 
 **Reduced precision.** Values come back in the inputs' dtype. The functions
 whose arithmetic cancels or underflows in ``float16``/``bfloat16``
@@ -20,16 +22,21 @@ import math
 import torch
 from torch import Tensor
 
-from ._validation import PixelwiseInputError, check_base
+from ganlosscore import LossInputError, weight_reduce_loss
+from ganlosscore.errors import brief
 
 __all__ = [
     "approx_gaussian_cdf",
     "charbonnier_loss",
     "discretized_gaussian_log_likelihood",
     "gaussian_kld",
+    "gradient_loss",
     "gram_matrix",
     "l1_loss",
+    "masked_tv_loss",
     "mse_loss",
+    "psnr_loss",
+    "sample_wise_mean",
 ]
 
 _LN2 = math.log(2.0)
@@ -52,16 +59,28 @@ def _precise(*tensors: Tensor) -> tuple[torch.dtype, list[Tensor]]:
 
 def _check_same_shape(pred: Tensor, target: Tensor, name: str) -> None:
     if pred.shape != target.shape:
-        raise PixelwiseInputError(
+        raise LossInputError(
             f"{name} needs pred and target of the same shape, got {tuple(pred.shape)} and "
             f"{tuple(target.shape)}; broadcasting them would silently change the loss"
         )
 
 
-def l1_loss(pred: Tensor, target: Tensor) -> Tensor:
-    r"""Element-wise absolute error :math:`|\hat y - y|`.
+def _check_images(pred: Tensor, name: str) -> None:
+    if pred.ndim != 4:
+        raise LossInputError(f"{name} needs images of shape (N, C, H, W), got {tuple(pred.shape)}")
 
-    Input: ``pred`` and ``target`` of the same shape ``(N, *)``; output the same shape.
+
+def _in_base(nats: Tensor, base: object, name: str) -> Tensor:
+    """``nats`` in the log ``base``: ``'e'`` (nats, as given) or ``'2'`` (bits)."""
+    if base == "e" or base == math.e:
+        return nats
+    if base == "2" or base == 2:
+        return nats / _LN2
+    raise LossInputError(f"{name}: base must be 'e' (nats) or '2' (bits), got {brief(base)}")
+
+
+def l1_loss(pred: Tensor, target: Tensor) -> Tensor:
+    """The element-wise term of :class:`~ganloss_pixelwise.L1Loss` (see there).
 
     Example:
         >>> l1_loss(torch.tensor([1.0, -2.0]), torch.tensor([0.0, 0.0]))
@@ -72,9 +91,7 @@ def l1_loss(pred: Tensor, target: Tensor) -> Tensor:
 
 
 def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
-    r"""Element-wise squared error :math:`(\hat y - y)^2`.
-
-    Input: ``pred`` and ``target`` of the same shape ``(N, *)``; output the same shape.
+    """The element-wise term of :class:`~ganloss_pixelwise.MSELoss` (see there).
 
     Example:
         >>> mse_loss(torch.tensor([1.0, -2.0]), torch.tensor([0.0, 0.0]))
@@ -85,14 +102,7 @@ def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
 
 
 def charbonnier_loss(pred: Tensor, target: Tensor, eps: float = 1e-12) -> Tensor:
-    r"""Element-wise Charbonnier penalty :math:`\sqrt{(\hat y - y)^2 + \epsilon}`.
-
-    A differentiable variant of L1 (Charbonnier et al., "Two deterministic
-    half-quadratic regularization algorithms for computed imaging", ICIP 1994;
-    used by LapSRN). Mirrors ``charbonnier_loss`` of MMEditing/BasicSR, with the
-    same default ``eps = 1e-12``.
-
-    Input: ``pred`` and ``target`` of the same shape ``(N, *)``; output the same shape.
+    """The element-wise term of :class:`~ganloss_pixelwise.CharbonnierLoss` (see there).
 
     Example:
         >>> charbonnier_loss(torch.tensor([3.0]), torch.tensor([0.0]), eps=16.0)
@@ -103,6 +113,89 @@ def charbonnier_loss(pred: Tensor, target: Tensor, eps: float = 1e-12) -> Tensor
     return torch.sqrt((pred - target) ** 2 + eps).to(dtype)
 
 
+_SOBEL_X = ((1.0, 0.0, -1.0), (2.0, 0.0, -2.0), (1.0, 0.0, -1.0))
+
+
+def gradient_loss(pred: Tensor, target: Tensor) -> Tensor:
+    """The element-wise term of :class:`~ganloss_pixelwise.GradientLoss` (see there).
+
+    Input: ``pred`` and ``target`` of the same shape ``(N, C, H, W)``; output the same shape.
+
+    Example:
+        >>> gradient_loss(torch.ones(1, 1, 1, 2), torch.zeros(1, 1, 1, 2))  # |-1| + |0| (x, y)
+        tensor([[[[2., 2.]]]])
+    """
+    _check_same_shape(pred, target, "gradient_loss")
+    _check_images(pred, "gradient_loss")
+    channels = pred.shape[1]
+    sobel_x = pred.new_tensor(_SOBEL_X)
+    # (2C, 1, 3, 3): S_x and S_y = S_x^T for each channel, applied channel by channel
+    kernels = torch.stack((sobel_x, sobel_x.T)).repeat(channels, 1, 1).unsqueeze(1)
+    grads = torch.nn.functional.conv2d(pred - target, kernels, padding=1, groups=channels)
+    return grads.abs().unflatten(1, (channels, 2)).sum(dim=2)
+
+
+def masked_tv_loss(pred: Tensor, mask: Tensor | None = None) -> Tensor:
+    """The value of :class:`~ganloss_pixelwise.MaskedTVLoss` (see there); a 0-d tensor.
+
+    Example:
+        >>> masked_tv_loss(torch.tensor([[[[0.0, 1.0], [3.0, 4.0]]]]))  # |3| and |1|
+        tensor(4.)
+    """
+    _check_images(pred, "masked_tv_loss")
+    dy = (pred[:, :, 1:, :] - pred[:, :, :-1, :]).abs()
+    dx = (pred[:, :, :, 1:] - pred[:, :, :, :-1]).abs()
+    if mask is None:
+        return dy.mean() + dx.mean()
+    return _masked_mean(dy, mask[:, :, :-1, :]) + _masked_mean(dx, mask[:, :, :, :-1])
+
+
+def _masked_mean(loss: Tensor, weight: Tensor) -> Tensor:
+    """``sum(weight * loss) / (sum(weight) + 1e-12)``, the weight broadcast to the loss."""
+    weighted = weight_reduce_loss(loss, weight=weight, reduction="sum")  # checks the shape
+    return weighted / (weight.expand_as(loss).sum() + 1e-12)
+
+
+def sample_wise_mean(loss: Tensor, weight: Tensor) -> Tensor:
+    """The ``sample_wise=True`` mean of :class:`~ganloss_pixelwise.L1Loss` and its kin (see there).
+
+    Input: ``loss`` ``(N, *)`` and ``weight`` broadcastable to it; output a 0-d tensor.
+
+    Example:
+        >>> loss = torch.tensor([[1.0, 3.0], [5.0, 7.0]])
+        >>> sample_wise_mean(loss, torch.tensor([[1.0, 0.0], [1.0, 1.0]]))  # (1 / 1 + 12 / 2) / 2
+        tensor(3.5000)
+    """
+    weighted = weight_reduce_loss(loss, weight=weight, reduction="none")  # checks the shape
+    weight_sums = weight.expand_as(loss).flatten(1).sum(dim=1)
+    return (weighted.flatten(1).sum(dim=1) / (weight_sums + 1e-12)).mean()
+
+
+# Y of ITU-R BT.601 from RGB in [0, 1], on the 8-bit scale (HINet's PSNRLoss, toY=True)
+_RGB_TO_Y = (65.481, 128.553, 24.966)
+
+
+def psnr_loss(pred: Tensor, target: Tensor, to_y: bool = False) -> Tensor:
+    """The per-sample values of :class:`~ganloss_pixelwise.PSNRLoss` (see there), shape ``(N,)``.
+
+    Example:
+        >>> psnr_loss(torch.full((1, 1, 2, 2), 0.1), torch.zeros(1, 1, 2, 2))  # 10 log10(0.01)
+        tensor([-20.0000])
+    """
+    _check_same_shape(pred, target, "psnr_loss")
+    diff = pred - target
+    if to_y:
+        if diff.ndim < 2 or diff.shape[1] != 3:
+            raise LossInputError(
+                f"psnr_loss with toY=True needs RGB images of shape (N, 3, *), got "
+                f"{tuple(pred.shape)}; give 3-channel images or set toY=False"
+            )
+        coef = diff.new_tensor(_RGB_TO_Y).reshape(1, 3, *([1] * (diff.ndim - 2)))
+        diff = (diff * coef).sum(dim=1, keepdim=True) / 255.0  # Y's offset 16 cancels
+    mse = diff.pow(2).flatten(1).mean(dim=1)
+    return (10.0 / math.log(10.0)) * torch.log(mse + 1e-8)
+
+
 def gaussian_kld(
     mean_target: Tensor,
     mean_pred: Tensor,
@@ -110,29 +203,17 @@ def gaussian_kld(
     logvar_pred: Tensor,
     base: str = "e",
 ) -> Tensor:
-    r"""Element-wise KL divergence :math:`KL(p \| q)` of two diagonal Gaussians.
+    """The element-wise term of :class:`~ganloss_pixelwise.GaussianKLDLoss` (see there).
 
-    :math:`p = \mathcal N(\mu_1, \sigma_1^2)` is the target and
-    :math:`q = \mathcal N(\mu_2, \sigma_2^2)` the prediction:
-
-    .. math::
-        KL(p \| q) = \log\frac{\sigma_2}{\sigma_1}
-            + \frac{\sigma_1^2 + (\mu_1 - \mu_2)^2}{2\sigma_2^2} - \frac12
-        = \frac12\left(-1 + \log\sigma_2^2 - \log\sigma_1^2
-            + e^{\log\sigma_1^2 - \log\sigma_2^2} + (\mu_1 - \mu_2)^2 e^{-\log\sigma_2^2}\right)
-
-    in nats (``base='e'``), or divided by :math:`\ln 2` for bits (``base='2'``).
-    Mirrors MMGeneration's ``gaussian_kld`` (same argument order), as used by
-    Improved DDPM (Nichol & Dhariwal, 2021).
-
-    Input: four tensors broadcastable to ``(N, *)``; output the broadcast shape.
+    ``base`` is ``'e'`` (nats) or ``'2'`` (bits). Mirrors MMGeneration's
+    ``gaussian_kld`` (same argument order). Input: four tensors broadcastable
+    to ``(N, *)``; output the broadcast shape.
 
     Example:
         >>> zero, one = torch.zeros(1), torch.ones(1)
         >>> gaussian_kld(zero, one, zero, zero)  # unit variances, means 1 apart
         tensor([0.5000])
     """
-    base = check_base(base, "gaussian_kld")
     # -1 + (v_p - v_t) + e^(v_t - v_p) cancels: in bfloat16 nothing of it would be left
     dtype, (mean_target, mean_pred, logvar_target, logvar_pred) = _precise(
         mean_target, mean_pred, logvar_target, logvar_pred
@@ -144,7 +225,7 @@ def gaussian_kld(
         + torch.exp(logvar_target - logvar_pred)
         + (mean_target - mean_pred) ** 2 * torch.exp(-logvar_pred)
     )
-    return (kld / _LN2 if base == "2" else kld).to(dtype)
+    return _in_base(kld, base, "gaussian_kld").to(dtype)
 
 
 def approx_gaussian_cdf(x: Tensor) -> Tensor:
@@ -167,27 +248,12 @@ def approx_gaussian_cdf(x: Tensor) -> Tensor:
 def discretized_gaussian_log_likelihood(
     x: Tensor, mean: Tensor, logvar: Tensor, base: str = "e"
 ) -> Tensor:
-    r"""Element-wise log-likelihood of 8-bit data ``x`` in ``[-1, 1]`` under a Gaussian.
+    """The element-wise term of :class:`~ganloss_pixelwise.DiscretizedGaussianLogLikelihoodLoss`.
 
-    Each value of ``x`` stands for the bin :math:`[x - 1/255, x + 1/255]`; the
-    two edge bins extend to :math:`\pm\infty`:
-
-    .. math::
-        \log p(x) = \log\left(\Phi\left(\frac{\delta_+(x) - \mu}{\sigma}\right)
-            - \Phi\left(\frac{\delta_-(x) - \mu}{\sigma}\right)\right),\quad
-        \delta_\pm(x) = \begin{cases}\pm\infty & x = \pm 1\\ x \pm 1/255 & \text{else}\end{cases}
-
-    with :math:`\Phi` from :func:`approx_gaussian_cdf`, probabilities clamped
-    at ``1e-12`` before the log, and the edges detected as ``x < -0.999`` and
-    ``x > 0.999``. This is the decoder term :math:`L_0` of DDPM (Ho et al.,
-    2020, Eq. 13) as written in Improved DDPM and MMGeneration's
-    ``discretized_gaussian_log_likelihood``.
-
-    **Sign:** it returns the log-likelihood itself (values <= 0), not its
-    negative, as MMGeneration does; a loss to minimise is its negative.
-
-    Input: ``x``, ``mean``, ``logvar`` broadcastable to ``(N, *)``; output the
-    broadcast shape, in nats (``base='e'``) or bits (``base='2'``).
+    The log-likelihood itself (values <= 0), as MMGeneration's
+    ``discretized_gaussian_log_likelihood``; see the class for the formula.
+    ``base`` is ``'e'`` (nats) or ``'2'`` (bits). Input: ``x``, ``mean``,
+    ``logvar`` broadcastable to ``(N, *)``; output the broadcast shape.
 
     Example:
         >>> ll = discretized_gaussian_log_likelihood(
@@ -195,7 +261,6 @@ def discretized_gaussian_log_likelihood(
         >>> round(ll.item(), 3)  # log(1 - Phi(-1/255)) = log(0.50157)
         -0.69
     """
-    base = check_base(base, "discretized_gaussian_log_likelihood")
     # A bin's probability is a difference of two CDFs ~2/255 apart: float32 at least
     dtype, (x, mean, logvar) = _precise(x, mean, logvar)
     inv_std = torch.exp(-0.5 * logvar)
@@ -210,7 +275,7 @@ def discretized_gaussian_log_likelihood(
         log_cdf_upper,
         torch.where(x > 0.999, log_one_minus_cdf_lower, log_cdf_delta),
     )
-    return (log_probs / _LN2 if base == "2" else log_probs).to(dtype)
+    return _in_base(log_probs, base, "discretized_gaussian_log_likelihood").to(dtype)
 
 
 def gram_matrix(features: Tensor) -> Tensor:
@@ -231,7 +296,7 @@ def gram_matrix(features: Tensor) -> Tensor:
                  [0.5000, 0.5000]]])
     """
     if features.ndim < 3:
-        raise PixelwiseInputError(
+        raise LossInputError(
             f"gram_matrix needs features of shape (N, C, *spatial), got {tuple(features.shape)}"
         )
     n, c = features.shape[:2]

@@ -1,106 +1,80 @@
-"""Gaussian KL divergence and discretized Gaussian log-likelihood losses.
+"""Gaussian KL divergence and discretized Gaussian log-likelihood losses (MMGeneration's).
 
-Both default to MMGeneration's ``data_info``. MMGeneration treats
-``data_info=None`` as "use the class default"; our core treats ``None`` as "no
-mapping, call with the inputs". These losses keep MMGeneration's rule for
-configs (leave ``data_info`` out and the default mapping applies) and take
-``data_info=False`` to mean "no mapping": the loss is then called with its
-inputs directly, ``loss(mean_target, mean_pred, logvar_target, logvar_pred)``.
+Both have MMGeneration's default ``data_info`` (the core's
+``default_data_info``): a config that leaves it out gets that mapping, and
+``data_info=False`` means none, for a direct call with the inputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
 from typing import Any, ClassVar
 
 from torch import Tensor
 
-from ganlosscore import LossModule, weight_reduce_loss
+from ganlosscore.checks import check_bool, check_choice
 
 from . import functional as F
-from ._validation import (
-    check_avg_factor,
-    check_base,
-    check_reduction,
-    resolve_default_data_info,
-)
+from .pixel import _ReducedLoss
 
 __all__ = ["DiscretizedGaussianLogLikelihoodLoss", "GaussianKLDLoss"]
 
 
-class _GaussianLoss(LossModule):
-    """Shared hyperparameters: ``reduction``, ``avg_factor``, ``base``, ``only_update_var``."""
+class _GaussianLoss(_ReducedLoss):
+    """Adds ``base`` and ``only_update_var`` to ``reduction`` and ``avg_factor``."""
 
-    #: The mapping used when the config gives no ``data_info`` (MMGeneration's).
     default_data_info: ClassVar[dict[str, str]] = {}
 
-    def __init__(
-        self,
-        *,
-        reduction: str = "mean",
-        avg_factor: float | None = None,
-        base: str = "e",
-        only_update_var: bool = False,
-        data_info: Mapping[str, str] | bool | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, base: str = "e", only_update_var: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         label = type(self).__name__
-        super().__init__(
-            data_info=resolve_default_data_info(data_info, self.default_data_info, label),
-            **kwargs,
-        )
-        self.reduction = check_reduction(reduction, label)
-        self.avg_factor = check_avg_factor(avg_factor, self.reduction, label)
-        self.base = check_base(base, label)
-        self.only_update_var = bool(only_update_var)
-
-    def _reduce(self, loss: Tensor) -> Tensor:
-        return weight_reduce_loss(loss, reduction=self.reduction, avg_factor=self.avg_factor)
+        # MMGeneration writes 'e' or '2'; the numbers 2 and math.e are taken too
+        named = "2" if base == 2 else "e" if base == math.e else base
+        self.base = check_choice(named, ("e", "2"), where=f"{label}.base")
+        self.only_update_var = check_bool(only_update_var, where=f"{label}.only_update_var")
 
     def extra_repr(self) -> str:
-        return (
-            f"{super().extra_repr()}, reduction={self.reduction!r}, base={self.base!r}, "
-            f"only_update_var={self.only_update_var}"
-        )
+        return f"{super().extra_repr()}, base={self.base!r}, only_update_var={self.only_update_var}"
+
+
+_GAUSSIAN_ARGS = """
+        reduction: ``none|mean|sum|batchmean|flatmean``. Default ``'mean'``
+            (MMGeneration's; its ``DDPMVLBLoss`` uses ``'flatmean'``).
+        avg_factor: Divisor replacing the element count under ``'mean'``
+            (MMGeneration accepts it but never uses it). Default ``None``.
+        base: ``'e'`` (nats) or ``'2'`` (bits). Default ``'e'``."""
 
 
 class GaussianKLDLoss(_GaussianLoss):
-    r"""KL divergence from the predicted to the target diagonal Gaussian.
+    r"""KL divergence from the predicted to the target diagonal Gaussian, element-wise.
 
     .. math::
-        \ell = \operatorname{reduce}\Big(KL\big(\mathcal N(\mu_t, e^{v_t})\,\big\|\,
-            \mathcal N(\mu_p, e^{v_p})\big)\Big)
-        = \operatorname{reduce}\Big(\tfrac12\big(-1 + v_p - v_t + e^{v_t - v_p}
-            + (\mu_t - \mu_p)^2 e^{-v_p}\big)\Big)
+        \ell = \operatorname{reduce}\Big(w \odot KL\big(\mathcal N(\mu_t, e^{v_t})\,\big\|\,
+            \mathcal N(\mu_p, e^{v_p})\big)\Big),\quad
+        KL = \tfrac12\big(-1 + v_p - v_t + e^{v_t - v_p} + (\mu_t - \mu_p)^2 e^{-v_p}\big)
 
-    element-wise (see :func:`ganloss_pixelwise.functional.gaussian_kld`), in nats
-    or, with ``base='2'``, bits. Used for the :math:`L_{t-1}` terms of the DDPM
-    variational bound (Ho et al., 2020; Nichol & Dhariwal, 2021).
+    in nats, or with ``base='2'`` in bits (divided by :math:`\ln 2`);
+    :math:`v` are log-variances and :math:`w` the optional element-wise
+    ``weight`` input. The :math:`L_{t-1}` terms of the DDPM variational bound
+    (Ho et al., 2020; Nichol & Dhariwal, 2021); MMGeneration's
+    ``GaussianKLDLoss`` and ``gaussian_kld``, where a tensor ``loss_weight``
+    was the element-wise weight: here that is the ``weight`` input.
 
-    Args:
-        reduction: ``none|mean|sum|batchmean|flatmean``. Default ``'mean'``
-            (MMGeneration's default; its ``DDPMVLBLoss`` uses ``'flatmean'``).
-            ``'batchmean'`` gives the KL of the whole sample averaged over the batch.
-        avg_factor: Divisor replacing the element count under ``'mean'``
-            (MMGeneration accepts it but never uses it; we honour it). Default ``None``.
-        base: ``'e'`` (nats) or ``'2'`` (bits). Default ``'e'``.
-        only_update_var: Detach ``mean_pred`` so that only ``logvar_pred`` is
-            trained by this loss (Improved DDPM's :math:`L_{vlb}` with a
-            stop-gradient on the mean). Default ``False``.
-        data_info: Default (when left out) MMGeneration's
-            ``{'mean_pred': 'mean_pred', 'mean_target': 'mean_target',
-            'logvar_pred': 'logvar_pred', 'logvar_target': 'logvar_target'}``;
-            ``False`` for no mapping (call with the inputs directly).
+    Args:{args}
+        only_update_var: Detach ``mean_pred``, so that only ``logvar_pred`` is
+            trained (Improved DDPM's :math:`L_{vlb}`). Default ``False``.
+        data_info: Default (left out) MMGeneration's ``{'mean_pred':
+            'mean_pred', 'mean_target': 'mean_target', 'logvar_pred':
+            'logvar_pred', 'logvar_target': 'logvar_target'}``; ``False`` for none.
         **kwargs: ``loss_weight``, ``loss_name`` (default ``'loss_GaussianKLD'``),
             ``interval``.
 
-    Inputs: ``mean_target``, ``mean_pred``, ``logvar_target``, ``logvar_pred``,
-    broadcastable to ``(N, *)`` (``logvar`` is the log-variance).
+    Shape:
+        - ``mean_target``, ``mean_pred``, ``logvar_target``, ``logvar_pred``:
+          broadcastable to ``(N, *)``; ``weight`` (optional) too.
+        - Output: a scalar; ``(N, *)`` with ``'none'``, ``(N,)`` with ``'flatmean'``.
 
-    Mirrors MMGeneration's ``GaussianKLDLoss``; there ``loss_weight`` is passed
-    as the element-wise weight and ``avg_factor`` is dropped.
-
-    Example:
+    Examples:
         >>> loss = GaussianKLDLoss(data_info=False, base="2")
         >>> zero, one = torch.zeros(4), torch.ones(4)
         >>> loss(zero, one, zero, zero)  # 0.5 nats = 0.5 / ln 2 bits
@@ -121,49 +95,48 @@ class GaussianKLDLoss(_GaussianLoss):
         mean_pred: Tensor,
         logvar_target: Tensor,
         logvar_pred: Tensor,
+        weight: Tensor | None = None,
     ) -> Tensor:
         if self.only_update_var:
             mean_pred = mean_pred.detach()
         kld = F.gaussian_kld(mean_target, mean_pred, logvar_target, logvar_pred, self.base)
-        return self._reduce(kld)
+        return self.reduce(kld, weight)
 
 
 class DiscretizedGaussianLogLikelihoodLoss(_GaussianLoss):
     r"""Log-likelihood of 8-bit data under a Gaussian, per discretization bin.
 
     .. math::
-        \ell = \operatorname{reduce}\big(\log p(x \mid \mu, e^{v})\big)
+        \ell = \operatorname{reduce}\big(w \odot \log p(x)\big),\quad
+        \log p(x) = \log\Big(\Phi\Big(\frac{\delta_+(x) - \mu}{\sigma}\Big)
+            - \Phi\Big(\frac{\delta_-(x) - \mu}{\sigma}\Big)\Big),\quad
+        \delta_\pm(x) = \begin{cases}\pm\infty & x = \pm 1\\ x \pm 1/255 & \text{else}\end{cases}
 
-    with :math:`\log p` from
-    :func:`ganloss_pixelwise.functional.discretized_gaussian_log_likelihood`
-    (bins of width 2/255 over ``[-1, 1]``; the DDPM decoder term :math:`L_0`,
-    Ho et al., 2020).
+    for data :math:`x \in [-1, 1]` (each value the bin :math:`x \pm 1/255`,
+    the edge bins open), :math:`\sigma = e^{v/2}` from the log-variance,
+    :math:`\Phi` Page's tanh approximation of the normal CDF
+    (:func:`~ganloss_pixelwise.functional.approx_gaussian_cdf`), probabilities
+    clamped at ``1e-12`` before the log, the edges detected as ``x < -0.999``
+    and ``x > 0.999``, and :math:`w` the optional element-wise ``weight``
+    input. The DDPM decoder term :math:`L_0` (Ho et al., 2020, Eq. 13), as
+    Improved DDPM and MMGeneration's ``discretized_gaussian_log_likelihood``.
 
-    **Sign convention (MMGeneration's):** the value is the log-likelihood
-    itself, which is <= 0, *not* the negative log-likelihood. Minimising it
-    would lower the likelihood; to train with it set ``loss_weight=-1.0``, as
-    MMGeneration's ``DDPMVLBLoss`` does (``ganloss-diffusion``'s ``DDPMVLBLoss``
-    does this for you).
+    **Sign (MMGeneration's):** the value is the log-likelihood, <= 0, not its
+    negative: train with ``loss_weight=-1.0``, as MMGeneration's
+    ``DDPMVLBLoss`` does.
 
-    Args:
-        reduction: ``none|mean|sum|batchmean|flatmean``. Default ``'mean'``.
-        avg_factor: Divisor replacing the element count under ``'mean'``
-            (MMGeneration accepts it but never uses it; we honour it). Default ``None``.
-        base: ``'e'`` (nats) or ``'2'`` (bits). Default ``'e'``.
+    Args:{args}
         only_update_var: Detach ``mean``, training only ``logvar``. Default ``False``.
-        data_info: Default (when left out) MMGeneration's
-            ``{'x': 'real_imgs', 'mean': 'mean_pred', 'logvar': 'logvar_pred'}``;
-            ``False`` for no mapping (call with the inputs directly).
+        data_info: Default (left out) MMGeneration's ``{'x': 'real_imgs',
+            'mean': 'mean_pred', 'logvar': 'logvar_pred'}``; ``False`` for none.
         **kwargs: ``loss_weight``, ``loss_name`` (default
             ``'loss_DiscGaussianLogLikelihood'``), ``interval``.
 
-    Inputs: ``x`` (data in ``[-1, 1]``), ``mean``, ``logvar``, broadcastable to ``(N, *)``.
+    Shape:
+        - ``x``, ``mean``, ``logvar``: broadcastable to ``(N, *)``; ``weight`` (optional) too.
+        - Output: a scalar; ``(N, *)`` with ``'none'``, ``(N,)`` with ``'flatmean'``.
 
-    Mirrors MMGeneration's ``DiscretizedGaussianLogLikelihoodLoss``; there
-    ``loss_weight`` is passed as the element-wise weight and ``avg_factor`` is
-    dropped.
-
-    Example:
+    Examples:
         >>> nll = DiscretizedGaussianLogLikelihoodLoss(loss_weight=-1.0)
         >>> value = nll(dict(real_imgs=torch.zeros(2, 3), mean_pred=torch.zeros(2, 3),
         ...                  logvar_pred=torch.zeros(2, 3)))
@@ -178,8 +151,14 @@ class DiscretizedGaussianLogLikelihoodLoss(_GaussianLoss):
         "logvar": "logvar_pred",
     }
 
-    def compute(self, x: Tensor, mean: Tensor, logvar: Tensor) -> Tensor:
+    def compute(
+        self, x: Tensor, mean: Tensor, logvar: Tensor, weight: Tensor | None = None
+    ) -> Tensor:
         if self.only_update_var:
             mean = mean.detach()
         log_probs = F.discretized_gaussian_log_likelihood(x, mean, logvar, self.base)
-        return self._reduce(log_probs)
+        return self.reduce(log_probs, weight)
+
+
+for _cls in (GaussianKLDLoss, DiscretizedGaussianLogLikelihoodLoss):
+    _cls.__doc__ = (_cls.__doc__ or "").replace("{args}", _GAUSSIAN_ARGS)
