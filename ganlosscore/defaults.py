@@ -84,110 +84,117 @@ def _as_scalar(name: str, value: Any) -> torch.Tensor:
 
 @hookimpl(trylast=True)
 def ganloss_reduce_log_vars(
-    log_vars: dict[str, torch.Tensor], aggregator: LossAggregator
+    log_vars: dict[str, torch.Tensor], aggregator: LossAggregator, step: int | None
 ) -> dict[str, float]:
     if not log_vars:
         return {}
     if is_distributed():
-        return _reduce_across_ranks(log_vars, aggregator)
-    return dict(zip(log_vars, _floats(list(log_vars.values()))))
+        return _reduce_across_ranks(log_vars, aggregator, step)
+    return dict(zip(log_vars, floats_of(list(log_vars.values()))))
 
 
-def parse_and_reduce(
-    losses: dict[str, Any], extra: Mapping[str, torch.Tensor], aggregator: LossAggregator
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """``ganloss_parse_losses`` then ``ganloss_reduce_log_vars``, in one pass.
-
-    The aggregator calls this when both hooks are bypassable. Same results as
-    the two defaults one after the other (``extra`` holds the losses' extra
-    log values, logged after ``loss``), without building the intermediate
-    dict of detached tensors.
-    """
-    if is_distributed():
-        parsed, log_vars = ganloss_parse_losses(losses)
-        log_vars.update({k: v.detach() for k, v in extra.items()})
-        return parsed, _reduce_across_ranks(log_vars, aggregator)
-    terms, total = _terms_and_total(losses)
-    terms.append(total)
-    if extra:
-        terms.extend(extra.values())
-    return total, dict(zip([*losses, "loss", *extra], _floats(terms)))
+def floats_of(tensors: list[torch.Tensor]) -> list[float]:
+    """The values of one-element tensors as Python floats, with one host transfer."""
+    return [float(v) for v in stack_values(tensors).tolist()]
 
 
-def _floats(tensors: list[torch.Tensor]) -> list[float]:
-    """The values of one-element tensors as Python floats, with at most one device sync."""
-    if all(t.is_cpu for t in tensors):  # no synchronisation to save: .item() is cheapest
-        return [float(t.item()) for t in tensors]
-    return _stack(tensors).tolist()  # type: ignore[no-any-return]
-
-
-def _stack(values: Any) -> torch.Tensor:
+def stack_values(values: Any) -> torch.Tensor:
+    """One-element tensors as one 1-D tensor (dtypes promoted; on the CPU if devices differ)."""
     tensors = [v if v.ndim == 0 else v.reshape(()) for v in values]
     try:
-        return torch.stack(tensors)  # dtypes are promoted; floats come out of tolist()
+        return torch.stack(tensors)  # dtypes are promoted
     except RuntimeError:  # mixed devices: gather them on the CPU
         return torch.stack([t.to("cpu", torch.float64) for t in tensors])
 
 
-# Layout of the single all_reduce buffer: a header, then the values. The
-# header holds an overflow flag and two independent fingerprints of the key
-# set, each with its square.
-_OVERFLOW, _HEADER = 0, 5
-_FINGERPRINTS = ((1, 2), (3, 4))  # (slot of f, slot of f**2) per hash
-_MASK = 0xFFFFF  # 20 bits: f**2 summed over up to 8192 ranks stays exact in float64
+# The header all ranks reduce first, with MAX over [facts..., -facts...]: after
+# it every rank holds the largest and the smallest value of each fact over the
+# ranks, exactly (int64), and so reaches the same verdict. Only when every fact
+# agrees is the buffer of values (whose size is one of the facts) reduced.
+_FACTS = ("count", "max_log_vars", "crc32", "adler32", "step_kind", "step")
+_NO_STEP, _STEPPED = 0, 1
 
 
-def _fingerprints(names: list[str]) -> tuple[float, float]:
+def _fingerprints(names: list[str]) -> tuple[int, int]:
     key = "\0".join(names).encode()
-    return float(zlib.crc32(key) & _MASK), float(zlib.adler32(key) & _MASK)
+    return zlib.crc32(key), zlib.adler32(key)
 
 
 def _reduce_across_ranks(
-    log_vars: dict[str, torch.Tensor], aggregator: LossAggregator
+    log_vars: dict[str, torch.Tensor], aggregator: LossAggregator, step: int | None
 ) -> dict[str, float]:
-    """Average every value over ranks with ONE all_reduce, detecting key mismatches.
+    """Average every value over ranks: a fixed-size header collective, then the values.
 
-    The buffer has a fixed size on every rank (``aggregator.max_log_vars``
-    slots), so the collective always matches and no rank can hang on it. Its
-    header carries two independent fingerprints ``f`` (CRC-32 and Adler-32,
-    20 bits each) of the sorted key set, each with ``f ** 2``: after summing
-    over ``W`` ranks, ``W * sum(f**2) == sum(f) ** 2`` holds exactly when every
-    rank has the same ``f`` (Cauchy-Schwarz), and every rank reaches the same
-    verdict because every rank sees the same sums. Two different key sets pass
-    only if both hashes collide.
+    The header carries, for this rank, the number of values, the aggregator's
+    ``max_log_vars``, two fingerprints (CRC-32 and Adler-32) of the sorted key
+    set and the step (``outputs['iteration']``, or the aggregator's count of
+    aggregations). It has the same size on every rank, so that collective
+    always matches; ranks that disagree on any fact raise
+    :class:`DistributedMismatchError` together, before a buffer whose size
+    could differ is sent, so a mismatch is never a hang, a signal, or an
+    average of different steps. Two different key sets pass only if both
+    hashes collide.
     """
     names = sorted(log_vars)
     capacity = aggregator.max_log_vars
     device = collective_device(next(iter(log_vars.values())).device)
-    header = [0.0] * _HEADER
-    overflow = len(names) > capacity
-    header[_OVERFLOW] = 1.0 if overflow else 0.0
-    for (slot, slot_sq), f in zip(_FINGERPRINTS, _fingerprints(names)):
-        header[slot], header[slot_sq] = f, f * f
-    buffer = torch.zeros(_HEADER + capacity, dtype=torch.float64, device=device)
-    buffer[:_HEADER] = torch.tensor(header, dtype=torch.float64)
-    if not overflow:
-        buffer[_HEADER : _HEADER + len(names)] = _stack(log_vars[n] for n in names).to(
-            device, torch.float64
+    stepped = (_NO_STEP, 0) if step is None else (_STEPPED, int(step))
+    mine = (len(names), capacity, *_fingerprints(names), *stepped)
+    header = torch.tensor([*mine, *(-f for f in mine)], dtype=torch.int64, device=device)
+    dist.all_reduce(header, op=dist.ReduceOp.MAX)
+    reduced = header.tolist()
+    high = dict(zip(_FACTS, reduced[: len(_FACTS)]))
+    low = {fact: -value for fact, value in zip(_FACTS, reduced[len(_FACTS) :])}
+    differ = [fact for fact in _FACTS if high[fact] != low[fact]]
+    if differ:
+        raise DistributedMismatchError(
+            _mismatch_message(differ, dict(zip(_FACTS, mine)), low, high, names),
+            where=aggregator.name,
         )
+    if len(names) > capacity:
+        raise DistributedMismatchError(
+            f"the ranks logged {len(names)} values in one step, more than "
+            f"max_log_vars={capacity}; raise max_log_vars on every rank's aggregator",
+            where=aggregator.name,
+        )
+    buffer = stack_values(log_vars[n] for n in names).to(device, torch.float64)
     dist.all_reduce(buffer)
     world = dist.get_world_size()
-    reduced = buffer.tolist()
-    if reduced[_OVERFLOW]:
-        raise DistributedMismatchError(
-            f"a rank logged more than max_log_vars={capacity} values in one step "
-            f"(this rank: {len(names)}); raise max_log_vars on the aggregator",
-            where=aggregator.name,
+    values = dict(zip(names, buffer.tolist()))
+    return {n: values[n] / world for n in log_vars}  # the caller's order
+
+
+def _mismatch_message(
+    differ: list[str],
+    mine: dict[str, int],
+    low: dict[str, int],
+    high: dict[str, int],
+    names: list[str],
+) -> str:
+    world = dist.get_world_size()
+    if "max_log_vars" in differ:
+        return (
+            f"the {world} ranks' aggregators have different max_log_vars (from "
+            f"{low['max_log_vars']} to {high['max_log_vars']}; this rank: "
+            f"{mine['max_log_vars']}); build every rank's aggregator with the same settings"
         )
-    if any(
-        world * int(reduced[slot_sq]) != int(reduced[slot]) ** 2 for slot, slot_sq in _FINGERPRINTS
-    ):
-        raise DistributedMismatchError(
-            f"the {world} ranks logged different sets of values in this step, so they "
-            f"cannot be averaged (this rank logged {names}). Every rank must compute the "
-            "same losses: look for a loss that is skipped on some ranks only, such as an "
-            "interval driven by a per-rank counter instead of outputs['iteration']",
-            where=aggregator.name,
+    if {"count", "crc32", "adler32"} & set(differ):
+        return (
+            f"the {world} ranks logged different sets of values in this step ({low['count']} "
+            f"to {high['count']} values), so they cannot be averaged (this rank logged "
+            f"{names}). Every rank must compute the same losses: look for a loss that is "
+            "skipped on some ranks only, such as an interval driven by a per-rank counter "
+            "instead of outputs['iteration']"
         )
-    position = {n: _HEADER + i for i, n in enumerate(names)}
-    return {n: reduced[position[n]] / world for n in log_vars}  # the caller's order
+    if "step_kind" in differ:
+        return (
+            "some ranks gave the step of their log values and others did not (this rank: "
+            f"{'did' if mine['step_kind'] else 'did not'}); every rank must reduce log values "
+            "the same way"
+        )
+    return (
+        f"the {world} ranks read the log values of different steps (from {low['step']} to "
+        f"{high['step']}; this rank: {mine['step']}), so they cannot be averaged: a rank "
+        "skipped or repeated an aggregation, or read log_vars at another step. Every rank "
+        "must run the aggregator, and read its log_vars, at the same steps"
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import types
+from collections.abc import Callable
 from typing import Any
 
 import pluggy
@@ -25,6 +26,7 @@ __all__ = [
     "bypassable_hooks",
     "get_plugin_manager",
     "hook_plugin_failures",
+    "load_failures",
     "new_plugin_manager",
     "reset_plugin_manager",
 ]
@@ -73,12 +75,11 @@ def new_plugin_manager(*, installed: bool = True) -> pluggy.PluginManager:
     from the process-wide manager. With ``installed=False`` it holds only the
     core's defaults: a clean slate for tests.
     """
-    from . import cli, defaults
+    from . import defaults
 
     pm = _PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     pm.register(defaults, name="ganlosscore.defaults")
-    pm.register(cli.CoreCommands(), name="ganlosscore.commands")
     if installed:
         _register_installed(pm)
     pm.check_pending()
@@ -89,7 +90,7 @@ def _create() -> pluggy.PluginManager:
     return new_plugin_manager(installed=True)
 
 
-def _register_installed(pm: pluggy.PluginManager) -> None:
+def _register_installed(pm: _PluginManager) -> None:
     strict = os.environ.get("GANLOSS_STRICT_PLUGINS", "") not in ("", "0")
     for entry in plugin_entries(HOOK_GROUP):
         if entry.disabled_reason is not None:
@@ -111,7 +112,7 @@ def _register_installed(pm: pluggy.PluginManager) -> None:
                 raise
         except (Exception, SystemExit) as exc:  # a module calling sys.exit() is broken too
             reason = describe_failure(exc)
-            _failures[name] = reason
+            _failures[name] = pm.load_failures[name] = reason
             if strict:
                 raise PluginLoadError(
                     f"hook plugin {entry.target} could not be loaded ({reason})", where=name
@@ -119,17 +120,24 @@ def _register_installed(pm: pluggy.PluginManager) -> None:
 
 
 class _PluginManager(pluggy.PluginManager):
-    """A pluggy manager that counts changes to its set of hook implementations.
+    """A pluggy manager that knows when its hook implementations or monitors change.
 
     Every way pluggy's public API adds or removes implementations goes through
     ``register``, ``unregister`` or ``add_hookspecs`` (``set_blocked`` and
-    ``load_setuptools_entrypoints`` call the first two), so the count lets
-    :func:`bypassable_hooks` keep its answer until something changes instead
-    of asking pluggy on every training step.
+    ``load_setuptools_entrypoints`` call the first two), and every way it
+    monitors calls through ``add_hookcall_monitoring`` (``enable_tracing``
+    calls it). Overriding those public methods lets :func:`bypassable_hooks`
+    keep its answer until something changes instead of asking pluggy on every
+    training step. ``load_failures`` maps ``dist:entry`` to why that installed
+    hook plugin was left out of this manager.
     """
 
-    _ganloss_generation = 0
-    _ganloss_bypass: tuple[int, frozenset[str]] = (-1, frozenset())
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.load_failures: dict[str, str] = {}
+        self._ganloss_generation = 0
+        self._ganloss_monitors = 0
+        self._ganloss_bypass: tuple[int, frozenset[str]] = (-1, frozenset())
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
         try:
@@ -149,6 +157,24 @@ class _PluginManager(pluggy.PluginManager):
         finally:
             self._ganloss_generation += 1
 
+    def add_hookcall_monitoring(
+        self, before: Callable[..., None], after: Callable[..., None]
+    ) -> Callable[[], None]:
+        undo = super().add_hookcall_monitoring(before, after)
+        self._ganloss_monitors += 1
+        self._ganloss_generation += 1
+        undone = False
+
+        def undo_and_count() -> None:
+            nonlocal undone
+            undo()
+            if not undone:
+                undone = True
+                self._ganloss_monitors -= 1
+                self._ganloss_generation += 1
+
+        return undo_and_count
+
 
 def bypassable_hooks(pm: pluggy.PluginManager) -> frozenset[str]:
     """The hooks a caller may skip pluggy for, as calling them changes nothing.
@@ -157,18 +183,16 @@ def bypassable_hooks(pm: pluggy.PluginManager) -> frozenset[str]:
     be served by calling that default directly, and a hook with no
     implementation at all may be skipped. The aggregator asks this on every
     call: it saves about two microseconds per hook call on the training hot
-    path. Under hook-call monitoring or tracing nothing is bypassed, so a
-    monitor sees every call. For a manager made by :func:`new_plugin_manager`
-    (the process-wide one included) the answer is kept until a plugin is
-    registered or unregistered; for any other pluggy manager it is worked
-    out on each call.
+    path. Only a manager made by :func:`new_plugin_manager` (the process-wide
+    one included) is bypassed: it knows, through pluggy's public methods it
+    overrides, when a plugin is registered or unregistered and when hook calls
+    are monitored or traced (then nothing is bypassed, so a monitor sees every
+    call). For any other pluggy manager every hook goes through pluggy.
     """
-    if _multicall is None or getattr(pm, "_inner_hookexec", None) is not _multicall:
-        # pluggy swaps the inner hook executor to trace or monitor calls.
+    if not isinstance(pm, _PluginManager) or pm._ganloss_monitors:
         return frozenset()
-    counted = pm if isinstance(pm, _PluginManager) else None
-    if counted is not None and counted._ganloss_bypass[0] == counted._ganloss_generation:
-        return counted._ganloss_bypass[1]
+    if pm._ganloss_bypass[0] == pm._ganloss_generation:
+        return pm._ganloss_bypass[1]
     from . import defaults
 
     bypass = set()
@@ -177,9 +201,13 @@ def bypassable_hooks(pm: pluggy.PluginManager) -> frozenset[str]:
         if not impls or (len(impls) == 1 and impls[0].plugin is defaults):
             bypass.add(name)
     answer = frozenset(bypass)
-    if counted is not None:
-        counted._ganloss_bypass = (counted._ganloss_generation, answer)
+    pm._ganloss_bypass = (pm._ganloss_generation, answer)
     return answer
+
+
+def load_failures(pm: pluggy.PluginManager) -> dict[str, str]:
+    """``dist:entry`` -> why that installed hook plugin is missing from ``pm`` (empty if none)."""
+    return pm.load_failures if isinstance(pm, _PluginManager) else {}
 
 
 _AGGREGATION_HOOKS = (
@@ -189,9 +217,3 @@ _AGGREGATION_HOOKS = (
     "ganloss_reduce_log_vars",
     "ganloss_after_aggregate",
 )
-
-
-try:  # the executor pluggy runs hooks with when nobody traces or monitors them
-    from pluggy._callers import _multicall
-except ImportError:  # pragma: no cover - a future pluggy: never bypass
-    _multicall = None  # type: ignore[assignment]

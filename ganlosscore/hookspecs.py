@@ -102,17 +102,29 @@ def ganloss_parse_losses(
 
 @hookspec(firstresult=True)
 def ganloss_reduce_log_vars(
-    log_vars: dict[str, torch.Tensor], aggregator: LossAggregator
+    log_vars: dict[str, torch.Tensor], aggregator: LossAggregator, step: int | None
 ) -> dict[str, float]:
     """Turn the values to log into Python floats, averaged over ranks.
 
     :param log_vars: name -> detached scalar tensor, from ``ganloss_parse_losses``.
-    :param aggregator: the aggregator running the phase.
+    :param aggregator: the aggregator that produced them.
+    :param step: the step they belong to: the outputs' ``iteration``, or under
+        ``torch.distributed`` without one the aggregator's count of
+        aggregations; ``None`` when neither is known.
     :returns: name -> float.
 
-    Default: one collective for all values under ``torch.distributed`` (mean
-    over ranks), one device synchronisation, and a clear error when ranks log
-    different keys.
+    Runs when the log values are first read (``result.log_vars``, or
+    unpacking ``total, log_vars = result``), not at every aggregation: under
+    ``nonfinite="raise"`` or ``"warn"`` that is inside the aggregation, which
+    reads them to check them; under ``"defer"`` and ``"ignore"`` a step whose
+    log values nobody reads never calls it. Under ``torch.distributed`` every
+    rank must therefore read the log values of the same steps.
+
+    Default: one host transfer of all values. Under ``torch.distributed``,
+    first a fixed-size header collective (number of values, ``max_log_vars``,
+    fingerprints of the keys, ``step``) and then one collective of the values
+    (mean over ranks); ranks that disagree on any of those facts raise
+    ``DistributedMismatchError`` together.
     """
 
 
@@ -122,7 +134,10 @@ def ganloss_after_aggregate(
 ) -> None:
     """Observe a finished aggregation (logging, guards); every implementation runs.
 
-    :param result: the :class:`~ganlosscore.LossResult` about to be returned.
+    :param result: the :class:`~ganlosscore.LossResult` about to be returned;
+        reading its ``log_vars`` here costs a host synchronisation (and the
+        collectives of ``ganloss_reduce_log_vars``) on a step that would
+        otherwise make none.
     :param outputs: the outputs dict of the phase.
     :param aggregator: the aggregator that produced it.
 
