@@ -132,7 +132,7 @@ def gradient_loss(pred: Tensor, target: Tensor) -> Tensor:
     # (2C, 1, 3, 3): S_x and S_y = S_x^T for each channel, applied channel by channel
     kernels = torch.stack((sobel_x, sobel_x.T)).repeat(channels, 1, 1).unsqueeze(1)
     grads = torch.nn.functional.conv2d(pred - target, kernels, padding=1, groups=channels)
-    return grads.abs().unflatten(1, (channels, 2)).sum(dim=2)
+    return grads.abs().reshape(pred.shape[0], channels, 2, *pred.shape[2:]).sum(dim=2)
 
 
 def masked_tv_loss(pred: Tensor, mask: Tensor | None = None) -> Tensor:

@@ -25,7 +25,9 @@ class _GaussianLoss(_ReducedLoss):
 
     default_data_info: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, *, base: str = "e", only_update_var: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *, base: str | float = "e", only_update_var: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         label = type(self).__name__
         # MMGeneration writes 'e' or '2'; the numbers 2 and math.e are taken too
