@@ -4,9 +4,9 @@ import math
 
 import pytest
 import torch
-from ganloss_diffusion import DDPMMSELoss, DDPMVLBLoss, DiffusionInputError
+from ganloss_diffusion import DDPMMSELoss, DDPMVLBLoss
 
-from ganlosscore import ConfigError
+from ganlosscore import ConfigError, LossInputError
 
 LN2 = math.log(2.0)
 
@@ -302,7 +302,12 @@ def test_vlb_name_and_quartile_logs():
 @pytest.mark.parametrize(
     ("cls", "hyper", "where", "match"),
     [
-        (DDPMMSELoss, {"rescale_mode": "linear"}, "rescale_mode", "valid: None, 'constant'"),
+        (
+            DDPMMSELoss,
+            {"rescale_mode": "linear"},
+            "rescale_mode",
+            "must be one of 'constant', 'timestep_weight'; got 'linear'",
+        ),
         (DDPMMSELoss, {"rescale_mode": "constant"}, "rescale_cfg", "dict\\(scale=<number>\\)"),
         (
             DDPMMSELoss,
@@ -316,18 +321,23 @@ def test_vlb_name_and_quartile_logs():
             "weight",
             "needs the per-timestep weights",
         ),
-        (DDPMMSELoss, {"reduction": "avg"}, "reduction", "valid modes are"),
+        (DDPMMSELoss, {"reduction": "avg"}, "reduction", "'batchmean', 'flatmean'; got 'avg'"),
         (
             DDPMMSELoss,
             {"log_cfgs": dict(type="quartile")},
             "log_cfgs[0].total_timesteps",
-            "positive integer",
+            "must be an integer >= 1, got None",
         ),
-        (DDPMMSELoss, {"log_cfgs": dict(type="name")}, "log_cfgs[0].type", "supports 'quartile'"),
+        (
+            DDPMMSELoss,
+            {"log_cfgs": dict(type="name")},
+            "log_cfgs[0].type",
+            "must be one of 'quartile'; got 'name'",
+        ),
         (
             DDPMMSELoss,
             {"log_cfgs": dict(type="quartile", total_timesteps=8, prefix_name="loss_my_loss")},
-            "log_cfgs[0]",
+            "log_cfgs[0].prefix_name",
             "contains 'loss'",
         ),
         (
@@ -343,7 +353,7 @@ def test_vlb_name_and_quartile_logs():
             "both log",
         ),
         (DDPMMSELoss, {"log_cfgs": "quartile"}, "log_cfgs", "a dict or a list of dicts"),
-        (DDPMMSELoss, {"data_info": True}, "data_info", "False to call"),
+        (DDPMMSELoss, {"data_info": True}, None, "data_info must map each input"),
         (
             DDPMVLBLoss,
             {"data_info": False, "data_info_t_0": {"x": "img"}},
@@ -367,18 +377,19 @@ def test_vlb_name_and_quartile_logs():
 def test_bad_config(cls, hyper, where, match):
     with pytest.raises(ConfigError, match=match) as info:
         cls(**hyper)
-    assert info.value.where == where
+    # the core checks data_info itself, at the key data_info
+    assert info.value.where == ("data_info" if where is None else f"{cls.__name__}.{where}")
 
 
 def test_timesteps_must_match_the_batch():
     o = mse_outputs()
     o["timesteps"] = torch.tensor([1, 2])
-    with pytest.raises(DiffusionInputError, match="2 timesteps for a batch of 4"):
+    with pytest.raises(LossInputError, match="2 timesteps for a batch of 4"):
         DDPMMSELoss()(o)
 
 
 def test_vlb_inputs_need_a_batch_dimension():
     o = vlb_outputs()
     o["logvar_target"] = torch.zeros(2, 3, dtype=torch.float64)[0]
-    with pytest.raises(DiffusionInputError, match="logvar_target has shape \\(3,\\)"):
+    with pytest.raises(LossInputError, match="logvar_target has shape \\(3,\\)"):
         DDPMVLBLoss()(o)

@@ -4,10 +4,10 @@ import math
 
 import pytest
 import torch
-from ganloss_diffusion import DiffusionInputError, EDMLoss, VELoss, VPLoss
+from ganloss_diffusion import EDMLoss, VELoss, VPLoss
 from ganloss_diffusion import functional as F
 
-from ganlosscore import ConfigError
+from ganlosscore import ConfigError, LossInputError
 
 IMAGES = torch.full((2, 3, 4, 4), 2.0)  # y = 2 everywhere, so y^2 = 4
 
@@ -233,7 +233,7 @@ def test_gradients_reach_the_denoiser():
     ],
 )
 def test_bad_denoiser(denoiser, match):
-    with pytest.raises(DiffusionInputError, match=match):
+    with pytest.raises(LossInputError, match=match):
         EDMLoss()(denoiser, IMAGES)
 
 
@@ -254,7 +254,7 @@ def test_bad_denoiser(denoiser, match):
 def test_bad_config(cls, hyper, where):
     with pytest.raises(ConfigError) as info:
         cls(**hyper)
-    assert info.value.where == where
+    assert info.value.where == f"{cls.__name__}.{where}"
 
 
 @pytest.mark.parametrize(

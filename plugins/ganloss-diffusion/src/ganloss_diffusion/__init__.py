@@ -3,10 +3,10 @@
 Losses (entry points of the group ``ganlosscore.losses``): ``DDPMMSELoss`` and
 ``DDPMVLBLoss`` (MMGeneration's DDPM losses, with per-timestep-quartile
 logging through ``extra_log_vars``) and ``EDMLoss``, ``VPLoss``, ``VELoss``
-(Karras et al., 2022). Their math is in :mod:`ganloss_diffusion.functional`.
+(Karras et al., 2022). Their math is in :mod:`ganloss_diffusion.functional`; inputs they cannot use
+raise the core's :class:`ganlosscore.LossInputError`.
 """
 
-from ._validation import DiffusionInputError
 from ._version import __version__
 from .ddpm import DDPMMSELoss, DDPMVLBLoss
 from .edm import EDMLoss, VELoss, VPLoss
@@ -14,7 +14,6 @@ from .edm import EDMLoss, VELoss, VPLoss
 __all__ = [
     "DDPMMSELoss",
     "DDPMVLBLoss",
-    "DiffusionInputError",
     "EDMLoss",
     "VELoss",
     "VPLoss",

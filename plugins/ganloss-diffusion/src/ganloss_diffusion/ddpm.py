@@ -1,55 +1,12 @@
 """DDPM training losses, as MMGeneration's ``mmgen/models/losses/ddpm_loss.py``.
 
-Both losses compute a per-sample loss (a ``flatmean`` over each sample),
-optionally log it per quarter of the diffusion process, rescale it
-(``rescale_mode``), then reduce it over the batch (``reduction``).
-
-**Default data_info.** As in MMGeneration, leaving ``data_info`` out uses the
-class default; ``timesteps`` is an input too (MMGeneration reads
-``outputs['timesteps']`` implicitly), added as ``timesteps='timesteps'`` when
-a given ``data_info`` does not map it. ``data_info=False`` means no mapping:
-call the loss with its inputs directly.
-
-**Extra log values.** With ``log_cfgs``, each call stores the per-quartile
-(and, for the VLB loss, per-term) values in ``self.extra_log_vars``, which the
-ganlosscore aggregator adds to ``log_vars`` (not to the total). Differences
-from MMGeneration:
-
-* names carry no ``loss``: MMGeneration's ``prefix_name='loss_mse'`` gives
-  ``mse_quartile_0`` .. ``mse_quartile_3`` (MMGeneration: ``loss_mse_quartile_0``),
-  and without a ``prefix_name`` the loss name without ``loss_`` is used
-  (``ddpm_mse_quartile_0``). MMGeneration merges these values after summing the
-  total; names without ``loss`` stay out of the total under any aggregation;
-* every call emits every key, so all ranks log the same keys: a quartile without
-  samples in the batch logs 0, and each value has a ``<name>_count`` companion
-  (the number of samples it covers);
-* under ``torch.distributed`` (initialised, world size > 1) every call
-  all-reduces the per-group sums and counts of all its log configs in **one**
-  collective, so every rank logs the mean (or, with ``reduction='sum'``, the
-  sum) and the count over **all ranks' samples**; the aggregator's average
-  over ranks of these identical values leaves them unchanged. A quartile with
-  3 samples on rank 0 and 1 on rank 1 logs the mean of those 4 samples, the
-  value MMGeneration logs (it gathers every rank's losses and timesteps and
-  logs on rank 0 only). Every rank must call the loss together, as a DDP
-  training step does. A call skipped by ``interval`` still takes part (with
-  zero sums and counts), so the ranks' collectives stay paired even when
-  they disagree on the iteration: the aggregator then reports the mismatch
-  (``DistributedMismatchError``) instead of the ranks crashing or hanging in
-  mismatched collectives. The buffer is reduced in float64, on this rank's
-  GPU under NCCL (which reduces CUDA tensors only) and on the CPU under gloo;
-* the values are tensors, computed without a host synchronisation (under
-  NCCL the collective is a device operation; gloo reduces on the host).
-
-**Rescaling and loss_weight.** ``rescale_mode='constant'`` multiplies the
-per-sample loss by ``rescale_cfg['scale']``; ``'timestep_weight'`` by
-``weight[t]`` (``weight``, or ``sampler.weight`` read at every call so in-place
-and re-assigned updates are both seen) and by ``rescale_cfg.get('scale', 1)``
-(MMGeneration's docstring promises this scale, but its code drops it). Logged
-values are the **unweighted** per-sample loss: neither rescaled nor multiplied
-by ``loss_weight``. MMGeneration collects its logs before rescaling
-(``DDPMLoss.forward`` calls ``collect_log`` on the raw per-sample loss) and its
-DDPM losses have no ``loss_weight``; ``loss_weight`` here scales only the
-returned value (and so the total), like a rescale.
+Both losses compute a per-sample loss (a ``flatmean`` over each sample), log it
+per quarter of the diffusion process (``log_cfgs``), rescale it
+(``rescale_mode``) and reduce it over the batch (``reduction``). The default
+``data_info``, the logged names and counts, their single collective under
+``torch.distributed``, and how rescaling and ``loss_weight`` leave the logged
+values alone are described in the package README ("DDPMMSELoss, DDPMVLBLoss"),
+with every difference from MMGeneration.
 """
 
 from __future__ import annotations
@@ -61,14 +18,44 @@ import torch
 from ganloss_pixelwise.functional import mse_loss
 from torch import Tensor
 
-from ganlosscore import ConfigError, LossModule, is_distributed, reduce_loss, sum_over_ranks
+from ganlosscore import (
+    ConfigError,
+    LossInputError,
+    LossModule,
+    is_distributed,
+    reduce_loss,
+    sum_over_ranks,
+)
+from ganlosscore.checks import check_choice, check_int, check_number
+from ganlosscore.errors import brief
+from ganlosscore.reduction import REDUCTIONS
 
 from . import functional as F
-from ._validation import DiffusionInputError, check_number, check_reduction, log_prefix
 
 __all__ = ["DDPMMSELoss", "DDPMVLBLoss"]
 
-RESCALE_MODES = (None, "constant", "timestep_weight")
+
+def log_prefix(prefix_name: Any, loss_name: str, where: str) -> str:
+    """The prefix of extra logged values, free of ``loss`` so they never join the total.
+
+    MMGeneration's ``prefix_name`` starts with ``loss`` (``'loss_mse'``); that
+    start is dropped (``'mse'``). Without one, or with MMGeneration's default
+    ``'loss'``, the loss name without ``loss_`` is used (``'ddpm_mse'``).
+    """
+    if prefix_name is not None and not isinstance(prefix_name, str):
+        raise ConfigError(f"must be a string, got {brief(prefix_name)}", where=where)
+    prefix = (prefix_name or "").removeprefix("loss").lstrip("_")
+    if not prefix:
+        prefix = loss_name.removeprefix("loss_").replace("loss", "").strip("_") or "diffusion"
+    if "loss" in prefix:
+        raise ConfigError(
+            f"the logged values would be named {prefix!r}_..., which contains 'loss'; names "
+            "containing 'loss' are summed into the total by the default aggregation, and "
+            "these values are for logging only. Choose a prefix_name without 'loss' after "
+            "its start (e.g. 'loss_mse' or 'mse')",
+            where=where,
+        )
+    return prefix
 
 
 class LogSpec(NamedTuple):
@@ -84,6 +71,78 @@ class LogSpec(NamedTuple):
             return [f"{self.prefix}_quartile_{i}" for i in range(4)]
         # the VLB's terms, in the order of their group index (t == 0 first)
         return [f"{self.prefix}_DiscGaussianLogLikelihood", f"{self.prefix}_GaussianKLD"]
+
+    @classmethod
+    def parse(cls, entry: Any, loss: _DDPMLoss, where: str) -> LogSpec:
+        """One ``log_cfgs`` entry of ``loss``, e.g. ``dict(type='quartile', total_timesteps=T)``."""
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"each entry is a dict, got {brief(entry)}", where=where)
+        cfg = dict(entry)
+        kind = check_choice(cfg.pop("type", None), loss.log_kinds, where=f"{where}.type")
+        prefix = log_prefix(cfg.pop("prefix_name", None), loss.loss_name(), f"{where}.prefix_name")
+        reduction = cfg.pop("reduction", None)  # MMGeneration: the loss's own
+        if reduction is None:
+            reduction = "sum" if loss.reduction == "sum" else "mean"
+        reduction = check_choice(
+            reduction, ("mean", "sum", "batchmean"), where=f"{where}.reduction"
+        )
+        total = cfg.pop("total_timesteps", None)
+        if kind == "quartile":  # the number of diffusion steps
+            total = check_int(total, where=f"{where}.total_timesteps")
+        if cfg:
+            raise ConfigError(
+                f"unknown key(s) {sorted(cfg)}; the keys are type, prefix_name, reduction and "
+                "(for 'quartile') total_timesteps",
+                where=where,
+            )
+        return cls(kind, prefix, "sum" if reduction == "sum" else "mean", total)
+
+
+def parse_log_cfgs(log_cfgs: Any, loss: _DDPMLoss, where: str) -> tuple[LogSpec, ...]:
+    """Every entry of ``log_cfgs`` (a dict or a list of dicts), their names distinct."""
+    if log_cfgs is None:
+        return ()
+    entries = [log_cfgs] if isinstance(log_cfgs, Mapping) else log_cfgs
+    if not isinstance(entries, Sequence) or isinstance(entries, str):
+        raise ConfigError(
+            "must be a dict or a list of dicts, e.g. dict(type='quartile', "
+            f"total_timesteps=1000); got {brief(log_cfgs)}",
+            where=where,
+        )
+    specs: list[LogSpec] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        spec = LogSpec.parse(entry, loss, f"{where}[{index}]")
+        clash = seen.intersection(spec.names())
+        if clash:
+            raise ConfigError(
+                f"two entries would both log {sorted(clash)}; give them different prefix_name "
+                "values",
+                where=f"{where}[{index}].prefix_name",
+            )
+        seen.update(spec.names())
+        specs.append(spec)
+    return tuple(specs)
+
+
+def parse_rescale(mode: Any, cfg: Any, where: str) -> tuple[str | None, float]:
+    """``rescale_mode`` and the ``scale`` of ``rescale_cfg`` (ignored without a mode)."""
+    if mode is None:
+        return None, 1.0  # rescale_cfg is ignored, as in MMGeneration
+    mode = check_choice(mode, ("constant", "timestep_weight"), where=f"{where}.rescale_mode")
+    if cfg is not None and not isinstance(cfg, Mapping):
+        raise ConfigError(
+            f"must be a dict such as dict(scale=4.0), got {brief(cfg)}",
+            where=f"{where}.rescale_cfg",
+        )
+    cfg = dict(cfg or {})
+    if set(cfg) - {"scale"} or (mode == "constant" and "scale" not in cfg):
+        raise ConfigError(
+            f"rescale_mode={mode!r} takes rescale_cfg=dict(scale=<number>)"
+            f"{'' if mode == 'constant' else ' or none'}; got {brief(cfg)}",
+            where=f"{where}.rescale_cfg",
+        )
+    return mode, check_number(cfg.get("scale", 1.0), where=f"{where}.rescale_cfg.scale")
 
 
 class _DDPMLoss(LossModule):
@@ -103,109 +162,27 @@ class _DDPMLoss(LossModule):
         weight: Tensor | Sequence[float] | None = None,
         log_cfgs: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
         reduction: str = "mean",
-        data_info: Mapping[str, str] | bool | None = None,
+        data_info: Mapping[str, str] | Literal[False] | None = None,
         **kwargs: Any,
     ) -> None:
-        owner = type(self).__name__
-        super().__init__(data_info=self._with_timesteps(data_info, owner), **kwargs)
-        self.reduction = check_reduction(reduction, owner)
-        self.rescale_mode, self.rescale_scale = _check_rescale(rescale_mode, rescale_cfg, owner)
+        if isinstance(data_info, Mapping):  # MMGeneration reads outputs['timesteps'] implicitly
+            data_info = {"timesteps": "timesteps", **data_info}
+        super().__init__(data_info=data_info, **kwargs)
+        label = type(self).__name__
+        self.reduction = check_choice(reduction, REDUCTIONS, where=f"{label}.reduction")
+        self.rescale_mode, self.rescale_scale = parse_rescale(rescale_mode, rescale_cfg, label)
         self.sampler = sampler
         self.timestep_weight: Tensor | None = None
         if weight is not None:
             self.timestep_weight = weight if isinstance(weight, Tensor) else torch.tensor(weight)
         if self.rescale_mode == "timestep_weight" and self._timestep_weights() is None:
             raise ConfigError(
-                f"{owner}: rescale_mode='timestep_weight' needs the per-timestep weights: pass "
+                "rescale_mode='timestep_weight' needs the per-timestep weights: pass "
                 "weight=<tensor of num_timesteps values> or a sampler with a .weight tensor",
-                where="weight",
+                where=f"{label}.weight",
             )
-        self.log_specs = self._parse_log_cfgs(log_cfgs, owner)
+        self.log_specs = parse_log_cfgs(log_cfgs, self, f"{label}.log_cfgs")
         self.extra_log_vars: dict[str, Tensor] = {}
-
-    # -- construction ------------------------------------------------------------
-
-    @classmethod
-    def _with_timesteps(
-        cls, data_info: Mapping[str, str] | bool | None, owner: str
-    ) -> Mapping[str, str] | Literal[False]:
-        if data_info is False:
-            return False  # the core's opt-out of a class default
-        if data_info is None:
-            return dict(cls.default_data_info)
-        if data_info is True or not isinstance(data_info, Mapping):
-            raise ConfigError(
-                f"{owner}: data_info must be a mapping, left out for the default "
-                f"{cls.default_data_info}, or False to call the loss with its inputs directly; "
-                f"got {data_info!r}",
-                where="data_info",
-            )
-        return {"timesteps": "timesteps", **data_info}
-
-    def _parse_log_cfgs(self, log_cfgs: Any, owner: str) -> tuple[LogSpec, ...]:
-        if log_cfgs is None:
-            return ()
-        entries = [log_cfgs] if isinstance(log_cfgs, Mapping) else log_cfgs
-        if not isinstance(entries, Sequence) or isinstance(entries, str):
-            raise ConfigError(
-                f"{owner}: log_cfgs must be a dict or a list of dicts, e.g. "
-                "dict(type='quartile', total_timesteps=1000); got "
-                f"{type(log_cfgs).__name__}",
-                where="log_cfgs",
-            )
-        specs: list[LogSpec] = []
-        seen: set[str] = set()
-        for index, entry in enumerate(entries):
-            spec = self._parse_log_cfg(entry, owner, f"log_cfgs[{index}]")
-            clash = seen.intersection(spec.names())
-            if clash:
-                raise ConfigError(
-                    f"{owner}: two log_cfgs entries would both log {sorted(clash)}; give them "
-                    "different prefix_name values",
-                    where=f"log_cfgs[{index}].prefix_name",
-                )
-            seen.update(spec.names())
-            specs.append(spec)
-        return tuple(specs)
-
-    def _parse_log_cfg(self, entry: Any, owner: str, where: str) -> LogSpec:
-        if not isinstance(entry, Mapping):
-            raise ConfigError(
-                f"{owner}: each log_cfgs entry is a dict, got {type(entry).__name__}", where=where
-            )
-        cfg = dict(entry)
-        kind = cfg.pop("type", None)
-        if kind not in self.log_kinds:
-            raise ConfigError(
-                f"{owner}: unknown log type {kind!r}; this loss supports "
-                f"{', '.join(repr(k) for k in self.log_kinds)}",
-                where=f"{where}.type",
-            )
-        prefix = log_prefix(cfg.pop("prefix_name", None), self.loss_name(), owner, where)
-        reduction = cfg.pop("reduction", None)
-        if reduction is None:  # MMGeneration: the loss's own reduction
-            reduction = "sum" if self.reduction == "sum" else "mean"
-        elif reduction not in ("mean", "sum", "batchmean"):
-            raise ConfigError(
-                f"{owner}: a logged value is reduced with 'mean' or 'sum', got {reduction!r}",
-                where=f"{where}.reduction",
-            )
-        total = cfg.pop("total_timesteps", None)
-        if kind == "quartile" and (
-            isinstance(total, bool) or not isinstance(total, int) or total < 1
-        ):
-            raise ConfigError(
-                f"{owner}: quartile logging needs total_timesteps, the number of diffusion "
-                f"steps (a positive integer, e.g. 1000), got {total!r}",
-                where=f"{where}.total_timesteps",
-            )
-        if cfg:
-            raise ConfigError(
-                f"{owner}: unknown log_cfgs key(s) {sorted(cfg)}; the keys are type, "
-                "prefix_name, reduction and (for 'quartile') total_timesteps",
-                where=where,
-            )
-        return LogSpec(kind, prefix, "sum" if reduction == "sum" else "mean", total)
 
     def on_interval_skip(self, outputs: Mapping[str, Any]) -> None:
         if self.log_specs and is_distributed():
@@ -285,13 +262,13 @@ class _DDPMLoss(LossModule):
 
     def _check_timesteps(self, timesteps: Any, n: int, device: torch.device) -> Tensor:
         if not isinstance(timesteps, Tensor):
-            raise DiffusionInputError(
+            raise LossInputError(
                 f"{type(self).__name__}: timesteps must be a tensor of shape ({n},), got "
                 f"{type(timesteps).__name__}",
                 where=self.loss_name(),
             )
         if timesteps.numel() != n:
-            raise DiffusionInputError(
+            raise LossInputError(
                 f"{type(self).__name__}: {timesteps.numel()} timesteps for a batch of {n}; "
                 "give one timestep per sample",
                 where=self.loss_name(),
@@ -310,35 +287,6 @@ class _DDPMLoss(LossModule):
 def _device_of(outputs: Mapping[str, Any]) -> torch.device:
     """The device of the first tensor in an outputs dict (the CPU if it holds none)."""
     return next((v.device for v in outputs.values() if isinstance(v, Tensor)), torch.device("cpu"))
-
-
-def _check_rescale(mode: Any, cfg: Any, owner: str) -> tuple[str | None, float]:
-    if mode not in RESCALE_MODES:
-        raise ConfigError(
-            f"{owner}: unknown rescale_mode {mode!r}; valid: None, 'constant', 'timestep_weight'",
-            where="rescale_mode",
-        )
-    if mode is None:
-        return None, 1.0  # rescale_cfg is ignored, as in MMGeneration
-    if cfg is not None and not isinstance(cfg, Mapping):
-        raise ConfigError(
-            f"{owner}: rescale_cfg must be a dict such as dict(scale=4.0), got {cfg!r}",
-            where="rescale_cfg",
-        )
-    cfg = dict(cfg or {})
-    unknown = sorted(set(cfg) - {"scale"})
-    if unknown:
-        raise ConfigError(
-            f"{owner}: unknown rescale_cfg key(s) {unknown}; the only key is 'scale'",
-            where="rescale_cfg",
-        )
-    if mode == "constant" and "scale" not in cfg:
-        raise ConfigError(
-            f"{owner}: rescale_mode='constant' needs rescale_cfg=dict(scale=<number>)",
-            where="rescale_cfg",
-        )
-    scale = check_number(cfg.get("scale", 1.0), "rescale_cfg.scale", owner)
-    return str(mode), scale
 
 
 class DDPMMSELoss(_DDPMLoss):
@@ -466,62 +414,49 @@ class DDPMVLBLoss(_DDPMLoss):
         "mean": "mean_pred",
         "logvar": "logvar_pred",
     }
+    _T_0_KEYS: ClassVar[tuple[str, ...]] = (*_VLB_T0_INPUTS, "timesteps")
 
     def __init__(
         self,
         *,
-        data_info: Mapping[str, str] | bool | None = None,
+        data_info: Mapping[str, str] | Literal[False] | None = None,
         data_info_t_0: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(data_info=self._merge_data_info(data_info, data_info_t_0), **kwargs)
+        super().__init__(data_info=self._merge_t_0(data_info, data_info_t_0), **kwargs)
 
     @classmethod
-    def _merge_data_info(
-        cls, data_info: Mapping[str, str] | bool | None, data_info_t_0: Mapping[str, str] | None
-    ) -> Mapping[str, str] | bool | None:
-        owner = cls.__name__
-        if data_info is False or data_info is True:
-            if data_info_t_0 is not None:
-                raise ConfigError(
-                    f"{owner}: data_info_t_0 maps inputs from the outputs dict, but "
-                    f"data_info={data_info!r} asks for no mapping",
-                    where="data_info_t_0",
-                )
-            return data_info
-        if data_info is None and data_info_t_0 is None:
-            return None
-        merged = dict(
-            {
-                k: v
-                for k, v in cls.default_data_info.items()
-                if k not in (*_VLB_T0_INPUTS, "timesteps")
-            }
-            if data_info is None
-            else data_info
-        )
+    def _merge_t_0(cls, data_info: Any, data_info_t_0: Any) -> Any:
+        """``data_info`` with the t = 0 inputs of ``data_info_t_0`` (MMGeneration's two maps)."""
         if data_info_t_0 is None:
-            for arg, key in cls.default_data_info_t_0.items():
-                merged.setdefault(arg, key)
-            return merged
+            if isinstance(data_info, Mapping):
+                return {**cls.default_data_info_t_0, **data_info}
+            return data_info  # None: the class default, which maps both; False: none
+        where = f"{cls.__name__}.data_info_t_0"
+        if not isinstance(data_info, Mapping) and data_info is not None:
+            raise ConfigError(
+                f"maps inputs from the outputs dict, but data_info={brief(data_info)} asks for "
+                "no mapping",
+                where=where,
+            )
         if not isinstance(data_info_t_0, Mapping):
             raise ConfigError(
-                f"{owner}: data_info_t_0 must map x, mean and logvar to outputs keys, got "
-                f"{data_info_t_0!r}",
-                where="data_info_t_0",
+                f"must map x, mean and logvar to outputs keys, got {brief(data_info_t_0)}",
+                where=where,
             )
+        kl_default = {k: v for k, v in cls.default_data_info.items() if k not in cls._T_0_KEYS}
+        merged = dict(kl_default if data_info is None else data_info)
         for arg, key in data_info_t_0.items():
             if arg not in _VLB_T0_INPUTS:
                 raise ConfigError(
-                    f"{owner}: data_info_t_0 maps the inputs of the t = 0 term, "
-                    f"{list(_VLB_T0_INPUTS)}; got {arg!r}",
-                    where=f"data_info_t_0.{arg}",
+                    f"maps the inputs of the t = 0 term, {list(_VLB_T0_INPUTS)}; got {arg!r}",
+                    where=f"{where}.{arg}",
                 )
-            if arg in merged and merged[arg] != key:
+            if merged.get(arg, key) != key:
                 raise ConfigError(
-                    f"{owner}: data_info maps {arg!r} to {merged[arg]!r} but data_info_t_0 maps "
-                    f"it to {key!r}; map it in one place",
-                    where=f"data_info_t_0.{arg}",
+                    f"data_info maps {arg!r} to {merged[arg]!r} but data_info_t_0 maps it to "
+                    f"{key!r}; map it in one place",
+                    where=f"{where}.{arg}",
                 )
             merged[arg] = key
         return merged

@@ -1,41 +1,12 @@
 r"""The training losses of Karras et al., "Elucidating the Design Space of
 Diffusion-Based Generative Models" (EDM, NeurIPS 2022), Table 1.
 
-Each draws one noise level :math:`\sigma` per image, noises the images,
-denoises them with the user's denoiser and returns the weighted squared error
-
-.. math::
-    \ell = \operatorname{reduce}\Big(\lambda(\sigma)\,\big(D(y + n; \sigma) - y\big)^2\Big),
-    \quad n \sim \mathcal N(0, \sigma^2 I)
-
-The losses differ in how :math:`\sigma` is drawn (:meth:`sample_sigma`) and in
-:math:`\lambda(\sigma)` (:meth:`sigma_weight`). Both are small methods, so a
-subclass (or a test) can fix them.
-
-**Reduction.** The official ``training/loss.py`` of NVlabs/edm returns the
-element-wise loss and its training loop back-propagates ``loss.sum() / batch``
-(per-GPU batch); here the default ``reduction='mean'`` averages over every
-element, which is that value divided by the number of elements per image
-(``C * H * W``). ``reduction='batchmean'`` reproduces the official scale
-exactly; ``'none'`` returns the element-wise loss as the official code does.
-
-**Denoiser.** ``denoiser(x_noisy, sigma)`` or, with labels,
-``denoiser(x_noisy, sigma, labels)`` (positional, as the official code calls
-``net(y + n, sigma, labels)``), with ``x_noisy`` in the images' dtype and
-``sigma`` of shape ``(N, 1, ..., 1)`` in at least ``float32`` (the official
-code's ``sigma`` is ``float32``); it must return a tensor of the images'
-shape. It comes from the outputs dict (``data_info``) or is passed directly.
-The official ``augment_pipe`` is not supported: augment the images before
-the loss.
-
-Random numbers are drawn in the official order (the noise levels, then the
-noise), from torch's global generator, in at least ``float32``.
-
-**Mixed precision.** With ``float16``/``bfloat16`` images, :math:`\sigma`, the
-noise and :math:`\lambda(\sigma)` stay in ``float32`` (the VP weight
-:math:`1/\sigma^2` reaches :math:`10^{6}`, beyond ``float16``), the denoiser
-gets the noisy images in the images' dtype, and the loss is returned in
-``float32``.
+Each draws one noise level :math:`\sigma` per image (:meth:`sample_sigma`),
+noises the images, denoises them with the user's denoiser and returns the
+reduced :math:`\lambda(\sigma)`-weighted squared error (:meth:`sigma_weight`);
+the formula is in :class:`EDMLoss`. How the denoiser is called, the reduction
+against the official code's, and mixed precision are described in the
+package README (sections "EDMLoss, VPLoss, VELoss" and "Mixed precision").
 """
 
 from __future__ import annotations
@@ -46,10 +17,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ganlosscore import ConfigError, LossModule, reduce_loss
+from ganlosscore import ConfigError, LossInputError, LossModule, reduce_loss
+from ganlosscore.checks import check_choice, check_number
+from ganlosscore.reduction import REDUCTIONS
 
 from . import functional as F
-from ._validation import DiffusionInputError, check_number, check_reduction
 
 __all__ = ["EDMLoss", "VELoss", "VPLoss"]
 
@@ -61,7 +33,9 @@ class _KarrasLoss(LossModule):
 
     def __init__(self, *, reduction: str = "mean", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.reduction = check_reduction(reduction, type(self).__name__)
+        self.reduction = check_choice(
+            reduction, REDUCTIONS, where=f"{type(self).__name__}.reduction"
+        )
 
     def sample_sigma(self, images: Tensor) -> Tensor:
         """One noise level per image, shaped ``(N, 1, ..., 1)`` like ``images``."""
@@ -80,7 +54,7 @@ class _KarrasLoss(LossModule):
 
     def compute(self, denoiser: Denoiser, images: Tensor, labels: Any = None) -> Tensor:
         if not callable(denoiser):
-            raise DiffusionInputError(
+            raise LossInputError(
                 f"{type(self).__name__}: denoiser must be callable as denoiser(x_noisy, sigma"
                 f"[, labels]), got {type(denoiser).__name__}",
                 where=self.loss_name(),
@@ -95,7 +69,7 @@ class _KarrasLoss(LossModule):
         noisy = (images + noise * sigma).to(images.dtype)
         denoised = denoiser(noisy, sigma) if labels is None else denoiser(noisy, sigma, labels)
         if not isinstance(denoised, Tensor):
-            raise DiffusionInputError(
+            raise LossInputError(
                 f"{type(self).__name__}: the denoiser returned {type(denoised).__name__}, "
                 "expected a tensor of the images' shape",
                 where=self.loss_name(),
@@ -112,20 +86,33 @@ class EDMLoss(_KarrasLoss):
     r"""The EDM training loss (Karras et al., 2022, Table 1, "Ours").
 
     .. math::
-        \ln\sigma \sim \mathcal N(P_{mean}, P_{std}^2),\qquad
+        \ell = \operatorname{reduce}\Big(\lambda(\sigma)\,\big(D(y + n; \sigma) - y\big)^2\Big),
+        \quad n \sim \mathcal N(0, \sigma^2 I),\quad
+        \ln\sigma \sim \mathcal N(P_{mean}, P_{std}^2),\quad
         \lambda(\sigma) = \frac{\sigma^2 + \sigma_{data}^2}{(\sigma\,\sigma_{data})^2}
+
+    with one :math:`\sigma` per image and :math:`D` the ``denoiser``, called
+    ``denoiser(y + n, sigma)`` or, with labels, ``denoiser(y + n, sigma,
+    labels)`` (NVlabs/edm ``training/loss.py``, ``EDMLoss``). :class:`VPLoss`
+    and :class:`VELoss` change only how :math:`\sigma` is drawn and
+    :math:`\lambda(\sigma)`. The README of ganloss-diffusion compares the
+    reduction with the official code's and describes mixed precision.
 
     Args:
         P_mean: Mean of :math:`\ln\sigma`. Default -1.2.
         P_std: Standard deviation of :math:`\ln\sigma`. Default 1.2.
         sigma_data: Standard deviation of the data. Default 0.5.
-        reduction: Default ``'mean'`` over all elements (see the module docstring).
+        reduction: ``none|mean|sum|batchmean|flatmean``. Default ``'mean'``, over
+            every element; ``'batchmean'`` is the official scale.
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name`` (default
             ``'loss_edm'``), ``interval``.
 
-    Inputs: ``denoiser`` (callable), ``images`` ``(N, *)``, optional ``labels``.
+    Shape:
+        - ``denoiser``: a callable returning a tensor of the images' shape.
+        - ``images``: ``(N, *)``; ``labels`` (optional): anything the denoiser takes.
+        - Output: a scalar; ``(N, *)`` with ``'none'``, ``(N,)`` with ``'flatmean'``.
 
-    Example:
+    Examples:
         >>> images = torch.randn(4, 3, 8, 8)
         >>> EDMLoss()(lambda x, sigma: images, images)  # a perfect denoiser
         tensor(0.)
@@ -142,9 +129,9 @@ class EDMLoss(_KarrasLoss):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.P_mean = check_number(P_mean, "P_mean", "EDMLoss")
-        self.P_std = check_number(P_std, "P_std", "EDMLoss", positive=True)
-        self.sigma_data = check_number(sigma_data, "sigma_data", "EDMLoss", positive=True)
+        self.P_mean = check_number(P_mean, where="EDMLoss.P_mean")
+        self.P_std = check_number(P_std, where="EDMLoss.P_std", low=0, low_open=True)
+        self.sigma_data = check_number(sigma_data, where="EDMLoss.sigma_data", low=0, low_open=True)
 
     def sample_sigma(self, images: Tensor) -> Tensor:
         return F.edm_sigma(self._draw(images, torch.randn), self.P_mean, self.P_std)
@@ -162,6 +149,8 @@ class EDMLoss(_KarrasLoss):
 class VPLoss(_KarrasLoss):
     r"""The variance-preserving loss of Song et al. (2021), as EDM's Table 1 gives it.
 
+    The loss of :class:`EDMLoss` with
+
     .. math::
         t \sim \mathcal U(\epsilon_t, 1),\quad
         \sigma = \sqrt{e^{\frac12\beta_d t^2 + \beta_{min} t} - 1},\quad
@@ -170,14 +159,15 @@ class VPLoss(_KarrasLoss):
     Args:
         beta_d: Default 19.9.
         beta_min: Default 0.1.
-        epsilon_t: Smallest :math:`t`. Default 1e-5.
-        reduction: Default ``'mean'`` over all elements (see the module docstring).
+        epsilon_t: Smallest :math:`t`, in (0, 1). Default 1e-5.
+        reduction: As :class:`EDMLoss`. Default ``'mean'``.
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name`` (default
             ``'loss_edm_vp'``), ``interval``.
 
-    Inputs: ``denoiser`` (callable), ``images`` ``(N, *)``, optional ``labels``.
+    Shape:
+        As :class:`EDMLoss`.
 
-    Example:
+    Examples:
         >>> VPLoss(reduction="sum")(lambda x, sigma: x * 0, torch.zeros(2, 3)).item()
         0.0
     """
@@ -193,19 +183,18 @@ class VPLoss(_KarrasLoss):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.beta_d = check_number(beta_d, "beta_d", "VPLoss", minimum=0.0)
-        self.beta_min = check_number(beta_min, "beta_min", "VPLoss", minimum=0.0)
+        self.beta_d = check_number(beta_d, where="VPLoss.beta_d", low=0)
+        self.beta_min = check_number(beta_min, where="VPLoss.beta_min", low=0)
         if self.beta_d == 0 and self.beta_min == 0:
             raise ConfigError(
-                "VPLoss: beta_d and beta_min are both 0, so every noise level would be 0",
-                where="beta_d",
+                "beta_d and beta_min are both 0, so every noise level would be 0; give "
+                "either a positive value (the defaults are 19.9 and 0.1)",
+                where="VPLoss.beta_d",
             )
-        self.epsilon_t = check_number(epsilon_t, "epsilon_t", "VPLoss", positive=True)
-        if self.epsilon_t >= 1:
-            raise ConfigError(
-                f"VPLoss: epsilon_t is the smallest diffusion time in (0, 1), got {epsilon_t!r}",
-                where="epsilon_t",
-            )
+        # the smallest diffusion time, in (0, 1)
+        self.epsilon_t = check_number(
+            epsilon_t, where="VPLoss.epsilon_t", low=0, high=1, low_open=True, high_open=True
+        )
 
     def sample_sigma(self, images: Tensor) -> Tensor:
         t = 1 + self._draw(images, torch.rand) * (self.epsilon_t - 1)
@@ -224,20 +213,23 @@ class VPLoss(_KarrasLoss):
 class VELoss(_KarrasLoss):
     r"""The variance-exploding loss of Song et al. (2021), as EDM's Table 1 gives it.
 
+    The loss of :class:`EDMLoss` with
+
     .. math::
         \sigma = \sigma_{min}\,(\sigma_{max}/\sigma_{min})^u,\ u \sim \mathcal U(0, 1),\qquad
         \lambda(\sigma) = 1/\sigma^2
 
     Args:
         sigma_min: Default 0.02.
-        sigma_max: Default 100.
-        reduction: Default ``'mean'`` over all elements (see the module docstring).
+        sigma_max: Greater than ``sigma_min``. Default 100.
+        reduction: As :class:`EDMLoss`. Default ``'mean'``.
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name`` (default
             ``'loss_edm_ve'``), ``interval``.
 
-    Inputs: ``denoiser`` (callable), ``images`` ``(N, *)``, optional ``labels``.
+    Shape:
+        As :class:`EDMLoss`.
 
-    Example:
+    Examples:
         >>> images = torch.ones(2, 3)
         >>> VELoss()(lambda x, sigma, labels: images, images, torch.tensor([0, 1]))
         tensor(0.)
@@ -247,13 +239,10 @@ class VELoss(_KarrasLoss):
 
     def __init__(self, *, sigma_min: float = 0.02, sigma_max: float = 100.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.sigma_min = check_number(sigma_min, "sigma_min", "VELoss", positive=True)
-        self.sigma_max = check_number(sigma_max, "sigma_max", "VELoss", positive=True)
-        if self.sigma_max <= self.sigma_min:
-            raise ConfigError(
-                f"VELoss: sigma_max ({sigma_max!r}) must exceed sigma_min ({sigma_min!r})",
-                where="sigma_max",
-            )
+        self.sigma_min = check_number(sigma_min, where="VELoss.sigma_min", low=0, low_open=True)
+        self.sigma_max = check_number(
+            sigma_max, where="VELoss.sigma_max", low=self.sigma_min, low_open=True
+        )
 
     def sample_sigma(self, images: Tensor) -> Tensor:
         return F.ve_sigma(self._draw(images, torch.rand), self.sigma_min, self.sigma_max)

@@ -6,7 +6,7 @@ import torch
 from ganloss_pixelwise.functional import discretized_gaussian_log_likelihood, gaussian_kld
 from torch import Tensor
 
-from ._validation import DiffusionInputError
+from ganlosscore import LossInputError
 
 __all__ = [
     "ddpm_vlb_per_sample",
@@ -38,25 +38,15 @@ def ddpm_vlb_per_sample(
     mean: Tensor | None = None,
     logvar: Tensor | None = None,
 ) -> Tensor:
-    r"""The DDPM variational bound term of each sample, in bits per dimension.
+    r"""The per-sample terms :math:`L_{t_n}` of :class:`~ganloss_diffusion.DDPMVLBLoss` (see it).
 
-    .. math::
-        L_t = \begin{cases}
-            -\frac{1}{D}\log_2 p_\theta(x_0 \mid x_1) & t = 0 \\
-            \frac{1}{D} KL_2\big(q(x_{t-1} \mid x_t, x_0) \,\|\, p_\theta(x_{t-1} \mid x_t)\big)
-                & t > 0
-        \end{cases}
-
-    (Ho et al., 2020, Eq. 5; Nichol & Dhariwal, 2021), the KL between the
-    posterior (``mean_target``, ``logvar_target``) and the model
-    (``mean_pred``, ``logvar_pred``), and at ``t = 0`` the negative discretized
-    log-likelihood of the data ``x`` under the model (``mean``, ``logvar``,
-    defaulting to ``mean_pred``, ``logvar_pred``), each averaged over the ``D``
-    dimensions of a sample. Every sample is computed only by the term its
+    ``mean`` and ``logvar`` (the model at ``t = 0``) default to ``mean_pred``
+    and ``logvar_pred``. Every sample is computed only by the term its
     timestep selects.
 
     Input: tensors of shape ``(N, *)`` (the ``logvar``\ s may be ``(N, 1, ...)``
-    and broadcast), ``timesteps`` of shape ``(N,)``. Output: ``(N,)``.
+    and broadcast), ``timesteps`` of shape ``(N,)``. Output: ``(N,)``, in bits
+    per dimension.
     """
     n = timesteps.shape[0]
     mean0 = mean_pred if mean is None else mean
@@ -72,7 +62,7 @@ def ddpm_vlb_per_sample(
     }
     for name, tensor in named.items():
         if tensor.ndim == 0 or tensor.shape[0] != n:
-            raise DiffusionInputError(
+            raise LossInputError(
                 f"{name} has shape {tuple(tensor.shape)}, but there are {n} timesteps; every "
                 "input of the variational bound needs the batch as its first dimension"
             )
@@ -200,7 +190,7 @@ def denoising_score_matching_loss(denoised: Tensor, images: Tensor, weight: Tens
         tensor([[3., 3.]])
     """
     if denoised.shape != images.shape:
-        raise DiffusionInputError(
+        raise LossInputError(
             f"the denoiser returned shape {tuple(denoised.shape)} for images of shape "
             f"{tuple(images.shape)}; it must return a denoised image of the input's shape"
         )
