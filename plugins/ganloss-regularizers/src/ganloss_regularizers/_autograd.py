@@ -47,6 +47,11 @@ def input_gradient(
     values the scaling protected (and their squares, in a penalty) do not
     underflow again.
 
+    Under ``torch.compile`` the penalty losses run this, and the network call
+    that produces ``output``, outside the compiled graph (their ``compute`` is
+    ``torch.compiler.disable``-d: a graph break): compiled autograd does not
+    differentiate a compiled graph twice, as ``create_graph=True`` needs.
+
     Input: ``output`` of any shape, computed from ``inputs`` of shape ``(N, *)``.
     Output: the shape of ``inputs``, in ``inputs``' dtype or ``float32`` if narrower.
     """

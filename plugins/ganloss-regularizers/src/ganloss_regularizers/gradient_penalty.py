@@ -153,6 +153,7 @@ class GradientPenaltyLoss(LossModule):
         super().__init__(**kwargs)
         self.norm_mode = check_norm_mode(norm_mode, f"{type(self).__name__}.norm_mode")
 
+    @torch.compiler.disable  # autograd.grad(create_graph=True): a graph break, see _autograd
     def compute(
         self,
         discriminator: Any,
@@ -224,6 +225,7 @@ class DRAGANGradientPenalty(LossModule):
         self.perturb_scale = check_real(perturb_scale, f"{label}.perturb_scale", low=0.0)
         self.norm_mode = check_norm_mode(norm_mode, f"{label}.norm_mode")
 
+    @torch.compiler.disable  # autograd.grad(create_graph=True): a graph break, see _autograd
     def compute(
         self,
         discriminator: Any,

@@ -276,6 +276,7 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
         """The random image-space directions ``y``; override to change them."""
         return path_length_noise(fake_img)
 
+    @torch.compiler.disable  # autograd.grad(create_graph=True): a graph break, see _autograd
     def compute(
         self, generator: Any, num_batches: int, loss_scaler: LossScaler | None = None
     ) -> Tensor:

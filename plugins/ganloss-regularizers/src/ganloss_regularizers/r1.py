@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch  # noqa: F401  (the docstring examples use it)
+import torch
 from torch import Tensor
 
 from ganlosscore import LossModule
@@ -66,6 +66,7 @@ def _differentiable_alias(data: Tensor) -> Tensor:
     return data if data.requires_grad else data.detach().requires_grad_()
 
 
+@torch.compiler.disable  # autograd.grad(create_graph=True): a graph break, see _autograd
 def _sample_gradient_penalty(
     loss: LossModule,
     discriminator: Any,
