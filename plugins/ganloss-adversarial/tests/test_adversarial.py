@@ -6,13 +6,15 @@ for the discriminator, x_f = disc_pred_fake_g = [0, 2] for the generator.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from _adversarial_values import SP0, SP1, SP2, SP_1, SP_2, close
-from ganloss_adversarial import DiscAdversarialLoss, GenAdversarialLoss
+from ganloss_adversarial import ADVERSARIAL_TYPES, DiscAdversarialLoss, GenAdversarialLoss
 from ganloss_adversarial.functional import disc_adversarial_loss, gen_adversarial_loss
 
-from ganlosscore import ConfigError, GanLossError, build_loss
+from ganlosscore import ConfigError, GanLossError, LossInputError, build_loss
 
 DISC_INFO = {"pred_real": "disc_pred_real", "pred_fake": "disc_pred_fake"}
 GEN_INFO = {"pred_fake": "disc_pred_fake_g"}
@@ -122,7 +124,7 @@ def test_one_sided_label_smoothing(gan_type, expected, preds):
     assert "real_label=0.9" in repr(loss)
 
 
-@pytest.mark.parametrize("gan_type", ["wgan", "hinge", "ragan", "ralsgan", "rahinge"])
+@pytest.mark.parametrize("gan_type", ["wgan", "hinge", "ragan", "ralsgan", "rahinge", "rpgan"])
 def test_label_smoothing_is_refused_where_meaningless(gan_type):
     with pytest.raises(ConfigError, match="no real-sample label to smooth") as info:
         DiscAdversarialLoss(gan_type, real_label=0.9)
@@ -141,7 +143,7 @@ def test_unknown_type_lists_the_valid_ones(cls):
     with pytest.raises(ConfigError) as info:
         cls("non-saturating")
     assert info.value.where == f"{cls.__name__}.gan_type"
-    for name in ("minimax", "ns", "lsgan", "wgan", "hinge", "ragan", "ralsgan", "rahinge"):
+    for name in ADVERSARIAL_TYPES:
         assert repr(name) in str(info.value)
     with pytest.raises(ConfigError, match="Did you mean 'rahinge'"):
         cls("rahnige")
@@ -149,15 +151,15 @@ def test_unknown_type_lists_the_valid_ones(cls):
 
 def test_functional_unknown_type():
     x = torch.zeros(2)
-    with pytest.raises(ConfigError, match="unknown gan_type 'vanilla'"):
+    with pytest.raises(ConfigError, match=r"disc_adversarial_loss.gan_type: must be one of"):
         disc_adversarial_loss(x, x, "vanilla")
-    with pytest.raises(ConfigError, match="unknown gan_type 'vanilla'"):
+    with pytest.raises(ConfigError, match=r"gen_adversarial_loss.gan_type: .*got 'vanilla'"):
         gen_adversarial_loss(x, gan_type="vanilla")
     with pytest.raises(ConfigError, match="label smoothing applies to"):
         disc_adversarial_loss(x, x, "hinge", real_label=0.9)
 
 
-@pytest.mark.parametrize("gan_type", ["ragan", "ralsgan", "rahinge"])
+@pytest.mark.parametrize("gan_type", ["ragan", "ralsgan", "rahinge", "rpgan"])
 def test_relativistic_gen_without_pred_real_fails_at_construction(gan_type):
     with pytest.raises(ConfigError, match="needs pred_real") as info:
         GenAdversarialLoss(gan_type, data_info=GEN_INFO)
@@ -167,7 +169,7 @@ def test_relativistic_gen_without_pred_real_fails_at_construction(gan_type):
         build_loss(config)
 
 
-@pytest.mark.parametrize("gan_type", ["ragan", "ralsgan", "rahinge"])
+@pytest.mark.parametrize("gan_type", ["ragan", "ralsgan", "rahinge", "rpgan"])
 def test_relativistic_gen_without_pred_real_fails_when_called_directly(gan_type):
     loss = GenAdversarialLoss(gan_type)
     with pytest.raises(ConfigError, match="needs pred_real") as info:
@@ -196,9 +198,10 @@ def test_relativistic_gradients_flow_through_both_batch_means(preds):
 def test_gen_gradient_signs_push_fakes_towards_real(preds):
     # Every generator loss must fall as D(G(z)) rises: d/dx_f < 0 somewhere, > 0 nowhere,
     # at x_f = [0, 2] (saturating minimax: -sigmoid(x)/2; ns: -sigmoid(-x)/2).
-    for gan_type in ("minimax", "ns", "wgan", "hinge", "ragan", "rahinge"):
+    real = torch.tensor([1.0, 1.0])  # paired with x_f for rpgan
+    for gan_type in ("minimax", "ns", "wgan", "hinge", "ragan", "rahinge", "rpgan"):
         x = preds["disc_pred_fake_g"].detach().clone().requires_grad_(True)
-        GenAdversarialLoss(gan_type)(x, preds["disc_pred_real"].detach()).backward()
+        GenAdversarialLoss(gan_type)(x, real).backward()
         assert (x.grad <= 0).all() and (x.grad < 0).any(), gan_type
 
 
@@ -220,3 +223,58 @@ def test_multidimensional_inputs_of_different_batch_sizes():
     # = relu(1 - 1) + relu(1 + 0) = 1.
     value = DiscAdversarialLoss("hinge")(torch.ones(2, 1, 2, 2), torch.zeros(3, 1, 2, 2))
     assert close(value, 1.0)
+
+
+# -- relativistic pairing (RpGAN, Huang et al. 2024) -----------------------------------
+# x_r = [1, 0], x_f = [-1, 2], paired by index: the differences x_r - x_f are [2, -2].
+RP_REAL = torch.tensor([1.0, 0.0])
+RP_FAKE = torch.tensor([-1.0, 2.0])
+
+
+def test_rpgan_disc_pairs_each_real_with_its_fake():
+    # mean(softplus(-(x_r - x_f))) = (softplus(-2) + softplus(2)) / 2.
+    # (Against every fake, as the relativistic average would pair them, the mean over the
+    # four pairs [2, -1, 1, -2] would be (SP_2 + SP1 + SP_1 + SP2) / 4: a different value.)
+    expected = (SP_2 + SP2) / 2  # 1.1269280
+    loss = DiscAdversarialLoss("rpgan", data_info={"pred_real": "r", "pred_fake": "f"})
+    assert close(loss({"r": RP_REAL, "f": RP_FAKE}), expected)
+    assert close(disc_adversarial_loss(RP_REAL, RP_FAKE, "rpgan"), expected)
+
+
+def test_rpgan_gen_is_the_disc_loss_with_real_and_fake_swapped():
+    # mean(softplus(-(x_f - x_r))) = (softplus(2) + softplus(-2)) / 2 at the pairs above;
+    # at x_f = [0, 3], x_r = [1, 0]: x_f - x_r = [-1, 3], (softplus(1) + softplus(-3)) / 2.
+    sp_3 = math.log1p(math.exp(-3.0))
+    loss = GenAdversarialLoss("rpgan", data_info={"pred_fake": "f", "pred_real": "r"})
+    assert close(loss({"f": torch.tensor([0.0, 3.0]), "r": RP_REAL}), (SP1 + sp_3) / 2)
+    assert close(gen_adversarial_loss(RP_FAKE, RP_REAL, "rpgan"), (SP2 + SP_2) / 2)
+
+
+def test_rpgan_gradients_pair_the_samples():
+    # d/dx_r_i mean(softplus(x_f - x_r)) = -sigmoid(x_f_i - x_r_i) / N, and +that for x_f_i:
+    # at differences x_f - x_r = [-2, 2]: -[sigmoid(-2), sigmoid(2)] / 2.
+    real = RP_REAL.clone().requires_grad_(True)
+    fake = RP_FAKE.clone().requires_grad_(True)
+    DiscAdversarialLoss("rpgan")(real, fake).backward()
+    sig = torch.sigmoid(torch.tensor([-2.0, 2.0]))
+    assert torch.allclose(real.grad, -sig / 2)
+    assert torch.allclose(fake.grad, sig / 2)
+
+
+def test_rpgan_refuses_batches_it_cannot_pair():
+    # (2,) against (3,) would broadcast to nothing sensible, (2, 1) against (2,) to a 2x2 grid.
+    for fake in (torch.zeros(3), torch.zeros(2, 1)):
+        with pytest.raises(LossInputError, match=r"pairs real and fake samples one to one"):
+            DiscAdversarialLoss("rpgan")(RP_REAL, fake)
+        with pytest.raises(LossInputError, match=r"must have the same shape"):
+            GenAdversarialLoss("rpgan")(fake, RP_REAL)
+
+
+def test_inputs_that_are_not_floating_tensors_name_the_loss_and_key():
+    # checked once by the protocol, from compute's annotations (issue 14.5)
+    loss = DiscAdversarialLoss("ns", data_info=DISC_INFO)
+    outputs = {"disc_pred_real": torch.zeros(2), "disc_pred_fake": torch.zeros(2, dtype=torch.long)}
+    with pytest.raises(LossInputError, match=r"pred_fake: .*outputs\['disc_pred_fake'\], got a"):
+        loss(outputs)
+    with pytest.raises(LossInputError, match=r"loss_gen_adv.pred_fake: .*got NoneType None"):
+        GenAdversarialLoss("ns")(None)

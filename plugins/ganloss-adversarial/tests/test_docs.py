@@ -42,13 +42,14 @@ def test_readme_python_blocks_run():
 def test_every_loss_documents_formula_shapes_paper_and_example():
     for name in ("GANLoss", "DiscAdversarialLoss", "GenAdversarialLoss"):
         doc = getattr(ganloss_adversarial, name).__doc__ or ""
-        for part in ("Input:", "Example:", "MMGeneration", "Args:"):
+        for part in ("Args:", "Shape:", "Examples:", "MMGeneration"):
             assert part in doc, f"{name}'s docstring lacks {part!r}"
+    # each formula has one home, its class: the functional form refers to it
     functional = importlib.import_module("ganloss_adversarial.functional")
     for name in functional.__all__:
         obj = getattr(functional, name)
         if callable(obj):
-            assert "Input:" in obj.__doc__ and "Example:" in obj.__doc__, name
+            assert re.search(r"see :class:`~ganloss_adversarial\.\w+`", obj.__doc__), name
 
 
 def test_readme_names_every_type():
@@ -69,13 +70,19 @@ PAPERS = {
     "ragan": ["Jolicoeur-Martineau 2018"],
     "ralsgan": ["Jolicoeur-Martineau 2018"],
     "rahinge": ["Jolicoeur-Martineau 2018"],
+    "rpgan": ["Huang et al. 2024"],
 }
 LOSSES = {"disc": DiscAdversarialLoss, "gen": GenAdversarialLoss}
 # One "- ``type``[, ``type``]: text" entry of a docstring's list, up to the next or a blank line.
 ENTRY = re.compile(r"^- (?P<types>``\w+``(?:, ``\w+``)*): (?P<text>.*?)(?=^- |^$|\Z)", re.M | re.S)
-# Random logits, real and fake batches of different sizes.
+# Random logits, real and fake batches of different sizes (rpgan pairs the first 3 of each).
 X_R = torch.randn(3, generator=torch.Generator().manual_seed(1))
 X_F = torch.randn(5, generator=torch.Generator().manual_seed(2)) - 0.5
+PAIRED = ("rpgan",)
+
+
+def fakes(gan_type: str) -> torch.Tensor:
+    return X_F[: len(X_R)] if gan_type in PAIRED else X_F
 
 
 def documented_entries(cls: type) -> dict[str, str]:
@@ -93,7 +100,7 @@ def formulas(text: str) -> list[str]:
     return [a or b for a, b in spans if "x_" in (a or b)]
 
 
-def evaluate(formula: str, real_label: float) -> torch.Tensor:
+def evaluate(formula: str, real_label: float, gan_type: str) -> torch.Tensor:
     """A documented formula at (X_R, X_F), with the docs' own definitions of its names."""
     names = {
         "mean": torch.mean,
@@ -104,7 +111,7 @@ def evaluate(formula: str, real_label: float) -> torch.Tensor:
         # BCE with logits as the docstring defines it, not torch's
         "BCE": lambda x, t: torch.mean(t * F.softplus(-x) + (1 - t) * F.softplus(x)),
         "x_r": X_R,
-        "x_f": X_F,
+        "x_f": fakes(gan_type),
         "real_label": real_label,
     }
     python = formula.replace("²", "**2").replace("ℓ", "real_label")
@@ -113,8 +120,8 @@ def evaluate(formula: str, real_label: float) -> torch.Tensor:
 
 def computed(side: str, gan_type: str, real_label: float) -> torch.Tensor:
     if side == "disc":
-        return DiscAdversarialLoss(gan_type, real_label=real_label)(X_R, X_F)
-    return GenAdversarialLoss(gan_type)(X_F, X_R)
+        return DiscAdversarialLoss(gan_type, real_label=real_label)(X_R, fakes(gan_type))
+    return GenAdversarialLoss(gan_type)(fakes(gan_type), X_R)
 
 
 def labels(side: str, gan_type: str) -> list[float]:
@@ -136,7 +143,7 @@ def test_docstring_formula_of_every_type_is_what_the_code_computes(side, gan_typ
         expected = computed(side, gan_type, real_label)
         # Alternative forms ("which for real_label = 1 is ...") hold at the default label only.
         for formula in stated if real_label == 1.0 else stated[:1]:
-            value = evaluate(formula, real_label)
+            value = evaluate(formula, real_label, gan_type)
             torch.testing.assert_close(value, expected, msg=f"{gan_type}, {formula}")
 
 
@@ -164,4 +171,5 @@ def test_readme_table_formulas_are_what_the_code_computes(gan_type):
         (formula,) = formulas(cell)
         for real_label in labels(side, gan_type):
             expected = computed(side, gan_type, real_label)
-            torch.testing.assert_close(evaluate(formula, real_label), expected, msg=formula)
+            value = evaluate(formula, real_label, gan_type)
+            torch.testing.assert_close(value, expected, msg=formula)

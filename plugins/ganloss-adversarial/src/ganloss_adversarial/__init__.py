@@ -5,7 +5,8 @@
 * :class:`DiscAdversarialLoss` and :class:`GenAdversarialLoss`: whole
   discriminator and generator objectives read through ``data_info``
   (``minimax``, ``ns``, ``lsgan``, ``wgan``, ``hinge``, ``ragan``,
-  ``ralsgan``, ``rahinge``), so a GAN's adversarial loss is pure configuration.
+  ``ralsgan``, ``rahinge``, ``rpgan``), so a GAN's adversarial loss is pure
+  configuration.
 * :mod:`ganloss_adversarial.functional`: the same math as pure functions.
 
 The losses are found by ganlosscore through the ``ganlosscore.losses`` entry

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch  # noqa: F401  (the docstring examples use it)
+import torch
 from torch import Tensor
 
 from ganlosscore import ConfigError, LossModule
+from ganlosscore.checks import check_choice, check_number
+from ganlosscore.errors import brief
 
-from ._checks import check_choice, check_finite_number, check_flag
 from .functional import GAN_LOSS_TYPES, gan_loss
 
 __all__ = ["GANLoss"]
@@ -27,13 +28,31 @@ class GANLoss(LossModule):
         loss_disc_real = gan_loss(disc_pred_real, target_is_real=True, is_disc=True)
         loss_gen = gan_loss(disc_pred_fake_g, target_is_real=True, is_disc=False)
 
-    The formulas per ``gan_type`` are those of
-    :func:`ganloss_adversarial.functional.gan_loss`; in short ``vanilla`` is
-    BCE with logits against ``real_label_val``/``fake_label_val``, ``lsgan``
-    the mean squared error against them, ``wgan`` ``-mean(x)``/``mean(x)``,
-    ``wgan-logistic-ns`` ``mean(softplus(-x))``/``mean(softplus(x))``, and
-    ``hinge`` ``mean(relu(1 - x))``/``mean(relu(1 + x))`` for the
-    discriminator and ``-mean(x)`` for the generator.
+    With ``x = input`` (logits) and ``BCEWithLogits`` binary cross-entropy with
+    logits, each term is:
+
+    ====================  ====================================  ====================================
+    ``gan_type``          ``target_is_real=True``               ``target_is_real=False``
+    ====================  ====================================  ====================================
+    ``vanilla``           ``BCEWithLogits(x, real_label_val)``  ``BCEWithLogits(x, fake_label_val)``
+    ``lsgan``             ``mean((x - real_label_val)^2)``      ``mean((x - fake_label_val)^2)``
+    ``wgan``              ``-mean(x)``                          ``mean(x)``
+    ``wgan-logistic-ns``  ``mean(softplus(-x))``                ``mean(softplus(x))``
+    ``hinge``, disc       ``mean(relu(1 - x))``                 ``mean(relu(1 + x))``
+    ``hinge``, gen        ``-mean(x)``                          ``-mean(x)``
+    ====================  ====================================  ====================================
+
+    Papers: Goodfellow et al. 2014 (``vanilla``), Mao et al. 2017 (``lsgan``),
+    Arjovsky et al. 2017 (``wgan``), Lim & Ye 2017 (``hinge``), Karras et al.
+    2019 (StyleGAN, ``wgan-logistic-ns``). Mirrors
+    ``mmgen/models/losses/gan_loss.py::GANLoss`` with the same constructor
+    (positional order included) and call. Differences: an unknown
+    ``gan_type`` is a ``ConfigError`` listing the valid ones (MMGeneration:
+    ``NotImplementedError``); labels other than 1.0/0.0 with a type that
+    ignores them are a ``ConfigError`` instead of being silently ignored; a
+    ``target_is_real``/``is_disc`` that is not a bool (e.g. the string
+    ``"False"``) is refused; with ``data_info`` it reads ``input``,
+    ``target_is_real`` and ``is_disc`` from an outputs dict.
 
     Args:
         gan_type: ``'vanilla'``, ``'lsgan'``, ``'wgan'``, ``'hinge'`` or
@@ -44,20 +63,12 @@ class GANLoss(LossModule):
             discriminator terms are never weighted, as in MMGeneration.
         **kwargs: ``data_info``, ``loss_name`` (default ``loss_gan``), ``interval``.
 
-    Input: ``input`` (N, *) discriminator outputs (logits); ``target_is_real``
-    and ``is_disc`` are bools. Output: scalar.
+    Shape:
+        - input: ``(N, *)``, discriminator outputs (logits); ``target_is_real``
+          and ``is_disc`` are bools (or one-element tensors holding one).
+        - Output: scalar.
 
-    Mirrors ``mmgen/models/losses/gan_loss.py::GANLoss`` with the same
-    constructor (positional order included) and call. Differences: an unknown
-    ``gan_type`` is a ``ConfigError`` listing the valid ones (MMGeneration:
-    ``NotImplementedError``); labels other than 1.0/0.0 with a type that
-    ignores them (``wgan``, ``wgan-logistic-ns``, ``hinge``) are a
-    ``ConfigError`` instead of being silently ignored; a non-bool
-    ``target_is_real``/``is_disc`` (e.g. the string ``"False"``) is refused;
-    the loss has a ``loss_name()``; with ``data_info`` it reads ``input``,
-    ``target_is_real`` and ``is_disc`` from an outputs dict.
-
-    Example:
+    Examples:
         >>> loss = GANLoss("vanilla", loss_weight=2.0)
         >>> loss(torch.ones(4), target_is_real=True)  # 2 * softplus(-1)
         tensor(0.6265)
@@ -75,42 +86,44 @@ class GANLoss(LossModule):
         loss_weight: float = 1.0,
         **kwargs: Any,
     ) -> None:
-        gan_type = check_choice(gan_type, GAN_LOSS_TYPES, where="GANLoss.gan_type")
-        real = check_finite_number(real_label_val, where="GANLoss.real_label_val")
-        fake = check_finite_number(fake_label_val, where="GANLoss.fake_label_val")
-        if gan_type in _LABEL_FREE_TYPES and (real, fake) != (1.0, 0.0):
+        super().__init__(loss_weight=loss_weight, **kwargs)
+        self.gan_type = check_choice(gan_type, GAN_LOSS_TYPES, where="GANLoss.gan_type")
+        self.real_label_val = check_number(real_label_val, where="GANLoss.real_label_val")
+        self.fake_label_val = check_number(fake_label_val, where="GANLoss.fake_label_val")
+        if gan_type in _LABEL_FREE_TYPES and (self.real_label_val, self.fake_label_val) != (1, 0):
             raise ConfigError(
                 f"gan_type {gan_type!r} does not use real_label_val/fake_label_val "
-                f"(got {real_label_val!r}/{fake_label_val!r}; MMGeneration ignores them "
-                "silently); leave them at 1.0/0.0, or use 'vanilla' or 'lsgan' for "
+                f"(got {brief(real_label_val)}/{brief(fake_label_val)}; MMGeneration ignores "
+                "them silently); leave them at 1.0/0.0, or use 'vanilla' or 'lsgan' for "
                 "label targets",
                 where="GANLoss.real_label_val",
             )
-        super().__init__(loss_weight=loss_weight, **kwargs)
-        self.gan_type = gan_type
-        self.real_label_val = real
-        self.fake_label_val = fake
 
     def compute(self, input: Tensor, target_is_real: bool, is_disc: bool = False) -> Tensor:
-        return gan_loss(
-            input,
-            check_flag(target_is_real, where=f"{self.loss_name()}.target_is_real"),
-            self.gan_type,
-            is_disc=check_flag(is_disc, where=f"{self.loss_name()}.is_disc"),
-            real_label_val=self.real_label_val,
-            fake_label_val=self.fake_label_val,
-        )
+        real = _flag(target_is_real, f"{self.loss_name()}.target_is_real")
+        disc = _flag(is_disc, f"{self.loss_name()}.is_disc")
+        return gan_loss(input, real, self.gan_type, disc, self.real_label_val, self.fake_label_val)
 
     def weight_loss(
         self, loss: Tensor, input: Tensor, target_is_real: bool, is_disc: bool = False
     ) -> Tensor:
         """Weight generator terms only: MMGeneration's discriminator weight is always 1."""
-        if check_flag(is_disc, where=f"{self.loss_name()}.is_disc"):
-            return loss
-        return super().weight_loss(loss)
+        return loss if is_disc else super().weight_loss(loss)  # is_disc: checked by compute
 
     def extra_repr(self) -> str:
         labels = ""
         if self.gan_type not in _LABEL_FREE_TYPES:
             labels = f", real_label_val={self.real_label_val}, fake_label_val={self.fake_label_val}"
         return f"gan_type={self.gan_type!r}{labels}, {super().extra_repr()}"
+
+
+def _flag(value: Any, where: str) -> bool:
+    """``target_is_real`` / ``is_disc``: a bool, 0 or 1, or a one-element tensor of either.
+
+    Anything else (the string ``"False"`` is truthy) is refused rather than read as true.
+    """
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()  # models sometimes keep flags as tensors
+    if isinstance(value, (bool, int, float)) and value in (0, 1):
+        return bool(value)
+    raise ConfigError(f"must be a bool (True or False), got {brief(value)}", where=where)
