@@ -262,6 +262,9 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[], dict[str, Any]]]] = {
     "L1Loss": ({"data_info": PIXEL}, pixel_outputs),
     "MSELoss": ({"data_info": PIXEL, "reduction": "flatmean"}, pixel_outputs),
     "CharbonnierLoss": ({"data_info": PIXEL}, pixel_outputs),
+    "GradientLoss": ({"data_info": PIXEL}, pixel_outputs),
+    "MaskedTVLoss": ({"data_info": {"pred": "fake_imgs", "mask": "pixel_weight"}}, pixel_outputs),
+    "PSNRLoss": ({"data_info": {"pred": "fake_imgs", "target": "real_imgs"}}, pixel_outputs),
     "GaussianKLDLoss": ({"data_info": KLD, "base": "2"}, gaussian_trained_mean),
     "DiscretizedGaussianLogLikelihoodLoss": (
         {
