@@ -28,3 +28,80 @@ def waits_alone_on_rank_0(rank: int, world: int) -> int:
     if rank == 0:  # a collective rank 1 never joins
         sum_over_ranks(torch.zeros(1))
     return rank
+
+
+# -- FSDP2 (tests/test_fsdp.py) -------------------------------------------------
+
+FSDP_BATCH = 8
+
+
+def fsdp_disc() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Linear(4, 8),
+        torch.nn.Softplus(),
+        torch.nn.Linear(8, 8),
+        torch.nn.Softplus(),
+        torch.nn.Linear(8, 1),
+    )
+
+
+def fsdp_batches() -> tuple[torch.Tensor, torch.Tensor]:
+    torch.manual_seed(1)
+    return torch.randn(FSDP_BATCH, 4), torch.randn(FSDP_BATCH, 4) + 1.0
+
+
+def fsdp_losses(with_r1: bool) -> list[dict]:
+    configs: list[dict] = [
+        {
+            "type": "DiscAdversarialLoss",
+            "gan_type": "ns",
+            "data_info": {"pred_real": "pred_real", "pred_fake": "pred_fake"},
+        },
+        {"type": "DiscShiftLoss", "loss_weight": 0.1, "data_info": {"pred": "pred_real"}},
+    ]
+    if with_r1:
+        configs.append(
+            {
+                "type": "R1GradientPenalty",
+                "loss_weight": 5.0,
+                "data_info": {"discriminator": "disc", "real_data": "real"},
+            }
+        )
+    return configs
+
+
+def disc_step(disc: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor, with_r1: bool):
+    """One discriminator step through an aggregator; the total and the log values."""
+    from ganlosscore import build_aggregator
+
+    aggregator = build_aggregator(fsdp_losses(with_r1))
+    result = aggregator(
+        {"disc": disc, "real": real, "pred_real": disc(real), "pred_fake": disc(fake)}
+    )
+    result.total.backward()
+    return result
+
+
+def fsdp_disc_step(rank: int, world: int, shard_layers: bool, with_r1: bool) -> dict:
+    """The step on this rank's half of the batch with D under fully_shard; full gradients."""
+    from torch.distributed.fsdp import fully_shard
+
+    disc = fsdp_disc()
+    if shard_layers:
+        for layer in disc:
+            if isinstance(layer, torch.nn.Linear):
+                fully_shard(layer)
+    fully_shard(disc)
+    real, fake = fsdp_batches()
+    result = disc_step(disc, real.chunk(world)[rank], fake.chunk(world)[rank], with_r1)
+    grads = [p.grad.full_tensor() if p.grad is not None else None for p in disc.parameters()]
+    return {"grads": grads, "log_vars": dict(result.log_vars)}
+
+
+def single_process_disc_step(with_r1: bool) -> dict:
+    """The same step in one process on the whole batch."""
+    disc = fsdp_disc()
+    real, fake = fsdp_batches()
+    result = disc_step(disc, real, fake, with_r1)
+    return {"grads": [p.grad for p in disc.parameters()], "log_vars": dict(result.log_vars)}
