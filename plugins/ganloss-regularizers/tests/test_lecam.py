@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import multiprocessing as mp
-import socket
-
 import _lecam_ddp
 import pytest
 import torch
@@ -10,6 +7,7 @@ import torch.distributed as dist
 from ganloss_regularizers import LeCamRegularizer, lecam_regularization
 
 from ganlosscore import ConfigError
+from ganlosscore.testing import run_ranks
 
 DATA_INFO = {"disc_pred_real": "disc_pred_real", "disc_pred_fake": "disc_pred_fake"}
 
@@ -112,25 +110,11 @@ def test_sync_averages_without_a_process_group_is_the_plain_update(monkeypatch):
     assert (lecam.ema_real.item(), lecam.ema_fake.item()) == (2.0, -2.0)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow  # spawning two processes takes a few seconds
 @pytest.mark.skipif(not dist.is_available(), reason="torch.distributed unavailable")
 def test_sync_averages_gives_every_rank_the_averages_of_all_ranks_predictions():
-    ctx = mp.get_context("spawn")
-    results = ctx.Queue()
-    port = _free_port()
-    procs = [ctx.Process(target=_lecam_ddp.run, args=(r, 2, port, results)) for r in range(2)]
-    for proc in procs:
-        proc.start()
-    per_rank = sorted(results.get(timeout=120) for _ in procs)
-    for proc in procs:
-        proc.join(timeout=30)
-        assert proc.exitcode == 0
+    results = run_ranks(_lecam_ddp.run, 2)
+    assert all(r.ok for r in results), results
     # By hand, from _lecam_ddp.BATCHES:
     # step 1 (decay 0): real (1 + 3 + 5 + 7 + 9 + 11) / 6 = 6, fake (-2 - 4 - 6 - 8) / 4 = -5
     #   (per rank: (2, -2) and (8, -6); the mean of those would be (5, -4), not (6, -5)).
@@ -138,13 +122,12 @@ def test_sync_averages_gives_every_rank_the_averages_of_all_ranks_predictions():
     #   ema_real = 0.99 * 6 + 0.01 * 1.5 = 5.955, ema_fake = 0.99 * -5 + 0.01 * 0.5 = -4.945.
     synced = [(6.0, -5.0), (5.955, -4.945)]
     local = {0: [(2.0, -2.0), (1.98, -1.98)], 1: [(8.0, -6.0), (7.94, -5.93)]}
-    for rank, status, report, sizes in per_rank:
-        assert status == "ok", report
+    for rank, (report, sizes) in enumerate(r.value for r in results):
         assert sizes == [4, 4]  # one all-reduce per update: two sums and two counts
         assert report["synced"] == [pytest.approx(pair) for pair in synced]
         assert report["local"] == [pytest.approx(pair) for pair in local[rank]]
     # rank 0's step-2 loss, batch (0, 0): relu(0 + 4.945)^2 + relu(5.955 - 0)^2
-    assert per_rank[0][2]["losses"][1] == pytest.approx(4.945**2 + 5.955**2)
+    assert results[0].value[0]["losses"][1] == pytest.approx(4.945**2 + 5.955**2)
 
 
 @pytest.mark.slow  # spawning two processes takes a few seconds
@@ -153,20 +136,9 @@ def test_a_rank_that_skips_the_lazy_loss_still_meets_the_others_collective():
     # A skipped call (interval) takes part in the sync with nothing, so the ranks'
     # collectives stay paired: a per-rank iteration counter is the aggregator's clear
     # DistributedMismatchError on every rank, not a crash or a hang in mismatched collectives.
-    ctx = mp.get_context("spawn")
-    results = ctx.Queue()
-    port = _free_port()
-    procs = [ctx.Process(target=_lecam_ddp.run_lazy, args=(r, 2, port, results)) for r in range(2)]
-    for proc in procs:
-        proc.start()
-    try:
-        got = sorted(results.get(timeout=60) for _ in range(6))
-    finally:
-        for proc in procs:
-            proc.join(timeout=30)
-            if proc.is_alive():
-                proc.kill()
-    by_step = {(rank, step): (status, detail) for rank, step, status, detail in got}
+    results = run_ranks(_lecam_ddp.run_lazy, 2)
+    assert all(r.ok for r in results), results
+    by_step = {(r.rank, step): outcome for r in results for step, outcome in enumerate(r.value)}
     for rank in (0, 1):
         # step 0, iteration 1 on both: both skip it, the averages are untouched
         status, detail = by_step[rank, 0]
@@ -182,8 +154,6 @@ def test_a_rank_that_skips_the_lazy_loss_still_meets_the_others_collective():
         status, message = by_step[rank, 2]
         assert status == "DistributedMismatchError", message
         assert "logged different sets of values" in message
-    for proc in procs:
-        assert proc.exitcode == 0
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The per-rank half of the LeCam sync_averages test (test_lecam.py), two gloo processes.
+"""The per-rank half of the LeCam sync_averages test (test_lecam.py), run by run_ranks.
 
 Each rank feeds its own batches, of different sizes, to a LeCamRegularizer with
 sync_averages=True and to one without, and reports the averages after each step.
@@ -6,8 +6,6 @@ sync_averages=True and to one without, and reports the averages after each step.
 
 from __future__ import annotations
 
-import datetime
-import os
 from typing import Any
 
 # rank -> two steps of (disc_pred_real, disc_pred_fake); sizes differ between ranks
@@ -17,15 +15,12 @@ BATCHES = {
 }
 
 
-def run(rank: int, world: int, port: int, results: Any) -> None:
+def run(rank: int, world: int) -> tuple[dict[str, list[Any]], list[int]]:
+    """Each step's averages (synced and local) and losses, and the sizes of the collectives."""
     import torch
     import torch.distributed as dist
     from ganloss_regularizers import LeCamRegularizer
 
-    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
-    dist.init_process_group(
-        "gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=30)
-    )
     sizes: list[int] = []
     original = dist.all_reduce
 
@@ -43,12 +38,9 @@ def run(rank: int, world: int, port: int, results: Any) -> None:
             local(real_t, fake_t)
             for name, module in (("synced", synced), ("local", local)):
                 report[name].append((module.ema_real.item(), module.ema_fake.item()))
-        results.put((rank, "ok", report, sizes))
-    except Exception as exc:  # report, so the test fails with the message, not a hang
-        results.put((rank, type(exc).__name__, str(exc), sizes))
+        return report, sizes
     finally:
         dist.all_reduce = original
-        dist.destroy_process_group()
 
 
 # A lazy synced LeCam (interval=2) beside a loss computed every step, at three steps: both
@@ -57,37 +49,31 @@ def run(rank: int, world: int, port: int, results: Any) -> None:
 LAZY_ITERATIONS = {0: [1, 2, 0], 1: [1, 2, 1]}
 
 
-def run_lazy(rank: int, world: int, port: int, results: Any) -> None:
+def run_lazy(rank: int, world: int) -> list[tuple[str, Any]]:
+    """Per step ("ok", (log_vars, averages)) or (error type, message), to the first error."""
     import torch
-    import torch.distributed as dist
 
     from ganlosscore import build_aggregator
 
-    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
-    dist.init_process_group(
-        "gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=20)
+    agg = build_aggregator(
+        [
+            dict(
+                type="LeCamRegularizer",
+                sync_averages=True,
+                interval=2,
+                data_info={"disc_pred_real": "real", "disc_pred_fake": "fake"},
+            ),
+            dict(type="DiscShiftLoss", data_info={"pred": "real"}),
+        ]
     )
-    try:
-        agg = build_aggregator(
-            [
-                dict(
-                    type="LeCamRegularizer",
-                    sync_averages=True,
-                    interval=2,
-                    data_info={"disc_pred_real": "real", "disc_pred_fake": "fake"},
-                ),
-                dict(type="DiscShiftLoss", data_info={"pred": "real"}),
-            ]
-        )
-        (real, fake), lecam = BATCHES[rank][0], agg.losses[0]
-        for step, iteration in enumerate(LAZY_ITERATIONS[rank]):
-            outputs = {"real": torch.tensor(real), "fake": torch.tensor(fake)}
-            try:
-                result = agg({**outputs, "iteration": iteration})
-            except Exception as exc:  # report, so the test fails with the message, not a hang
-                results.put((rank, step, type(exc).__name__, str(exc)))
-                break
-            averages = (lecam.ema_real.item(), lecam.ema_fake.item())
-            results.put((rank, step, "ok", (result.log_vars, averages)))
-    finally:
-        dist.destroy_process_group()
+    (real, fake), lecam = BATCHES[rank][0], agg.losses[0]
+    outcomes: list[tuple[str, Any]] = []
+    for iteration in LAZY_ITERATIONS[rank]:
+        outputs = {"real": torch.tensor(real), "fake": torch.tensor(fake)}
+        try:
+            log_vars = agg({**outputs, "iteration": iteration}).log_vars
+        except Exception as exc:
+            outcomes.append((type(exc).__name__, str(exc)))
+            break
+        outcomes.append(("ok", (log_vars, (lecam.ema_real.item(), lecam.ema_fake.item()))))
+    return outcomes
