@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
-import torch
+import torch  # noqa: F401  (the docstring examples use it)
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -13,6 +14,8 @@ from ganlosscore import ConfigError, GanLossError, LossInputError, LossModule
 from ganlosscore.checks import check_number
 
 __all__ = ["InfoGANMutualInformationLoss", "categorical_code_nll", "continuous_code_nll"]
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 #: The inputs of each kind of code: all of a kind are mapped, or none.
 CATEGORICAL = ("code_logits", "codes")
@@ -45,8 +48,13 @@ def continuous_code_nll(
         >>> continuous_code_nll(torch.zeros(2, 1), torch.ones(2, 1))  # 0.5 log(2 pi) + 0.5
         tensor(1.4189)
     """
-    var = torch.ones_like(code_mean) if code_var is None else code_var
-    nll = F.gaussian_nll_loss(code_mean, codes, var, full=True, eps=eps, reduction="none")
+    # Written out rather than F.gaussian_nll_loss, whose check any(var < 0) reads a value
+    # on the host (a device synchronisation every step).
+    if code_var is None:
+        nll = 0.5 * (codes - code_mean).pow(2) + _HALF_LOG_2PI
+    else:
+        var = code_var.clamp(min=eps)
+        nll = 0.5 * (var.log() + (codes - code_mean).pow(2) / var) + _HALF_LOG_2PI
     return nll.flatten(1).sum(dim=1).mean()
 
 
@@ -64,8 +72,8 @@ class InfoGANMutualInformationLoss(LossModule):
     and ``Q`` minimize it (the same term in both steps). Chen et al. 2016,
     "InfoGAN: Interpretable Representation Learning by Information Maximizing
     Generative Adversarial Nets" (NeurIPS), eq. 5; the continuous term is
-    PyTorch-StudioGAN's ``normal_nll_loss`` (a factored Gaussian; here torch's
-    ``gaussian_nll_loss`` with ``full=True``, the variance clamped at ``eps``),
+    PyTorch-StudioGAN's ``normal_nll_loss`` (a factored Gaussian; here the
+    variance is clamped at ``eps`` rather than offset by it),
     whose ``infoGAN_loss_discrete_lambda`` / ``infoGAN_loss_conti_lambda`` are
     the two weights.
 
