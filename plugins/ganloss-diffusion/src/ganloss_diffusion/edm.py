@@ -108,9 +108,10 @@ class EDMLoss(_KarrasLoss):
             ``'loss_edm'``), ``interval``.
 
     Shape:
-        - ``denoiser``: a callable returning a tensor of the images' shape.
-        - ``images``: ``(N, *)``; ``labels`` (optional): anything the denoiser takes.
-        - Output: a scalar; ``(N, *)`` with ``'none'``, ``(N,)`` with ``'flatmean'``.
+        denoiser: a callable returning a tensor of the images' shape.
+        images: ``(N, *)``.
+        labels: optional; anything the denoiser takes.
+        Output: a scalar; ``(N, *)`` with ``'none'``, ``(N,)`` with ``'flatmean'``.
 
     Examples:
         >>> images = torch.randn(4, 3, 8, 8)

@@ -65,16 +65,16 @@ class GaussianKLDLoss(_GaussianLoss):
     Args:{args}
         only_update_var: Detach ``mean_pred``, so that only ``logvar_pred`` is
             trained (Improved DDPM's :math:`L_{vlb}`). Default ``False``.
-        data_info: Default (left out) MMGeneration's ``{'mean_pred':
-            'mean_pred', 'mean_target': 'mean_target', 'logvar_pred':
-            'logvar_pred', 'logvar_target': 'logvar_target'}``; ``False`` for none.
+        data_info: Default (left out) MMGeneration's mapping, the class's
+            ``default_data_info`` (each input from the key of its own name);
+            ``False`` for none.
         **kwargs: ``loss_weight``, ``loss_name`` (default ``'loss_GaussianKLD'``),
             ``interval``.
 
     Shape:
-        - ``mean_target``, ``mean_pred``, ``logvar_target``, ``logvar_pred``:
-          broadcastable to ``(N, *)``; ``weight`` (optional) too.
-        - Output: a scalar; ``(N, *)`` with ``'none'``, ``(N,)`` with ``'flatmean'``.
+        mean_target, mean_pred, logvar_target, logvar_pred: broadcastable to ``(N, *)``.
+        weight: optional; broadcastable to ``(N, *)``.
+        Output: a scalar; ``(N, *)`` with ``'none'``, ``(N,)`` with ``'flatmean'``.
 
     Examples:
         >>> loss = GaussianKLDLoss(data_info=False, base="2")
@@ -129,14 +129,16 @@ class DiscretizedGaussianLogLikelihoodLoss(_GaussianLoss):
 
     Args:{args}
         only_update_var: Detach ``mean``, training only ``logvar``. Default ``False``.
-        data_info: Default (left out) MMGeneration's ``{'x': 'real_imgs',
-            'mean': 'mean_pred', 'logvar': 'logvar_pred'}``; ``False`` for none.
+        data_info: Default (left out) MMGeneration's mapping, the class's
+            ``default_data_info``: ``x`` from ``real_imgs``, ``mean`` from
+            ``mean_pred``, ``logvar`` from ``logvar_pred``; ``False`` for none.
         **kwargs: ``loss_weight``, ``loss_name`` (default
             ``'loss_DiscGaussianLogLikelihood'``), ``interval``.
 
     Shape:
-        - ``x``, ``mean``, ``logvar``: broadcastable to ``(N, *)``; ``weight`` (optional) too.
-        - Output: a scalar; ``(N, *)`` with ``'none'``, ``(N,)`` with ``'flatmean'``.
+        x, mean, logvar: broadcastable to ``(N, *)``.
+        weight: optional; broadcastable to ``(N, *)``.
+        Output: a scalar; ``(N, *)`` with ``'none'``, ``(N,)`` with ``'flatmean'``.
 
     Examples:
         >>> nll = DiscretizedGaussianLogLikelihoodLoss(loss_weight=-1.0)

@@ -93,9 +93,9 @@ _COMMON_ARGS = """
             ``'{name}'``), ``interval``."""
 
 _PIXEL_SHAPE = """
-        - ``pred``, ``target``: ``(N, *)``, the same shape.
-        - ``weight`` (optional): broadcastable to ``(N, *)`` without enlarging it.
-        - Output: a scalar; ``(N, *)`` with ``'none'``, ``(N,)`` with ``'flatmean'``."""
+        pred, target: ``(N, *)``, the same shape.
+        weight: optional; broadcastable to ``(N, *)`` without enlarging it.
+        Output: a scalar; ``(N, *)`` with ``'none'``, ``(N,)`` with ``'flatmean'``."""
 
 
 class L1Loss(_PixelwiseLoss):
@@ -210,9 +210,9 @@ class GradientLoss(_PixelwiseLoss):
     Args:{args}
 
     Shape:
-        - ``pred``, ``target``: ``(N, C, H, W)``, the same shape.
-        - ``weight`` (optional): broadcastable to ``(N, C, H, W)``.
-        - Output: a scalar; ``(N, C, H, W)`` with ``'none'``, ``(N,)`` with ``'flatmean'``.
+        pred, target: ``(N, C, H, W)``, the same shape.
+        weight: optional; broadcastable to ``(N, C, H, W)``.
+        Output: a scalar; ``(N, C, H, W)`` with ``'none'``, ``(N,)`` with ``'flatmean'``.
 
     Examples:
         >>> pred = torch.zeros(1, 1, 3, 3)
@@ -251,9 +251,9 @@ class MaskedTVLoss(LossModule):
             ``'loss_masked_tv'``), ``interval``.
 
     Shape:
-        - ``pred``: ``(N, C, H, W)``.
-        - ``mask`` (optional): ``(N, 1, H, W)`` or ``(N, C, H, W)``.
-        - Output: a scalar.
+        pred: ``(N, C, H, W)``.
+        mask: optional; ``(N, 1, H, W)`` or ``(N, C, H, W)``.
+        Output: a scalar.
 
     Examples:
         >>> pred = torch.tensor([[[[0.0, 1.0], [3.0, 5.0]]]])
@@ -288,8 +288,8 @@ class PSNRLoss(LossModule):
             ``'loss_psnr'``), ``interval``.
 
     Shape:
-        - ``pred``, ``target``: ``(N, *)``, the same shape; ``(N, 3, *)`` with ``toY``.
-        - Output: a scalar.
+        pred, target: ``(N, *)``, the same shape; ``(N, 3, *)`` with ``toY``.
+        Output: a scalar.
 
     Examples:
         >>> pred, target = torch.full((2, 1, 2, 2), 0.1), torch.zeros(2, 1, 2, 2)
