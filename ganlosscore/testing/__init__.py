@@ -1,6 +1,7 @@
 """The conformance kit for loss authors, and fixtures for plugin tests.
 
-Plain functions (:func:`check_loss`, :func:`temporary_distribution`) and,
+Plain functions (:func:`check_loss`, :func:`temporary_distribution`,
+:func:`run_ranks` for tests on several ``torch.distributed`` ranks) and,
 through the ``pytest11`` entry point, pytest fixtures (``ganloss_registry``,
 ``ganloss_hooks``, ``ganloss_distribution``, ``ganloss_cli``; see
 :mod:`ganlosscore.testing.plugin`).
