@@ -232,6 +232,16 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[], dict[str, Any]]]] = {
     ),
     "LeCamRegularizer": ({"data_info": PREDS}, pred_outputs),
     "BalancedConsistencyLoss": ({"data_info": {**GAN, "augment": "augment"}}, disc_outputs),
+    "WGANDivPenalty": ({"data_info": {**GAN, **SCALED}}, disc_outputs),
+    "MaxGradientPenalty": ({"data_info": {**GAN, **SCALED}}, disc_outputs),
+    "LatentConsistencyLoss": (
+        {"data_info": {"output": "disc_pred_fake", "output_perturbed": "disc_pred_fake_g"}},
+        pred_outputs,
+    ),
+    "InfoGANMutualInformationLoss": (
+        {"data_info": {"code_mean": "disc_pred_fake", "continuous_codes": "disc_pred_real"}},
+        pred_outputs,
+    ),
     "GANLoss": (
         {
             "gan_type": "vanilla",
