@@ -187,17 +187,14 @@ class _DDPMLoss(LossModule):
     def on_interval_skip(self, outputs: Mapping[str, Any]) -> None:
         if self.log_specs and is_distributed():
             # meet the log collective of the ranks that did compute, with nothing to add
-            sum_over_ranks(torch.zeros(self._log_buffer_size(), device=_device_of(outputs)))
-
-    def _log_buffer_size(self) -> int:
-        """The length of the stacked ``[sums, counts]`` of every log spec."""
-        return sum(2 * len(spec.names()) for spec in self.log_specs)
+            size = sum(2 * len(spec.names()) for spec in self.log_specs)  # [sums, counts]
+            sum_over_ranks(torch.zeros(size, device=_device_of(outputs)))
 
     # -- the shared tail of compute ----------------------------------------------
 
     def _finish(self, per_sample: Tensor, timesteps: Tensor) -> Tensor:
         """Log, rescale and reduce the per-sample loss ``(N,)``."""
-        self._collect_logs(per_sample, timesteps)
+        self.extra_log_vars = collect_logs(self.log_specs, per_sample, timesteps)
         return reduce_loss(self.rescale(per_sample, timesteps), self.reduction)
 
     def rescale(self, loss: Tensor, timesteps: Tensor) -> Tensor:
@@ -218,63 +215,6 @@ class _DDPMLoss(LossModule):
             return from_sampler
         return self.timestep_weight
 
-    @torch.no_grad()
-    def _collect_logs(self, per_sample: Tensor, timesteps: Tensor) -> None:
-        """Per-group sums and counts of every log spec, summed over ranks in one collective.
-
-        Under ``torch.distributed`` (initialised, world size > 1) the stacked
-        ``[sums, counts]`` of all specs are concatenated into one buffer and
-        all-reduced (``SUM``), so every rank logs the global value and count.
-        The aggregator's average over ranks of these identical values leaves
-        them unchanged. Every rank must therefore call the loss together, as a
-        DDP training step does.
-        """
-        if not self.log_specs:
-            self.extra_log_vars = {}
-            return
-        values = per_sample.detach()
-        # counts in float16 are exact only up to 2048: sum in at least float32
-        values = values.to(torch.promote_types(values.dtype, torch.float32))
-        buffers: list[Tensor] = []
-        for spec in self.log_specs:
-            if spec.kind == "quartile":
-                assert spec.total_timesteps is not None
-                groups = F.quartile_index(timesteps, spec.total_timesteps)
-            else:
-                groups = (timesteps != 0).long()
-            sums, counts = F.grouped_sum_and_count(values, groups, len(spec.names()))
-            buffers += (sums, counts)
-        stacked = torch.cat(buffers)
-        if is_distributed():
-            stacked = sum_over_ranks(stacked)
-        logs: dict[str, Tensor] = {}
-        offset = 0
-        for spec in self.log_specs:
-            names = spec.names()
-            sums = stacked[offset : offset + len(names)]
-            counts = stacked[offset + len(names) : offset + 2 * len(names)]
-            offset += 2 * len(names)
-            reduced = sums if spec.reduction == "sum" else sums / counts.clamp(min=1)
-            for i, name in enumerate(names):
-                logs[name] = reduced[i]
-                logs[f"{name}_count"] = counts[i]
-        self.extra_log_vars = logs
-
-    def _check_timesteps(self, timesteps: Any, n: int, device: torch.device) -> Tensor:
-        if not isinstance(timesteps, Tensor):
-            raise LossInputError(
-                f"{type(self).__name__}: timesteps must be a tensor of shape ({n},), got "
-                f"{type(timesteps).__name__}",
-                where=self.loss_name(),
-            )
-        if timesteps.numel() != n:
-            raise LossInputError(
-                f"{type(self).__name__}: {timesteps.numel()} timesteps for a batch of {n}; "
-                "give one timestep per sample",
-                where=self.loss_name(),
-            )
-        return timesteps.reshape(n).to(device)
-
     def extra_repr(self) -> str:
         parts = [super().extra_repr(), f"reduction={self.reduction!r}"]
         if self.rescale_mode is not None:
@@ -287,6 +227,60 @@ class _DDPMLoss(LossModule):
 def _device_of(outputs: Mapping[str, Any]) -> torch.device:
     """The device of the first tensor in an outputs dict (the CPU if it holds none)."""
     return next((v.device for v in outputs.values() if isinstance(v, Tensor)), torch.device("cpu"))
+
+
+@torch.no_grad()
+def collect_logs(
+    specs: Sequence[LogSpec], per_sample: Tensor, timesteps: Tensor
+) -> dict[str, Tensor]:
+    """Each spec's per-group mean (or sum) and count of ``per_sample``, over all ranks.
+
+    Under ``torch.distributed`` (initialised, world size > 1) the stacked
+    ``[sums, counts]`` of all specs are all-reduced in one collective, so every
+    rank logs the global value and count; every rank must call the loss
+    together, as a DDP step does.
+    """
+    if not specs:
+        return {}
+    # counts in float16 are exact only up to 2048: sum in at least float32
+    values = per_sample.detach().to(torch.promote_types(per_sample.dtype, torch.float32))
+    buffers: list[Tensor] = []
+    for spec in specs:
+        if spec.kind == "quartile":
+            assert spec.total_timesteps is not None
+            groups = F.quartile_index(timesteps, spec.total_timesteps)
+        else:
+            groups = (timesteps != 0).long()
+        buffers += F.grouped_sum_and_count(values, groups, len(spec.names()))
+    stacked = torch.cat(buffers)
+    if is_distributed():
+        stacked = sum_over_ranks(stacked)
+    logs: dict[str, Tensor] = {}
+    offset = 0
+    for spec in specs:
+        names = spec.names()
+        sums, counts = stacked[offset : offset + 2 * len(names)].chunk(2)
+        offset += 2 * len(names)
+        reduced = sums if spec.reduction == "sum" else sums / counts.clamp(min=1)
+        for i, name in enumerate(names):
+            logs[name] = reduced[i]
+            logs[f"{name}_count"] = counts[i]
+    return logs
+
+
+def check_timesteps(timesteps: Any, n: int, device: torch.device, where: str) -> Tensor:
+    """``timesteps`` as a tensor of shape ``(n,)`` on ``device``: one per sample."""
+    if not isinstance(timesteps, Tensor):
+        raise LossInputError(
+            f"timesteps must be a tensor of shape ({n},), got {type(timesteps).__name__}",
+            where=where,
+        )
+    if timesteps.numel() != n:
+        raise LossInputError(
+            f"{timesteps.numel()} timesteps for a batch of {n}; give one timestep per sample",
+            where=where,
+        )
+    return timesteps.reshape(n).to(device)
 
 
 class DDPMMSELoss(_DDPMLoss):
@@ -340,7 +334,7 @@ class DDPMMSELoss(_DDPMLoss):
         per_sample = reduce_loss(mse_loss(pred, target), "flatmean")
         if per_sample.ndim != 1:  # a batch of scalars: (N,) is already per sample
             per_sample = per_sample.reshape(-1)
-        steps = self._check_timesteps(timesteps, per_sample.shape[0], per_sample.device)
+        steps = check_timesteps(timesteps, per_sample.shape[0], per_sample.device, self.loss_name())
         return self._finish(per_sample, steps)
 
 
@@ -414,7 +408,6 @@ class DDPMVLBLoss(_DDPMLoss):
         "mean": "mean_pred",
         "logvar": "logvar_pred",
     }
-    _T_0_KEYS: ClassVar[tuple[str, ...]] = (*_VLB_T0_INPUTS, "timesteps")
 
     def __init__(
         self,
@@ -423,43 +416,7 @@ class DDPMVLBLoss(_DDPMLoss):
         data_info_t_0: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(data_info=self._merge_t_0(data_info, data_info_t_0), **kwargs)
-
-    @classmethod
-    def _merge_t_0(cls, data_info: Any, data_info_t_0: Any) -> Any:
-        """``data_info`` with the t = 0 inputs of ``data_info_t_0`` (MMGeneration's two maps)."""
-        if data_info_t_0 is None:
-            if isinstance(data_info, Mapping):
-                return {**cls.default_data_info_t_0, **data_info}
-            return data_info  # None: the class default, which maps both; False: none
-        where = f"{cls.__name__}.data_info_t_0"
-        if not isinstance(data_info, Mapping) and data_info is not None:
-            raise ConfigError(
-                f"maps inputs from the outputs dict, but data_info={brief(data_info)} asks for "
-                "no mapping",
-                where=where,
-            )
-        if not isinstance(data_info_t_0, Mapping):
-            raise ConfigError(
-                f"must map x, mean and logvar to outputs keys, got {brief(data_info_t_0)}",
-                where=where,
-            )
-        kl_default = {k: v for k, v in cls.default_data_info.items() if k not in cls._T_0_KEYS}
-        merged = dict(kl_default if data_info is None else data_info)
-        for arg, key in data_info_t_0.items():
-            if arg not in _VLB_T0_INPUTS:
-                raise ConfigError(
-                    f"maps the inputs of the t = 0 term, {list(_VLB_T0_INPUTS)}; got {arg!r}",
-                    where=f"{where}.{arg}",
-                )
-            if merged.get(arg, key) != key:
-                raise ConfigError(
-                    f"data_info maps {arg!r} to {merged[arg]!r} but data_info_t_0 maps it to "
-                    f"{key!r}; map it in one place",
-                    where=f"{where}.{arg}",
-                )
-            merged[arg] = key
-        return merged
+        super().__init__(data_info=merge_data_info_t_0(data_info, data_info_t_0), **kwargs)
 
     def compute(
         self,
@@ -473,7 +430,7 @@ class DDPMVLBLoss(_DDPMLoss):
         logvar: Tensor | None = None,
     ) -> Tensor:
         n = x.shape[0]
-        steps = self._check_timesteps(timesteps, n, x.device)
+        steps = check_timesteps(timesteps, n, x.device, self.loss_name())
         per_sample = F.ddpm_vlb_per_sample(
             mean_pred.detach(),
             mean_target,
@@ -485,3 +442,45 @@ class DDPMVLBLoss(_DDPMLoss):
             logvar=logvar,
         )
         return self._finish(per_sample, steps)
+
+
+def merge_data_info_t_0(data_info: Any, data_info_t_0: Any) -> Any:
+    """:class:`DDPMVLBLoss`'s ``data_info`` with the t = 0 inputs of ``data_info_t_0``.
+
+    MMGeneration maps the inputs of the t = 0 term in a second mapping; the
+    loss has one set of inputs, so the two are merged (a clash is an error).
+    """
+    cls = DDPMVLBLoss
+    if data_info_t_0 is None:
+        if isinstance(data_info, Mapping):
+            return {**cls.default_data_info_t_0, **data_info}
+        return data_info  # None: the class default, which maps both; False: none
+    where = "DDPMVLBLoss.data_info_t_0"
+    if not isinstance(data_info, Mapping) and data_info is not None:
+        raise ConfigError(
+            f"maps inputs from the outputs dict, but data_info={brief(data_info)} asks for "
+            "no mapping",
+            where=where,
+        )
+    if not isinstance(data_info_t_0, Mapping):
+        raise ConfigError(
+            f"must map x, mean and logvar to outputs keys, got {brief(data_info_t_0)}",
+            where=where,
+        )
+    t_0_keys = (*_VLB_T0_INPUTS, "timesteps")
+    kl_default = {k: v for k, v in cls.default_data_info.items() if k not in t_0_keys}
+    merged = dict(kl_default if data_info is None else data_info)
+    for arg, key in data_info_t_0.items():
+        if arg not in _VLB_T0_INPUTS:
+            raise ConfigError(
+                f"maps the inputs of the t = 0 term, {list(_VLB_T0_INPUTS)}; got {arg!r}",
+                where=f"{where}.{arg}",
+            )
+        if merged.get(arg, key) != key:
+            raise ConfigError(
+                f"data_info maps {arg!r} to {merged[arg]!r} but data_info_t_0 maps it to "
+                f"{key!r}; map it in one place",
+                where=f"{where}.{arg}",
+            )
+        merged[arg] = key
+    return merged
