@@ -292,10 +292,11 @@ class DDPMMSELoss(_DDPMLoss):
 
     with :math:`r(t)` the ``rescale_mode`` factor (1 by default) and ``reduce``
     over the batch (``reduction``, default ``'mean'``). ``pred``/``target`` may
-    be any pair (noise, ``x_0``, ``v``...). Paper: Ho et al., "Denoising
-    Diffusion Probabilistic Models" (2020), :math:`L_{simple}`. Mirrors
-    MMGeneration's ``DDPMMSELoss``; see the module docstring for the
-    differences in logging and rescaling.
+    be any pair (noise, ``x_0``, ``v``...). Ho et al., "Denoising Diffusion
+    Probabilistic Models" (2020), :math:`L_{simple}`; MMGeneration's
+    ``DDPMMSELoss``. The logged values (``log_cfgs``), their behaviour under
+    ``torch.distributed`` and every difference from MMGeneration are in the
+    README of ganloss-diffusion.
 
     Args:
         rescale_mode: ``None``, ``'constant'`` or ``'timestep_weight'``.
@@ -306,13 +307,18 @@ class DDPMMSELoss(_DDPMLoss):
         log_cfgs: ``dict(type='quartile', total_timesteps=T, prefix_name=...,
             reduction=...)`` or a list of such dicts.
         reduction: Over the batch of per-sample losses. Default ``'mean'``.
-        data_info: Default ``{'pred': 'eps_t_pred', 'target': 'noise',
-            'timesteps': 'timesteps'}``; ``False`` for a direct call.
+        data_info: Default (left out) MMGeneration's mapping, ``pred`` from
+            ``eps_t_pred``, ``target`` from ``noise``; ``timesteps`` from
+            ``timesteps`` is added to any mapping that lacks it. ``False`` for
+            a direct call.
         **kwargs: ``loss_weight``, ``loss_name`` (default ``'loss_ddpm_mse'``), ``interval``.
 
-    Inputs: ``pred`` ``(N, *)``, ``target`` ``(N, *)``, ``timesteps`` ``(N,)``.
+    Shape:
+        pred, target: ``(N, *)``, the same shape.
+        timesteps: ``(N,)``, one per sample.
+        Output: a scalar; ``(N,)`` with ``'none'`` or ``'flatmean'``.
 
-    Example:
+    Examples:
         >>> loss = DDPMMSELoss(log_cfgs=dict(type="quartile", total_timesteps=1000))
         >>> outputs = dict(eps_t_pred=torch.ones(2, 3), noise=torch.zeros(2, 3),
         ...                timesteps=torch.tensor([10, 900]))
@@ -352,7 +358,11 @@ class DDPMVLBLoss(_DDPMLoss):
                 \mathcal N(\mu_\theta, \sigma_\theta^2)\big) & t > 0
         \end{cases}
 
-    (see :func:`ganloss_diffusion.functional.ddpm_vlb_per_sample`). Only the
+    with :math:`r(t)` as in :class:`DDPMMSELoss`, the posterior
+    (``mean_target``, ``logvar_target``), the model (``mean_pred``,
+    ``logvar_pred``) and at t = 0 the data ``x`` under the model (``mean``,
+    ``logvar``, by default ``mean_pred``, ``logvar_pred``), each term averaged
+    over the :math:`D` dimensions of a sample (Ho et al., 2020, Eq. 5). Only the
     variance is trained: the predicted means are detached (MMGeneration's
     ``only_update_var=True``; Improved DDPM's :math:`L_{hybrid}` pairs this with
     :class:`DDPMMSELoss`). Paper: Nichol & Dhariwal, "Improved Denoising
@@ -361,27 +371,27 @@ class DDPMVLBLoss(_DDPMLoss):
     with ``loss_weight=-1``, i.e. the negative log-likelihood).
 
     Args:
-        data_info: The mapping of the KL inputs. Default MMGeneration's
-            ``{'mean_pred': 'mean_pred', 'mean_target': 'mean_target',
-            'logvar_pred': 'logvar_pred', 'logvar_target': 'logvar_target'}``;
-            ``timesteps`` is added as ``'timesteps'`` when absent. ``False``
-            for a direct call.
+        data_info: The mapping of the KL inputs. Default (left out)
+            MMGeneration's: each from the key of its own name; ``timesteps``
+            is added when absent. ``False`` for a direct call.
         data_info_t_0: The mapping of the t = 0 inputs ``x``, ``mean``,
-            ``logvar``. Default ``{'x': 'real_imgs', 'mean': 'mean_pred',
-            'logvar': 'logvar_pred'}``. Merged into ``data_info`` (the loss
-            has one set of inputs; ``mean``/``logvar`` default to
-            ``mean_pred``/``logvar_pred`` on a direct call).
+            ``logvar``. Default MMGeneration's: ``x`` from ``real_imgs``,
+            ``mean`` from ``mean_pred``, ``logvar`` from ``logvar_pred``.
+            Merged into ``data_info`` (the loss has one set of inputs).
         log_cfgs: As :class:`DDPMMSELoss`, plus ``dict(type='name')``: the mean of
             each term, logged as ``<prefix>_DiscGaussianLogLikelihood`` (the
             negative log-likelihood at t = 0, in bits) and ``<prefix>_GaussianKLD``.
         rescale_mode, rescale_cfg, sampler, weight, reduction: As :class:`DDPMMSELoss`.
         **kwargs: ``loss_weight``, ``loss_name`` (default ``'loss_ddpm_vlb'``), ``interval``.
 
-    Inputs: ``mean_pred``, ``mean_target``, ``logvar_pred``, ``logvar_target``,
-    ``x`` (the clean images in ``[-1, 1]``), all ``(N, *)``; ``timesteps``
-    ``(N,)``; optional ``mean``, ``logvar`` ``(N, *)`` for t = 0.
+    Shape:
+        mean_pred, mean_target, logvar_pred, logvar_target: ``(N, *)``.
+        x: ``(N, *)``, the clean images in ``[-1, 1]``.
+        timesteps: ``(N,)``, one per sample.
+        mean, logvar: optional; ``(N, *)``, the model at t = 0.
+        Output: a scalar; ``(N,)`` with ``'none'`` or ``'flatmean'``.
 
-    Example:
+    Examples:
         >>> loss = DDPMVLBLoss(data_info=False)
         >>> zero, one = torch.zeros(2, 3), torch.ones(2, 3)
         >>> loss(one, zero, zero, zero, zero, torch.tensor([5, 7]))  # 0.5 nats = 0.7213 bits

@@ -62,17 +62,10 @@ def perceptual_and_style_terms(
     style: bool = True,
     style_layer_weights: Mapping[str, float] | None = None,
 ) -> tuple[Tensor, Tensor | None]:
-    r"""The perceptual (content) and style terms over the weighted layers.
+    """The perceptual term ``P`` and style term ``S`` of :class:`PerceptualLoss` (see there).
 
-    .. math::
-        P = \sum_l w_l\, c\big(\phi_l(\hat y), \phi_l(y)\big),\qquad
-        S = \sum_l s_l\, c\big(G(\phi_l(\hat y)), G(\phi_l(y))\big)
-
-    with :math:`c` the mean absolute (``'l1'``) or squared (``'mse'``) error,
-    :math:`G` the :func:`~ganloss_pixelwise.functional.gram_matrix`, :math:`w_l`
-    the ``layer_weights`` and :math:`s_l` the ``style_layer_weights`` (default:
-    the ``layer_weights``, as MMEditing's ``layer_weights_style=None``). ``S``
-    is ``None`` when ``style`` is false.
+    ``style_layer_weights`` default to the ``layer_weights`` (MMEditing's
+    ``layer_weights_style=None``); ``S`` is ``None`` when ``style`` is false.
     """
     crit = _CRITERIA[criterion]
     perceptual: Tensor | None = None
@@ -134,28 +127,19 @@ class PerceptualLoss(LossModule):
     (:func:`~ganloss_pixelwise.functional.gram_matrix`), :math:`\lambda_p` the
     ``perceptual_weight`` and :math:`\lambda_s` the ``style_weight``.
 
-    Papers: Johnson, Alahi & Fei-Fei, "Perceptual losses for real-time style
-    transfer and super-resolution" (ECCV 2016); Gatys et al. (CVPR 2016) for
-    the style term. Mirrors BasicSR/MMEditing's ``PerceptualLoss`` (MMEditing's
-    ``layer_weights_style`` included), except:
-
-    * no network is built or downloaded: pass ``feature_extractor`` (any
-      callable, e.g. a frozen VGG trunk returning a dict of activations), either
-      to the constructor or as an input through ``data_info``;
-    * the two terms are returned as **one value** (BasicSR returns a tuple);
-      with ``style_weight > 0`` both parts are also logged separately through
-      ``extra_log_vars`` as ``<prefix>_content`` and ``<prefix>_style`` (the
-      prefix is the loss name without ``loss``, e.g. ``perceptual_style``):
-      :math:`\lambda_p P` and :math:`\lambda_s S`, the two values BasicSR and
-      MMEditing return. They are **not** multiplied by ``loss_weight`` (which
-      those libraries do not have): they add up to the unweighted loss, while
-      the loss's own value in ``log_vars`` and the total carry ``loss_weight``;
-    * input normalisation is the extractor's job.
-
-    The target is treated as a constant: its features are computed under
-    ``torch.no_grad()`` on ``target.detach()``. The constructor's extractor is
-    registered as a submodule (so ``.to()`` moves it) and left as given: freeze
-    it yourself (``requires_grad_(False)``, ``eval()``).
+    Johnson, Alahi & Fei-Fei, "Perceptual losses for real-time style transfer
+    and super-resolution" (ECCV 2016); Gatys et al. (CVPR 2016) for the style
+    term; BasicSR's and MMEditing's ``PerceptualLoss`` (with MMEditing's
+    ``layer_weights_style``). No network is built or downloaded: the
+    ``feature_extractor`` (e.g. a frozen VGG trunk returning a dict of
+    activations) comes to the constructor, where it becomes a submodule left as
+    given (freeze it yourself), or as an input through ``data_info``; input
+    normalisation is its job. The target's features are computed under
+    ``torch.no_grad()``. The loss is one value; with ``style_weight > 0`` its
+    two terms :math:`\lambda_p P` and :math:`\lambda_s S` (BasicSR's tuple) are
+    also logged, without ``loss_weight``, as ``<prefix>_content`` and
+    ``<prefix>_style`` through ``extra_log_vars``; the README of
+    ganloss-pixelwise has the details.
 
     Args:
         feature_extractor: Callable ``f(images)`` returning a tensor, a list of
@@ -173,10 +157,12 @@ class PerceptualLoss(LossModule):
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name`` (default
             ``'loss_perceptual'``), ``interval``.
 
-    Inputs: ``pred`` ``(N, C, H, W)``, ``target`` ``(N, C, H, W)``, optional
-    ``feature_extractor``.
+    Shape:
+        pred, target: ``(N, C, H, W)``, the same shape.
+        feature_extractor: optional; a callable as the constructor's.
+        Output: a scalar.
 
-    Example:
+    Examples:
         >>> extractor = lambda x: {"pix": x, "pool": x.mean(dim=(2, 3), keepdim=True)}
         >>> loss = PerceptualLoss(feature_extractor=extractor, layer_weights={"pix": 1.0})
         >>> loss(torch.ones(1, 1, 2, 2), torch.zeros(1, 1, 2, 2))
@@ -235,7 +221,7 @@ class PerceptualLoss(LossModule):
         feature_extractor: FeatureExtractor | None = None,
     ) -> Tensor:
         self.extra_log_vars = {}
-        extractor = self._extractor(feature_extractor)
+        extractor = _pick_extractor(feature_extractor, self.feature_extractor)
         pred_features = _as_layers(extractor(pred), "pred")
         with torch.no_grad():
             target_features = _as_layers(extractor(target.detach()), "target")
@@ -259,26 +245,6 @@ class PerceptualLoss(LossModule):
             }
         return loss
 
-    def _extractor(self, given: FeatureExtractor | None) -> FeatureExtractor:
-        own = self.feature_extractor
-        if given is not None and own is not None:
-            raise LossInputError(
-                "PerceptualLoss got a feature_extractor both at construction and as an input; "
-                "give it in one place only, so it is clear which network measures the loss"
-            )
-        extractor = given if given is not None else own
-        if extractor is None:
-            raise LossInputError(
-                "PerceptualLoss has no feature extractor: pass feature_extractor=<module> to "
-                "the constructor, or map the input 'feature_extractor' in data_info to the "
-                "network in the outputs dict"
-            )
-        if not callable(extractor):
-            raise LossInputError(
-                f"the feature_extractor input must be callable, got {type(extractor).__name__}"
-            )
-        return extractor
-
     def extra_repr(self) -> str:
         return (
             f"{super().extra_repr()}, layer_weights={self.layer_weights}, "
@@ -286,6 +252,27 @@ class PerceptualLoss(LossModule):
             f"perceptual_weight={self.perceptual_weight}, style_weight={self.style_weight}, "
             f"criterion={self.criterion!r}"
         )
+
+
+def _pick_extractor(given: Any, own: FeatureExtractor | None) -> FeatureExtractor:
+    """The extractor given as an input, else the constructor's; exactly one of them."""
+    if given is not None and own is not None:
+        raise LossInputError(
+            "PerceptualLoss got a feature_extractor both at construction and as an input; "
+            "give it in one place only, so it is clear which network measures the loss"
+        )
+    extractor = given if given is not None else own
+    if extractor is None:
+        raise LossInputError(
+            "PerceptualLoss has no feature extractor: pass feature_extractor=<module> to "
+            "the constructor, or map the input 'feature_extractor' in data_info to the "
+            "network in the outputs dict"
+        )
+    if not callable(extractor):
+        raise LossInputError(
+            f"the feature_extractor input must be callable, got {type(extractor).__name__}"
+        )
+    return extractor
 
 
 def _layer_weights(layer_weights: Any, where: str) -> dict[str, float] | None:
@@ -325,11 +312,7 @@ def _flatten_features(feats: Any, what: str) -> list[Tensor]:
 
 
 def feature_matching_loss(real_feats: Sequence[Tensor], fake_feats: Sequence[Tensor]) -> Tensor:
-    r"""Mean over layers of the mean absolute difference of fake and (detached) real features.
-
-    .. math::
-        \ell = \frac1L \sum_{l=1}^{L}
-            \operatorname{mean}\big|D_l(\hat y) - \operatorname{sg}(D_l(y))\big|
+    """The value of :class:`FeatureMatchingLoss` (see there) of two flat lists of layers.
 
     Input: two equally long lists of tensors, pairwise of equal shape.
     """
@@ -371,15 +354,16 @@ class FeatureMatchingLoss(LossModule):
     final prediction; here every given tensor counts equally: pass only the
     layers you want (scale the whole with ``loss_weight``).
 
-    Inputs: ``real_feats`` and ``fake_feats``: lists of tensors of matching
-    shapes (or lists of such lists, one per discriminator scale, which are
-    flattened in order).
-
     Args:
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name`` (default
             ``'loss_feature_matching'``), ``interval``.
 
-    Example:
+    Shape:
+        real_feats, fake_feats: lists of tensors of matching shapes, or lists of
+            such lists (one per discriminator scale), flattened in order.
+        Output: a scalar.
+
+    Examples:
         >>> loss = FeatureMatchingLoss()
         >>> loss([torch.zeros(2, 3), torch.zeros(4)], [torch.ones(2, 3), torch.full((4,), 3.0)])
         tensor(2.)
