@@ -7,25 +7,37 @@ defaults); ``ganloss list`` therefore reads metadata only and imports neither
 torch nor any plugin module.
 
 Every mistake a user can make ends in a one-paragraph ``ganloss: error: ...``
-on stderr and a non-zero exit status, never a traceback.
+on stderr and a non-zero exit status, never a traceback. Whatever it prints
+is escaped where the terminal's encoding cannot show it (a lone surrogate from
+a config key becomes ``\ud800``), and while it writes JSON, whatever plugin
+code prints goes to stderr, so the JSON on stdout stays valid.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
+import io
 import json
 import os
 import shlex
 import sys
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TextIO
 
 from ._version import PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, __version__
-from .errors import ConfigError, GanLossError, PluginSelectionWarning
+from .errors import (
+    BrokenDistributionWarning,
+    ConfigError,
+    GanLossError,
+    PluginSelectionWarning,
+    describe_exception,
+)
 from .hookspecs import hookimpl
 from .registry import (
     HOOK_GROUP,
@@ -34,9 +46,11 @@ from .registry import (
     EntryRecord,
     LossRecord,
     available_losses,
+    describe_failure,
     incompatible_reason,
     normalize_dist_name,
     plugin_entries,
+    unreadable_distributions,
 )
 
 __all__ = ["CoreCommands", "describe_loss", "main"]
@@ -47,9 +61,16 @@ CORE_PLUGIN_NAME = "ganlosscore.commands"
 Handler = Callable[[argparse.Namespace], int]
 
 
+#: Where ``--json`` output goes: the real stdout, while ``sys.stdout`` is redirected
+#: to stderr so that nothing a plugin prints can corrupt it.
+_JSON_OUT: ContextVar[TextIO | None] = ContextVar("_JSON_OUT", default=None)
+
+
 def _emit_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, sort_keys=False)
-    sys.stdout.write("\n")
+    out = _JSON_OUT.get() or sys.stdout
+    json.dump(data, out, indent=2, sort_keys=False)  # ASCII: any terminal shows it
+    out.write("\n")
+    out.flush()
 
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
@@ -237,7 +258,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_plugins(args: argparse.Namespace) -> int:
     from .hooks import get_plugin_manager, hook_plugin_failures
 
-    pm = get_plugin_manager()
+    try:
+        pm: Any = get_plugin_manager()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # say what is installed even so, and why hooks are unknown
+        pm, manager_failure = None, describe_failure(exc)
     failures = hook_plugin_failures()
     dists: dict[str, dict[str, Any]] = {}
     for group in (LOSS_GROUP, HOOK_GROUP):
@@ -247,7 +273,11 @@ def cmd_plugins(args: argparse.Namespace) -> int:
                 info["losses"].append(entry.name)
                 continue
             name = f"{entry.distribution}:{entry.name}"
-            plugin = pm.get_plugin(name)
+            if pm is None and info["status"] == "ok":
+                info["status"] = "broken"
+                info["reason"] = f"the plugin manager could not be built: {manager_failure}"
+                continue
+            plugin = pm.get_plugin(name) if pm is not None else None
             if plugin is not None:
                 hooks = {h.name for h in pm.get_hookcallers(plugin) or []}
                 info["hooks"] = sorted(set(info["hooks"]) | hooks)
@@ -255,9 +285,22 @@ def cmd_plugins(args: argparse.Namespace) -> int:
                 info["status"] = "broken"
                 info["reason"] = f"hook plugin {entry.target}: {failures[name]}"
     rows = sorted(dists.values(), key=lambda d: d["distribution"])
+    for problem in unreadable_distributions():
+        rows.append(
+            {
+                "distribution": problem.label,
+                "version": None,
+                "protocol": None,
+                "losses": [],
+                "hooks": [],
+                "status": "broken",
+                "reason": f"skipped, {problem.reason}",
+            }
+        )
+    status = 1 if any(d["status"] in UNUSABLE for d in rows) else 0
     if args.json:
         _emit_json(rows)
-        return 0
+        return status
     if not rows:
         print("No ganlosscore plugins installed.")
         return 0
@@ -276,7 +319,12 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             ["DISTRIBUTION", "VERSION", "LOSSES", "HOOKS", "STATUS"],
         )
     )
-    return 0
+    if status:
+        print(
+            "\nA plugin that is broken or incompatible cannot be used: fix, reinstall or "
+            "uninstall it, or deselect it with GANLOSS_DISABLE_PLUGINS=<distribution>."
+        )
+    return status
 
 
 def _plugin_row(entry: EntryRecord) -> dict[str, Any]:
@@ -451,25 +499,48 @@ def add_core_commands(cli: argparse._SubParsersAction[Any]) -> None:
 def _register_plugin_commands(cli: argparse._SubParsersAction[Any]) -> None:
     """Call every ``ganloss_register_commands`` implementation, each isolated.
 
-    Called one by one in pluggy's order (rather than through the hook caller),
-    so that a plugin whose registration fails, say by reusing a command's name,
-    loses its own commands with a warning and the rest of ``ganloss`` works.
+    The CLI registers its own commands (:class:`CoreCommands`) on the manager
+    it uses, as a plugin like any other. Each implementation is called one by
+    one in pluggy's order (rather than through the hook caller), so that a
+    plugin whose registration fails, even with ``sys.exit()`` or another
+    ``BaseException`` (not ``KeyboardInterrupt``), say by reusing a command's
+    name, loses its own commands with a warning naming it, and the rest of
+    ``ganloss`` works. If the plugin manager itself cannot be built, only the
+    core's commands are offered.
     """
     from .hooks import get_plugin_manager
 
-    hook = get_plugin_manager().hook.ganloss_register_commands
+    try:
+        pm = get_plugin_manager()
+        if pm.get_plugin(CORE_PLUGIN_NAME) is None:
+            pm.register(CoreCommands(), name=CORE_PLUGIN_NAME)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        _warn(
+            f"the plugins could not be loaded ({describe_exception(exc)}); only the core's "
+            "commands are available. GANLOSS_DISABLE_PLUGINS=<distribution> leaves one out."
+        )
+        add_core_commands(cli)
+        return
+    hook = pm.hook.ganloss_register_commands
     for impl in reversed(hook.get_hookimpls()):  # pluggy calls the last registered first
         if impl.wrapper or impl.hookwrapper:
             continue  # nothing to wrap: each implementation is called on its own
         try:
             impl.function(*(cli if arg == "cli" else None for arg in impl.argnames))
-        except Exception as exc:
-            print(
-                f"ganloss: warning: plugin {impl.plugin_name} could not add its commands "
-                f"({type(exc).__name__}: {exc}); they are unavailable. Fix or uninstall it, "
-                "or deselect it with GANLOSS_DISABLE_PLUGINS.",
-                file=sys.stderr,
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # sys.exit() in a plugin is its failure, not ours
+            _warn(
+                f"plugin {impl.plugin_name} could not add its commands "
+                f"({describe_exception(exc)}); they are unavailable. Fix or uninstall it, "
+                "or deselect it with GANLOSS_DISABLE_PLUGINS."
             )
+
+
+def _warn(message: str) -> None:
+    print(f"ganloss: warning: {message}", file=sys.stderr)
 
 
 def _versions() -> str:
@@ -515,9 +586,34 @@ def build_parser(with_plugins: bool) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ganloss`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    with warnings.catch_warnings():
+    with _escaping_streams(), warnings.catch_warnings():
         warnings.showwarning = _show_warning
         return _run(argv)
+
+
+@contextlib.contextmanager
+def _escaping_streams() -> Iterator[None]:
+    """Let stdout and stderr escape what their encoding cannot show, for this run.
+
+    A config key may hold a lone surrogate, and a terminal may be ASCII: the
+    text is printed as ``\ud800`` rather than ending the command with a
+    ``UnicodeEncodeError``.
+    """
+    restore = []
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors != "backslashreplace":
+            try:
+                errors = stream.errors
+                stream.reconfigure(errors="backslashreplace")
+            except (AttributeError, ValueError, OSError):
+                continue
+            restore.append((stream, errors))
+    try:
+        yield
+    finally:
+        for stream, errors in restore:
+            with contextlib.suppress(AttributeError, ValueError, OSError):
+                stream.reconfigure(errors=errors)
 
 
 def _show_warning(
@@ -529,7 +625,7 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     """Our warnings as one ``ganloss: warning: ...`` paragraph, without a source line."""
-    if issubclass(category, PluginSelectionWarning):
+    if issubclass(category, (PluginSelectionWarning, BrokenDistributionWarning)):
         print(f"ganloss: warning: {message}", file=sys.stderr if file is None else file)
     else:
         _SHOW_WARNING(message, category, filename, lineno, file, line)
@@ -542,19 +638,24 @@ def _run(argv: list[str]) -> int:
     command = next((a for a in argv if not a.startswith("-")), None)
     core_only = command in CORE_COMMANDS or (command is None and "--version" in argv)
     try:
-        parser = build_parser(with_plugins=not core_only)
-        try:
-            args = parser.parse_args(argv)
-        except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
-            return exc.code if isinstance(exc.code, int) else 2
-        if args.version:
-            print(_versions())
-            return 0
-        if args.command is None:
-            parser.print_help()
-            return 2
-        status: int = args.func(args)
-        return status
+        with contextlib.ExitStack() as stack:
+            if "--json" in argv:  # plugin code's prints go to stderr, the JSON to stdout
+                token = _JSON_OUT.set(sys.stdout)
+                stack.callback(_JSON_OUT.reset, token)
+                stack.enter_context(contextlib.redirect_stdout(sys.stderr))
+            parser = build_parser(with_plugins=not core_only)
+            try:
+                args = parser.parse_args(argv)
+            except SystemExit as exc:  # argparse: --help (0) or a usage error (2), printed
+                return exc.code if isinstance(exc.code, int) else 2
+            if args.version:
+                print(_versions())
+                return 0
+            if args.command is None:
+                parser.print_help()
+                return 2
+            status: int = args.func(args)
+            return status
     except GanLossError as exc:
         print(f"ganloss: error: {exc}", file=sys.stderr)
         return 1

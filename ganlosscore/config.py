@@ -10,15 +10,24 @@ place in the config, e.g. ``disc[2].PairLoss.data_info.pred``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, GanLossError, did_you_mean, several
+from .errors import (
+    ConfigError,
+    GanLossError,
+    brief,
+    describe_exception,
+    did_you_mean,
+    several,
+)
 from .registry import get_loss_class
 
 if TYPE_CHECKING:
@@ -39,6 +48,16 @@ LossConfig = Mapping[str, Any]
 
 #: The config file formats :func:`load_config` reads.
 SUFFIXES = (".json", ".toml", ".yaml", ".yml")
+
+#: The largest config file :func:`load_config` reads, in bytes (a config of
+#: losses is a few kilobytes; a bigger one is not meant to be a config).
+MAX_CONFIG_BYTES = 1 << 20
+
+#: The most values a YAML document may hold once its aliases are expanded
+#: (each scalar, list and mapping counts one). Aliases cost nothing to load,
+#: but everything that walks the result walks every expansion: nine levels of
+#: nine aliases (a "billion laughs", 1 KB of text) are 387 million values.
+MAX_YAML_VALUES = 100_000
 
 
 def build_loss(config: LossConfig | LossModule, *, where: str | None = None) -> LossModule:
@@ -84,9 +103,10 @@ def _construct(cls: type[LossModule], kwargs: dict[Any, Any]) -> LossModule:
         if key not in params:
             problems.append(
                 ConfigError(
-                    f"{label} has no option {key!r}.{did_you_mean(str(key), params)} "
+                    f"{label} has no option {brief(key)}."
+                    f"{did_you_mean(key, params) if isinstance(key, str) else ''} "
                     f"Its options are: {', '.join(params)}",
-                    where=f"{label}.{key}",
+                    where=f"{label}.{_key_text(key)}",
                 )
             )
     missing = [n for n, p in params.items() if p.default is p.empty and n not in kwargs]
@@ -103,10 +123,11 @@ def _construct(cls: type[LossModule], kwargs: dict[Any, Any]) -> LossModule:
             loss = cls(**{k: v for k, v in kwargs.items() if k in params})
         except GanLossError as exc:
             problems.extend(_located(p, cls) for p in exc.problems or (exc,))
-        except Exception as exc:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a plugin's ValueError, or its sys.exit(): our error
             wrapped = ConfigError(
-                f"building {label} failed with {type(exc).__name__}: {exc}",
-                where=label,
+                f"building {label}{_origin(cls)} failed with {describe_exception(exc)}", where=label
             )
             wrapped.__cause__ = exc
             problems.append(wrapped)
@@ -118,12 +139,29 @@ def _construct(cls: type[LossModule], kwargs: dict[Any, Any]) -> LossModule:
         # were looked at (or never ran): check those too, so that one pass
         # over the config finds everything.
         seen = {p.where for p in problems}
-        for problem in common_option_problems(cls, kwargs):
+        try:
+            common = common_option_problems(cls, kwargs)
+        except Exception:  # a value the checks could not judge: the class's complaint stands
+            common = []
+        for problem in common:
             located = _located(problem, cls)
             if located.where not in seen:  # the class said it already, maybe in other words
                 problems.append(located)
     error = several(problems, f"the {label} config")
     raise error from error.__cause__
+
+
+def _key_text(key: Any) -> str:
+    """A config key as it reads in a place (``disc[0].PairLoss.scale``), bounded in size."""
+    return key if isinstance(key, str) and len(key) <= 80 else brief(key)
+
+
+def _origin(cls: type) -> str:
+    """`` (from ganloss-foo)`` for an installed plugin's class, else ``""``."""
+    from .registry import distribution_of
+
+    dist = distribution_of(cls)
+    return f" (from {dist})" if dist else ""
 
 
 def _located(error: GanLossError, cls: type) -> GanLossError:
@@ -150,7 +188,7 @@ def _resolve_type(type_: Any, where: str | None) -> type[LossModule]:
     if isinstance(type_, type):
         if issubclass(type_, LossModule):
             return type_
-        raise ConfigError(f"type {type_!r} is not a subclass of LossModule", where="type")
+        raise ConfigError(f"type {brief(type_)} is not a subclass of LossModule", where="type")
     if not isinstance(type_, str):
         raise ConfigError(
             f"type must be a loss name (a string) or a loss class, got {type(type_).__name__}",
@@ -269,14 +307,14 @@ def _lookup(config: Mapping[Any, Any], name: str) -> Any:
             level = ".".join(walked)
             keys = list(map(str, node)) if isinstance(node, Mapping) else []
             what = (
-                f"no top-level key {part!r}."
+                f"no top-level key {brief(part)}."
                 if not walked
-                else f"no key {name!r}: no {part!r} under {level!r}."
+                else f"no key {brief(name)}: no {brief(part)} under {brief(level)}."
             )
             holds = (
                 f"Its keys are: {', '.join(keys) or 'none'}"
                 if isinstance(node, Mapping)
-                else f"{level!r} is not a table"
+                else f"{brief(level)} is not a table"
             )
             raise ConfigError(f"the config has {what}{did_you_mean(part, keys)} {holds}")
         node = node[part]
@@ -337,6 +375,12 @@ def load_config(path: str | Path) -> dict[str, Any]:
     that is a directory or does not exist, an unreadable file, a format not
     listed above, text that is not UTF-8 (a UTF-8 byte-order mark is allowed),
     invalid syntax, an empty file, a top level that is not a mapping.
+
+    Limits, so that no file can exhaust the machine: only a regular file (or
+    a link to one) is read, never a FIFO or a device such as ``/dev/zero``;
+    it holds at most :data:`MAX_CONFIG_BYTES` bytes; a YAML document holds at
+    most :data:`MAX_YAML_VALUES` values with its aliases expanded; an integer
+    has at most as many digits as Python converts (4,300 by default).
     """
     path = Path(path)
     file = str(path)
@@ -348,15 +392,11 @@ def load_config(path: str | Path) -> dict[str, Any]:
         )
     if suffix not in SUFFIXES:
         raise ConfigError(
-            f"unsupported config format {suffix or '(no suffix)'!r}; use one of "
+            f"unsupported config format {brief(suffix or '(no suffix)')}; use one of "
             f"{', '.join(SUFFIXES)} (Python config files are not executed, by design)",
             file=file,
         )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(_unreadable(path, exc), file=file) from exc
-    text = _decode(raw, file)
+    text = _decode(_read_regular_file(path, file), file)
     example = _EXAMPLES[suffix]
     if not text.strip():
         raise ConfigError(f"is empty: {_NEEDED}, e.g. {example}", file=file)
@@ -368,6 +408,10 @@ def load_config(path: str | Path) -> dict[str, Any]:
             f"{sys.getrecursionlimit()} levels); a config file of losses needs a few levels",
             file=file,
         ) from None
+    except ConfigError:
+        raise
+    except ValueError as exc:  # a value the parser itself refuses: int("1" * 5000)
+        raise ConfigError(_unreadable_value(text, exc), file=file) from exc
     if data is None or (isinstance(data, Mapping) and not data):
         # only comments, a YAML null, an empty TOML document or JSON {}: as empty as no text
         raise ConfigError(
@@ -404,6 +448,69 @@ def _config_files_in(directory: Path) -> str:
     except OSError:
         return ""
     return f", such as {', '.join(names[:3])} in it" if names else ""
+
+
+def _read_regular_file(path: Path, file: str) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most :data:`MAX_CONFIG_BYTES`.
+
+    The file is opened without blocking (a FIFO would wait for a writer
+    forever) and checked on the open descriptor, so nothing can swap it
+    between the check and the read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ConfigError(_unreadable(path, exc), file=file) from exc
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ConfigError(
+                f"is {_file_kind(path, mode)}, not a regular file; a config file is a "
+                f"{_FORMATS} file on disk (only regular files are read, so that nothing "
+                "can make the read wait or run forever)",
+                file=file,
+            )
+        try:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(_unreadable(path, exc), file=file) from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"is larger than {MAX_CONFIG_BYTES:,} bytes, the most a config file may hold "
+            "(a config of losses is a few kilobytes); is it the right file?",
+            file=file,
+        )
+    return raw
+
+
+def _file_kind(path: Path, mode: int) -> str:
+    """What a path that is not a regular file is, in words: ``a link to /dev/zero, a device``."""
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "not a file")
+    if os.path.islink(path):
+        return f"a link to {brief(os.path.realpath(path), 200)}, {kind}"
+    return kind
+
+
+def _unreadable_value(text: str, exc: ValueError) -> str:
+    """What a parser's ``ValueError`` means, with its line: most often an integer too long."""
+    limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+    found = re.search(rf"\d{{{limit + 1},}}", text) if limit else None
+    if found is None:
+        return f"holds a value that cannot be read: {brief(str(exc), 300)}"
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    return (
+        f"line {line}, column {column}: an integer of {len(found.group()):,} digits; Python "
+        f"reads integers of at most {limit:,} digits, and no loss setting needs more "
+        "(write a large or small number as a float, e.g. 1e-3)"
+    )
 
 
 def _unreadable(path: Path, exc: OSError) -> str:
@@ -473,6 +580,62 @@ def _parse(text: str, suffix: str, file: str) -> Any:
             "reading YAML needs PyYAML: pip install 'ganlosscore[yaml]'", file=file
         ) from exc
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_bounded_yaml_loader())  # a SafeLoader: no tags that run code
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", file=file) from exc
+    except _TooManyValues as exc:
+        raise ConfigError(str(exc), file=file) from None
+
+
+class _TooManyValues(Exception):
+    """A YAML document whose aliases expand past :data:`MAX_YAML_VALUES` (or into themselves)."""
+
+
+@functools.cache
+def _bounded_yaml_loader() -> type:
+    """PyYAML's ``SafeLoader``, refusing documents that expand past :data:`MAX_YAML_VALUES`.
+
+    The document's node graph is measured before anything is built: the
+    expanded size of each node is counted once (aliases share nodes), so the
+    check costs as much as the text is long, whatever it expands to.
+    """
+    import yaml
+
+    def expanded_size(root: yaml.Node) -> int:
+        sizes: dict[int, int] = {}
+        open_nodes: set[int] = set()
+
+        def size(node: yaml.Node) -> int:
+            key = id(node)
+            if key in sizes:
+                return sizes[key]
+            if key in open_nodes:
+                mark = node.start_mark
+                raise _TooManyValues(
+                    f"line {mark.line + 1}, column {mark.column + 1}: a YAML alias refers to "
+                    "a value that contains it, which would never end; write the value out"
+                )
+            open_nodes.add(key)
+            total = 1
+            if isinstance(node, yaml.SequenceNode):
+                total += sum(size(item) for item in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                total += sum(size(k) + size(v) for k, v in node.value)
+            open_nodes.discard(key)
+            sizes[key] = total
+            return total
+
+        return size(root)
+
+    class BoundedSafeLoader(yaml.SafeLoader):  # type: ignore[misc]
+        def construct_document(self, node: yaml.Node) -> Any:
+            values = expanded_size(node)
+            if values > MAX_YAML_VALUES:
+                raise _TooManyValues(
+                    f"holds {values:,} values once its YAML aliases (*name) are expanded, more "
+                    f"than the {MAX_YAML_VALUES:,} a config file may hold; repeat fewer "
+                    "values through aliases, or write them out"
+                )
+            return super().construct_document(node)
+
+    return BoundedSafeLoader

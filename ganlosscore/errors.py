@@ -13,6 +13,7 @@ import reprlib
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "BrokenDistributionWarning",
     "CallSignatureError",
     "ConfigError",
     "DataInfoError",
@@ -26,6 +27,7 @@ __all__ = [
     "UnknownLossError",
     "brief",
     "closest",
+    "describe_exception",
     "did_you_mean",
     "several",
 ]
@@ -160,6 +162,10 @@ class PluginSelectionWarning(UserWarning):
     """``GANLOSS_PLUGINS`` or ``GANLOSS_DISABLE_PLUGINS`` names no installed plugin distribution."""
 
 
+class BrokenDistributionWarning(UserWarning):
+    """A distribution that may offer plugins has metadata that cannot be read; it is skipped."""
+
+
 def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate most similar to ``word``, or None when nothing is close."""
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
@@ -170,6 +176,17 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` Did you mean 'x'?`` or an empty string, ready to append to a message."""
     match = closest(word, candidates)
     return f" Did you mean {match!r}?" if match else ""
+
+
+def describe_exception(exc: BaseException, limit: int = 300) -> str:
+    """``Type: message`` for an exception a plugin raised, its message cut to ``limit``.
+
+    ``sys.exit(code)`` reads ``SystemExit: it called sys.exit(code)``.
+    """
+    if isinstance(exc, SystemExit):
+        return f"SystemExit: it called sys.exit({brief(exc.code)})"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text if len(text) <= limit else text[: limit - 3] + '...'}"
 
 
 def several(problems: Sequence[GanLossError], what: str) -> GanLossError:

@@ -18,7 +18,12 @@ Rules, in the order they apply:
   cause; ``GANLOSS_STRICT_PLUGINS=1`` loads every plugin at once and raises on
   the first failure;
 * a plugin built for a loss protocol this core does not implement is
-  ``incompatible`` and refuses to build.
+  ``incompatible`` and refuses to build;
+* a distribution whose metadata cannot be read (no ``Name:``, a METADATA
+  that is not UTF-8, an ``entry_points.txt`` line without ``=``) is skipped
+  with a :class:`~ganlosscore.errors.BrokenDistributionWarning`, and listed by
+  :func:`unreadable_distributions`, when it may offer plugins; everything
+  else works.
 
 This module does not import torch.
 """
@@ -38,6 +43,7 @@ import importlib_metadata
 
 from ._version import PROTOCOL_VERSION, SUPPORTED_PROTOCOLS
 from .errors import (
+    BrokenDistributionWarning,
     ConfigError,
     IncompatiblePluginError,
     LossConflictError,
@@ -45,7 +51,9 @@ from .errors import (
     PluginLoadError,
     PluginSelectionWarning,
     UnknownLossError,
+    brief,
     closest,
+    describe_exception,
 )
 
 if TYPE_CHECKING:
@@ -57,12 +65,15 @@ __all__ = [
     "PROTOCOL_GROUP",
     "EntryRecord",
     "LossRecord",
+    "UnreadableDistribution",
     "available_losses",
+    "distribution_of",
     "get_loss_class",
     "normalize_dist_name",
     "plugin_entries",
     "refresh",
     "register_loss",
+    "unreadable_distributions",
     "unregister_loss",
 ]
 
@@ -119,10 +130,29 @@ class EntryRecord:
     disabled_reason: str | None = None
 
 
+@attrs.frozen
+class UnreadableDistribution:
+    """A distribution whose metadata cannot be read, and which may offer plugins: skipped.
+
+    ``name`` is None when the metadata gives none; ``location`` is the
+    ``sys.path`` entry it was found in.
+    """
+
+    name: str | None
+    location: str
+    reason: str
+
+    @property
+    def label(self) -> str:
+        """The distribution's name, or where to look for a nameless one."""
+        return self.name or f"(a distribution without a name in {self.location})"
+
+
 class _Registry:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._entries: dict[str, list[EntryRecord]] | None = None  # group -> entries
+        self._unreadable: list[UnreadableDistribution] = []
         self._pending: dict[str, list[EntryRecord]] | None = None  # being strictly loaded
         self._local: dict[str, type[LossModule]] = {}
         self._loaded: dict[str, type[LossModule]] = {}  # qualified name -> class
@@ -138,7 +168,7 @@ class _Registry:
                     # module that looks up losses while strict mode imports it.
                     return self._pending.get(group, [])
                 if self._entries is None:
-                    entries = _scan_metadata()
+                    entries, self._unreadable = _scan_metadata()
                     if os.environ.get("GANLOSS_STRICT_PLUGINS", "") not in ("", "0"):
                         # Raises on the first failure, leaving the index unset,
                         # so every later lookup raises again (never a partial index).
@@ -150,9 +180,20 @@ class _Registry:
                     self._entries = entries
         return self._entries.get(group, [])
 
+    def unreadable(self) -> list[UnreadableDistribution]:
+        self.entries(LOSS_GROUP)
+        return list(self._unreadable)
+
+    def distribution_of(self, cls: type) -> str | None:
+        for qualified, loaded in list(self._loaded.items()):
+            if loaded is cls:
+                return qualified.partition(":")[0]
+        return None
+
     def refresh(self) -> None:
         with self._lock:
             self._entries = None
+            self._unreadable = []
             self._loaded.clear()
             self._broken.clear()
 
@@ -230,7 +271,7 @@ class _Registry:
             offers = ", ".join(f"{e.distribution} {e.version or ''}".strip() for e in enabled)
             choices = " or ".join(repr(f"{e.distribution}:{e.name}") for e in enabled)
             raise LossConflictError(
-                f"loss type {name!r} is offered by more than one installed distribution "
+                f"loss type {brief(name)} is offered by more than one installed distribution "
                 f"({offers}); name one explicitly: type={choices}"
             )
         return self._load(enabled[0])
@@ -239,7 +280,7 @@ class _Registry:
         if matches:  # offered, but every offer is deselected
             reasons = "; ".join(f"{e.distribution}: {e.disabled_reason}" for e in matches)
             return UnknownLossError(
-                f"loss type {type_name!r} is installed but not selected ({reasons}); "
+                f"loss type {brief(type_name)} is installed but not selected ({reasons}); "
                 "change GANLOSS_PLUGINS / GANLOSS_DISABLE_PLUGINS to use it"
             )
         known = sorted(
@@ -250,7 +291,7 @@ class _Registry:
         hint = f" Did you mean {match!r}?" if match else ""
         listing = ", ".join(known) if known else "none (no loss package is installed)"
         return UnknownLossError(
-            f"unknown loss type {type_name!r}.{hint} Available: {listing}. "
+            f"unknown loss type {brief(type_name)}.{hint} Available: {listing}. "
             "Install the package that offers it, or register a local class with register_loss."
         )
 
@@ -267,7 +308,9 @@ class _Registry:
 
         try:
             obj = entry.entry_point.load()
-        except (Exception, SystemExit) as exc:  # a module calling sys.exit() is broken too
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # sys.exit() or any BaseException on import: broken too
             reason = f"importing {entry.target} failed: {describe_failure(exc)}"
             self._broken[qualified] = reason
             raise PluginLoadError(
@@ -277,7 +320,7 @@ class _Registry:
                 f"GANLOSS_DISABLE_PLUGINS={entry.distribution}"
             ) from exc
         if not (isinstance(obj, type) and issubclass(obj, LossModule)):
-            reason = f"{entry.target} is {obj!r}, not a subclass of ganlosscore.LossModule"
+            reason = f"{entry.target} is {brief(obj)}, not a subclass of ganlosscore.LossModule"
             self._broken[qualified] = reason
             raise PluginLoadError(
                 f"cannot build loss {entry.name!r} of {entry.distribution}: {reason}; "
@@ -295,14 +338,14 @@ class _Registry:
                 return
             if existing is not None:
                 raise LossConflictError(
-                    f"a local loss named {name!r} is already registered "
+                    f"a local loss named {brief(name)} is already registered "
                     f"({existing.__module__}.{existing.__qualname__}); register this one "
                     "under another name with register_loss(cls, name=...)"
                 )
             offered = [e for e in self.entries(LOSS_GROUP) if e.name == name]
             if offered:
                 raise LossConflictError(
-                    f"loss type {name!r} is already offered by the installed distribution "
+                    f"loss type {brief(name)} is already offered by the installed distribution "
                     f"{offered[0].distribution}; register the local class under another name "
                     "with register_loss(cls, name=...)"
                 )
@@ -314,10 +357,10 @@ class _Registry:
 
 
 def describe_failure(exc: BaseException) -> str:
-    """``Type: message``, or what a bare ``sys.exit()`` means."""
+    """``Type: message`` (the message bounded in size), or what a bare ``sys.exit()`` means."""
     if isinstance(exc, SystemExit):
-        return f"SystemExit: the module called sys.exit({exc.code!r}) on import"
-    return f"{type(exc).__name__}: {exc}"
+        return f"SystemExit: the module called sys.exit({brief(exc.code)}) on import"
+    return describe_exception(exc)
 
 
 def incompatible_reason(entry: EntryRecord) -> str:
@@ -362,40 +405,80 @@ def _split_names(raw: str) -> set[str]:
     return {normalize_dist_name(part.strip()) for part in raw.split(",") if part.strip()}
 
 
-def _iter_distributions() -> Iterator[Any]:
-    seen: set[str] = set()
-    for dist in importlib_metadata.distributions():
-        name = dist.metadata["Name"]
-        if not name:
-            continue
-        key = normalize_dist_name(name)
-        if key in seen:  # the same distribution again, later on sys.path
-            continue
-        seen.add(key)
-        yield dist
-
-
-def _scan_metadata() -> dict[str, list[EntryRecord]]:
+def _scan_metadata() -> tuple[dict[str, list[EntryRecord]], list[UnreadableDistribution]]:
     why_not = _selection()
     groups: dict[str, list[EntryRecord]] = {LOSS_GROUP: [], HOOK_GROUP: []}
     plugins: set[str] = set()
-    for dist in _iter_distributions():
-        eps = dist.entry_points
+    seen: set[str] = set()
+    unreadable: list[UnreadableDistribution] = []
+    for dist in importlib_metadata.distributions():
+        stage = "METADATA"
+        try:
+            name = dist.metadata["Name"]  # KeyError when METADATA has none
+            if not name:
+                raise KeyError("Name")
+            dist_name = normalize_dist_name(name)
+            if dist_name in seen:  # the same distribution again, later on sys.path
+                continue
+            stage = "entry_points.txt"
+            eps = dist.entry_points  # a TypeError or ValueError for a line without '='
+            version = dist.version
+        except Exception as exc:  # one broken distribution never breaks the registry
+            problem = _unreadable_distribution(dist, exc, stage)
+            if problem is not None:
+                unreadable.append(problem)
+            continue
+        seen.add(dist_name)
         ours = [ep for ep in eps if ep.group in groups]
         if not ours:
             continue
-        dist_name = normalize_dist_name(dist.metadata["Name"])
         plugins.add(dist_name)
         protocol = _declared_protocol(ep.name for ep in eps if ep.group == PROTOCOL_GROUP)
         reason = why_not(dist_name)
         for ep in ours:
             groups[ep.group].append(
-                EntryRecord(
-                    ep.name, ep.group, ep.value, dist_name, dist.version, protocol, ep, reason
-                )
+                EntryRecord(ep.name, ep.group, ep.value, dist_name, version, protocol, ep, reason)
             )
+    for problem in unreadable:
+        warnings.warn(
+            f"skipped the distribution {problem.label}: {problem.reason}. Its losses and "
+            "hooks are unavailable; the rest works. Reinstall or remove it.",
+            BrokenDistributionWarning,
+            stacklevel=_caller_outside_package(),
+        )
     _warn_about_unknown_selections(plugins)
-    return groups
+    return groups, unreadable
+
+
+def _unreadable_distribution(
+    dist: Any, exc: Exception, stage: str
+) -> UnreadableDistribution | None:
+    """The record of a distribution whose metadata failed with ``exc``, if it may be a plugin.
+
+    A broken distribution whose ``entry_points.txt`` names none of our groups is
+    someone else's problem and is skipped without a word.
+    """
+    try:
+        text = dist.read_text("entry_points.txt")
+    except Exception:
+        text = "[ganlosscore."  # unreadable itself: it may be ours
+    if not text or "[ganlosscore." not in text:
+        return None
+    try:
+        location = str(dist.locate_file(""))
+    except Exception:
+        location = "an unknown place"
+    try:
+        name: str | None = dist.metadata["Name"] or None
+    except Exception:
+        name = None
+    if isinstance(exc, KeyError) and stage == "METADATA":
+        reason = "its METADATA has no Name: field"
+    elif isinstance(exc, UnicodeDecodeError):
+        reason = f"its {stage} is not UTF-8 text ({describe_failure(exc)})"
+    else:
+        reason = f"its {stage} cannot be read ({describe_failure(exc)})"
+    return UnreadableDistribution(name, location, reason)
 
 
 def _warn_about_unknown_selections(plugins: set[str]) -> None:
@@ -410,7 +493,7 @@ def _warn_about_unknown_selections(plugins: set[str]) -> None:
             hint = f" Did you mean {match!r}?" if match else ""
             installed = ", ".join(sorted(plugins)) or "none"
             warnings.warn(
-                f"{variable} names {name!r}, which is not an installed distribution offering "
+                f"{variable} names {brief(name)}, which is not an installed distribution offering "
                 f"losses or hooks, so it selects nothing.{hint} Installed plugin "
                 f"distributions: {installed}",
                 PluginSelectionWarning,
@@ -448,6 +531,16 @@ def available_losses(*, include_disabled: bool = False) -> list[LossRecord]:
     distributions deselected by ``GANLOSS_PLUGINS`` / ``GANLOSS_DISABLE_PLUGINS``.
     """
     return _REGISTRY.records(include_disabled)
+
+
+def unreadable_distributions() -> list[UnreadableDistribution]:
+    """The distributions skipped because their metadata cannot be read (see the module doc)."""
+    return _REGISTRY.unreadable()
+
+
+def distribution_of(cls: type) -> str | None:
+    """The distribution an installed loss class was loaded from, or None (a local class)."""
+    return _REGISTRY.distribution_of(cls)
 
 
 def get_loss_class(type_name: str) -> type[LossModule]:
@@ -495,7 +588,7 @@ def _check_loss_class(cls: Any) -> Any:
     if not (isinstance(cls, type) and issubclass(cls, LossModule)):
         what = f"the class {cls.__qualname__}" if isinstance(cls, type) else repr(cls)
         hint = (
-            f"; to choose the name, pass it as a keyword: @register_loss(name={cls!r})"
+            f"; to choose the name, pass it as a keyword: @register_loss(name={brief(cls)})"
             if isinstance(cls, str)
             else "; a loss class derives from ganlosscore.LossModule and defines compute()"
         )
@@ -507,10 +600,10 @@ def _check_local_name(name: Any, cls: type) -> str:
     if name is None:
         return cls.__name__
     if not isinstance(name, str) or not name.strip() or name != name.strip():
-        problem = f"got {type(name).__name__} {name!r}"
+        problem = f"got {type(name).__name__} {brief(name)}"
     elif ":" in name:
         problem = (
-            f"got {name!r}; ':' is reserved for the qualified form 'dist-name:LossName' "
+            f"got {brief(name)}; ':' is reserved for the qualified form 'dist-name:LossName' "
             "of installed losses"
         )
     else:

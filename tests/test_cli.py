@@ -644,7 +644,7 @@ def test_plugins_lists_distributions_with_their_hooks(ganloss_distribution, only
     )
     only("ganloss-hello", "ganloss-hinge", "ganloss-cracked")
     result = ganloss_cli("plugins", "--json")
-    assert result.status == 0
+    assert result.status == 1  # ganloss-cracked is broken
     rows = {row["distribution"]: row for row in json.loads(result.out)}
     assert rows["ganloss-hello"] == {
         "distribution": "ganloss-hello",
@@ -698,7 +698,7 @@ def test_plugins_shows_an_incompatible_distribution_with_its_reason(
     assert (record.status, record.reason) == ("incompatible", reason)
 
     result = ganloss_cli("plugins", "--json")
-    assert result.status == 0
+    assert result.status == 1  # an incompatible plugin cannot be used
     rows = {row["distribution"]: row for row in json.loads(result.out)}
     assert rows["ganloss-future"] == {
         "distribution": "ganloss-future",
@@ -875,3 +875,160 @@ def test_check_reaches_nested_lists_and_takes_a_single_loss_table_as_mmgeneratio
     broken = ganloss_cli("check", str(path), "--losses", "model.disc_auxiliary_loss")
     assert broken.status == 1
     assert "model.disc_auxiliary_loss[0].ShiftLoss.data_info.prde" in broken.out
+
+
+# -- hostile input and plugins ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "utf-8"])
+def test_check_prints_a_lone_surrogate_in_any_terminal_encoding(tmp_path, encoding):
+    path = tmp_path / "gan.json"
+    path.write_text('{"disc": [{"type": "DiscShiftLoss", "\\ud800": 1}]}')
+    result = subprocess.run(
+        [sys.executable, "-m", "ganlosscore", "check", str(path)],
+        capture_output=True,
+        env=clean_env(PYTHONIOENCODING=encoding),
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == b""
+    assert (
+        b"  - disc[0].DiscShiftLoss.\\ud800: DiscShiftLoss has no option '\\ud800'."
+        in result.stdout
+    )
+
+
+def test_check_reports_a_loss_weight_too_large_for_a_float(tmp_path, local_losses, ganloss_cli):
+    path = tmp_path / "gan.json"
+    path.write_text('{"disc": [{"type": "ShiftLoss", "loss_weight": 1%s}]}' % ("0" * 400))
+    result = ganloss_cli("check", str(path))
+    assert result.status == 1 and result.err == ""
+    assert result.out.startswith(f"{path}: 1 problem\n  - disc[0].ShiftLoss.loss_weight: ")
+
+
+EXITING_COMMANDS = """
+from ganlosscore import hookimpl
+
+class Boom(BaseException):
+    pass
+
+@hookimpl
+def ganloss_register_commands(cli):
+    cli.add_parser("half", help="added before the plugin gives up")
+    raise {error}
+"""
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [("SystemExit(5)", "SystemExit: it called sys.exit(5)"), ("Boom('x')", "Boom: x")],
+)
+def test_a_plugin_that_exits_while_adding_commands_leaves_help_working(
+    ganloss_distribution, only, ganloss_cli, error, shown
+):
+    ganloss_distribution(
+        "ganloss-exiting",
+        hooks={"exiting": "exiting_hooks"},
+        modules={"exiting_hooks.py": EXITING_COMMANDS.format(error=error)},
+    )
+    only("ganloss-exiting")
+    result = ganloss_cli("--help")
+    assert result.status == 0
+    assert "new-plugin" in result.out
+    (warning,) = result.err.splitlines()
+    assert warning.startswith(
+        f"ganloss: warning: plugin ganloss-exiting:exiting could not add its commands ({shown}"
+    )
+
+
+def test_help_works_when_a_hook_plugin_raises_a_base_exception_on_import(
+    ganloss_distribution, only, ganloss_cli
+):
+    ganloss_distribution(
+        "ganloss-boom",
+        hooks={"boom": "boom_hooks"},
+        modules={"boom_hooks.py": "class Boom(BaseException):\n    pass\nraise Boom('x')\n"},
+    )
+    only("ganloss-boom")
+    result = ganloss_cli("--help")
+    assert result.status == 0
+    assert "new-plugin" in result.out and "Traceback" not in result.err
+
+
+def test_the_cli_registers_its_own_commands_and_hooks_do_not_import_it():
+    result = run_python(
+        """
+        import sys
+        from ganlosscore.hooks import get_plugin_manager
+        pm = get_plugin_manager()
+        print("ganlosscore.cli" in sys.modules, pm.get_plugin("ganlosscore.commands"))
+        from ganlosscore.cli import main
+        try:
+            main(["--help"])
+        finally:
+            print(type(pm.get_plugin("ganlosscore.commands")).__name__, file=sys.stderr)
+        """
+    )
+    assert result.stdout.splitlines()[0] == "False None"
+    assert result.stderr.strip() == "CoreCommands"
+
+
+PRINTING = """
+print("hello from the plugin's import")
+from ganlosscore import LossModule, hookimpl
+
+class LoudLoss(LossModule):
+    default_loss_name = "loss_loud"
+
+    def compute(self, pred):
+        return pred.mean()
+
+@hookimpl
+def ganloss_after_aggregate(result):
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    "argv", [("list", "--check", "--json"), ("plugins", "--json"), ("info", "LoudLoss", "--json")]
+)
+def test_a_plugin_printing_on_import_cannot_corrupt_json_output(
+    ganloss_distribution, only, ganloss_cli, argv
+):
+    ganloss_distribution(
+        "ganloss-loud",
+        losses={"LoudLoss": "loud_pkg:LoudLoss"},
+        hooks={"loud": "loud_pkg"},
+        modules={"loud_pkg/__init__.py": PRINTING},
+    )
+    only("ganloss-loud")
+    result = ganloss_cli(*argv)
+    assert result.status == 0, result.err
+    json.loads(result.out)
+    assert "hello from the plugin's import" in result.err
+
+
+def test_plugins_shows_a_distribution_with_unreadable_metadata_and_exits_1(
+    ganloss_distribution, only, ganloss_cli
+):
+    root = ganloss_distribution("ganloss-hinge", **loss_dist("hinge_pkg", "HingeLoss"))
+    info = root / "nameless-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[ganlosscore.losses]\nA = nowhere:A\n")
+    only("ganloss-hinge")
+    listed = ganloss_cli("list")
+    assert listed.status == 0 and "HingeLoss" in listed.out
+    warning = (
+        f"ganloss: warning: skipped the distribution (a distribution without a name in {root})"
+    )
+    assert listed.err.startswith(f"{warning}: its METADATA has no Name: field.")
+    result = ganloss_cli("plugins", "--json")
+    assert result.status == 1
+    rows = {row["distribution"]: row for row in json.loads(result.out)}
+    assert rows["ganloss-hinge"]["status"] == "ok"
+    nameless = rows[f"(a distribution without a name in {root})"]
+    assert (nameless["status"], nameless["reason"]) == (
+        "broken",
+        "skipped, its METADATA has no Name: field",
+    )

@@ -1,5 +1,9 @@
 import json
+import os
+import resource
+import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -13,6 +17,8 @@ from ganlosscore import (
     build_loss,
     load_config,
 )
+from ganlosscore import config as config_module
+from ganlosscore.config import collect_problems
 from ganlosscore.errors import LossInputError
 
 
@@ -517,12 +523,15 @@ def test_an_unreadable_file_says_permission_denied(tmp_path, monkeypatch):
         path.read_bytes()
     except PermissionError:
         pass
-    else:  # root reads anything: make the read fail as it does for anyone else
+    else:  # root reads anything: make the open fail as it does for anyone else
+        real_open = os.open
 
-        def denied(self):
-            raise PermissionError(13, "Permission denied", str(self))
+        def denied(file, *args, **kwargs):
+            if os.fspath(file) == os.fspath(path):
+                raise PermissionError(13, "Permission denied", str(file))
+            return real_open(file, *args, **kwargs)
 
-        monkeypatch.setattr(type(path), "read_bytes", denied)
+        monkeypatch.setattr(os, "open", denied)
     try:
         error = load_error(path)
     finally:
@@ -539,3 +548,140 @@ def test_a_file_nested_too_deeply_is_our_error(tmp_path, name):
     opening = {"deep.json": '{"disc": ', "deep.toml": "disc = ", "deep.yaml": "disc: "}[name]
     path = write(tmp_path, name, opening + "[" * 50_000)
     assert load_error(path).message.startswith("nests lists or tables too deeply to be read")
+
+
+# -- hostile files: bounded in memory, time and what is rendered -------------------------------
+
+
+def billion_laughs(levels=9):
+    """YAML of ``levels`` levels of nine aliases each: 1 KB of text, 9**levels values."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]")
+    lines.append(f"disc: [{{type: ShiftLoss, loss_weight: *a{levels - 1}}}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_yaml_billion_laughs_is_refused_before_anything_expands_it(tmp_path):
+    pytest.importorskip("yaml")
+    path = write(tmp_path, "laughs.yaml", billion_laughs())
+    error = load_error(path)
+    # a0 holds 9 strings + the list = 10 values; a(i) = 1 + 9 * a(i-1); a8 = 478,297,606,
+    # the top mapping adds the keys, the aliases' expansions and the disc list: 926,177,120
+    assert "holds 926,177,120 values once its YAML aliases" in str(error)
+    assert "more than the 100,000 a config file may hold" in str(error)
+
+
+def test_yaml_aliases_within_the_limit_still_work(tmp_path):
+    pytest.importorskip("yaml")
+    text = "info: &info {pred: disc_pred_real}\ndisc:\n  - {type: ShiftLoss, data_info: *info}\n"
+    config = load_config(write(tmp_path, "shared.yaml", text))
+    assert config["disc"][0]["data_info"] == {"pred": "disc_pred_real"}
+
+
+def test_a_yaml_alias_inside_its_own_value_is_refused(tmp_path):
+    pytest.importorskip("yaml")
+    error = load_error(write(tmp_path, "loop.yaml", "disc: &a [*a]\n"))
+    assert "line 1, column 7: a YAML alias refers to a value that contains it" in str(error)
+
+
+def test_a_value_that_expands_hugely_is_rendered_briefly(local_losses):
+    # built in code, as a YAML loader without the limit would give it: shared lists
+    laughs: list = ["lol"] * 9
+    for _ in range(8):
+        laughs = [laughs] * 9
+    started = time.perf_counter()
+    with pytest.raises(ConfigError) as info:
+        build_loss({"type": "ShiftLoss", "loss_weight": laughs})
+    assert time.perf_counter() - started < 5
+    assert len(str(info.value)) < 500 and "loss_weight" in str(info.value)
+
+
+def test_a_huge_key_is_rendered_briefly(local_losses):
+    problems = collect_problems({"disc": [{"type": "ShiftLoss", "k" * 1_000_000: 1}]})
+    assert [type(p) for p in problems] == [ConfigError]
+    assert len(str(problems[0])) < 1000
+    assert str(problems[0]).startswith("disc[0].ShiftLoss.'kkkk")
+
+
+def load_in_a_child(path):
+    """``load_config(path)`` in a child process that cannot hang or eat the machine."""
+
+    def limit():  # 2 GiB of address space and 60 s: a read of /dev/zero stops there
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    code = (
+        "import sys\nfrom ganlosscore import load_config, ConfigError\n"
+        "try:\n    load_config(sys.argv[1])\n"
+        "except ConfigError as exc:\n    print('ConfigError:', exc)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=limit,
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    path = tmp_path / "gan.toml"
+    os.mkfifo(path)
+    result = load_in_a_child(path)
+    assert result.stdout.strip() == (
+        f"ConfigError: {path}: is a named pipe (FIFO), not a regular file; a config file is a "
+        ".json, .toml or .yaml file on disk (only regular files are read, so that nothing "
+        "can make the read wait or run forever)"
+    )
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_link_to_a_device_is_refused_without_reading_it(tmp_path, device):
+    if not os.path.exists(device):
+        pytest.skip(f"no {device}")
+    path = tmp_path / "gan.json"
+    path.symlink_to(device)
+    result = load_in_a_child(path)
+    assert result.stdout.startswith(
+        f"ConfigError: {path}: is a link to '{device}', a character device, not a regular file"
+    ), result.stdout + result.stderr
+
+
+def test_a_file_over_the_size_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(config_module, "MAX_CONFIG_BYTES", 64)
+    path = write(tmp_path, "gan.json", json.dumps({"disc": [{"type": "x" * 100}]}))
+    assert "is larger than 64 bytes, the most a config file may hold" in str(load_error(path))
+
+
+@pytest.mark.parametrize(
+    ("name", "template", "column"),
+    [
+        ("gan.json", '{{"disc": [{{"type": "ShiftLoss", "loss_weight": {}}}]}}', 48),
+        ("gan.toml", 'disc = [{{type = "ShiftLoss", loss_weight = {}}}]', 44),
+        ("gan.yaml", "disc: [{{type: ShiftLoss, loss_weight: {}}}]", 39),
+    ],
+)
+def test_an_integer_longer_than_python_reads_is_a_config_error_with_its_place(
+    tmp_path, name, template, column
+):
+    # column: 1 + the length of the text before the number
+    if name.endswith(".yaml"):
+        pytest.importorskip("yaml")
+    path = write(tmp_path, name, template.format("1" * 5000))
+    assert str(load_error(path)) == (
+        f"{path}: line 1, column {column}: an integer of 5,000 digits; Python reads integers "
+        "of at most 4,300 digits, and no loss setting needs more (write a large or small "
+        "number as a float, e.g. 1e-3)"
+    )
+
+
+def test_a_loss_weight_too_large_for_a_float_is_a_config_error_everywhere(local_losses):
+    config = {"disc": [{"type": "ShiftLoss", "loss_weight": 10**400}]}
+    with pytest.raises(ConfigError) as info:
+        build_loss(config["disc"][0], where="disc[0]")
+    assert info.value.where.startswith("disc[0].ShiftLoss")
+    assert "loss_weight" in str(info.value)
+    problems = collect_problems(config)
+    assert [type(p) for p in problems] == [ConfigError]
+    assert problems[0].where.startswith("disc[0].ShiftLoss")

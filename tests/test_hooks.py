@@ -52,7 +52,6 @@ def test_firstresult_kinds_match_the_design():
 def test_core_defaults_are_registered_plugins():
     pm = get_plugin_manager()
     assert pm.get_plugin("ganlosscore.defaults") is not None
-    assert pm.get_plugin("ganlosscore.commands") is not None
 
 
 HOOK_SOURCE = """

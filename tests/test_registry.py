@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 import textwrap
@@ -19,7 +20,8 @@ from ganlosscore import (
     build_loss,
     register_loss,
 )
-from ganlosscore.registry import refresh, unregister_loss
+from ganlosscore.errors import BrokenDistributionWarning
+from ganlosscore.registry import refresh, unreadable_distributions, unregister_loss
 
 
 def loss_module(cls_name: str, loss_name: str) -> str:
@@ -325,3 +327,126 @@ def test_importing_the_package_imports_neither_torch_nor_plugins():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- broken distributions and plugins that raise anything ---------------------------------
+
+
+def write_raw_distribution(root, folder, metadata: bytes, entry_points: str):
+    """A .dist-info folder written byte by byte, as a broken installer might leave it."""
+    info = root / folder
+    info.mkdir()
+    (info / "METADATA").write_bytes(metadata)
+    (info / "entry_points.txt").write_text(entry_points, encoding="utf-8")
+
+
+def test_a_distribution_with_unreadable_metadata_is_skipped_and_reported_once(
+    ganloss_distribution,
+):
+    root = ganloss_distribution("ganloss-good", **plugin("good_pkg", "GoodLoss"))
+    losses = "[ganlosscore.losses]\nA = nowhere:A\n"
+    write_raw_distribution(root, "nameless-1.0.dist-info", b"Metadata-Version: 2.1\n", losses)
+    write_raw_distribution(
+        root,
+        "latin-1.0.dist-info",
+        b"Metadata-Version: 2.1\nName: latin\nSummary: caf\xe9\n",
+        losses,
+    )
+    write_raw_distribution(
+        root, "noeq-1.0.dist-info", b"Name: noeq\nVersion: 1.0\n", "[ganlosscore.losses]\nC x:C\n"
+    )
+    # someone else's broken distribution, offering no plugin: skipped without a word
+    write_raw_distribution(root, "other-1.0.dist-info", b"Summary: x\n", "[console_scripts]\nx\n")
+    refresh()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        records = records_by_name()
+        available_losses()  # the index is read once: no second warning
+    assert records[("GoodLoss", "ganloss-good")].status == "ok"
+    assert build_loss({"type": "GoodLoss", "data_info": {"pred": "p"}}).loss_name() == (
+        "loss_goodloss"
+    )
+    messages = sorted(str(w.message) for w in caught if w.category is BrokenDistributionWarning)
+    assert len(messages) == 3, messages
+    nameless = f"(a distribution without a name in {root})"
+    assert messages[0].startswith(f"skipped the distribution {nameless}: its METADATA has no Name")
+    assert messages[1].startswith(
+        f"skipped the distribution {nameless}: its METADATA is not UTF-8 text (Unicode"
+    )
+    assert messages[2].startswith(
+        "skipped the distribution noeq: its entry_points.txt cannot be read ("
+    )
+    assert all(m.endswith("the rest works. Reinstall or remove it.") for m in messages)
+    assert sorted(d.label for d in unreadable_distributions()) == [nameless, nameless, "noeq"]
+
+
+class Boom(BaseException):
+    """Not an Exception: what a careless plugin might raise."""
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("class Boom(BaseException): pass\nraise Boom('no')\n", "Boom: no"),
+        ("raise GeneratorExit('bye')\n", "GeneratorExit: bye"),
+        ("import sys\nsys.exit(3)\n", "SystemExit: the module called sys.exit(3) on import"),
+    ],
+)
+def test_anything_a_plugin_raises_on_import_is_a_plugin_load_error(
+    ganloss_distribution, source, shown
+):
+    ganloss_distribution(
+        "ganloss-bad",
+        losses={"BadLoss": "bad_pkg:BadLoss"},
+        modules={"bad_pkg/__init__.py": source},
+    )
+    with pytest.raises(
+        PluginLoadError,
+        match=re.escape(f"of ganloss-bad: importing bad_pkg:BadLoss failed: {shown}."),
+    ):
+        build_loss({"type": "BadLoss"})
+    assert records_by_name()[("BadLoss", "ganloss-bad")].status == "broken"
+
+
+def test_a_keyboard_interrupt_on_import_is_not_swallowed(ganloss_distribution):
+    ganloss_distribution(
+        "ganloss-slow",
+        losses={"SlowLoss": "slow_pkg:SlowLoss"},
+        modules={"slow_pkg/__init__.py": "raise KeyboardInterrupt\n"},
+    )
+    with pytest.raises(KeyboardInterrupt):
+        build_loss({"type": "SlowLoss"})
+
+
+EXITING_INIT = """
+import sys
+from ganlosscore import LossModule
+
+class ExitLoss(LossModule):
+    default_loss_name = "loss_exit"
+    def __init__(self, code=4, **kwargs):
+        super().__init__(**kwargs)
+        if code == "interrupt":
+            raise KeyboardInterrupt
+        sys.exit(code)
+
+    def compute(self, pred):
+        return pred.mean()
+"""
+
+
+def test_a_loss_init_that_exits_is_a_config_error_naming_the_distribution(ganloss_distribution):
+    ganloss_distribution(
+        "ganloss-exit",
+        losses={"ExitLoss": "exit_pkg:ExitLoss"},
+        modules={"exit_pkg/__init__.py": EXITING_INIT},
+    )
+    with pytest.raises(ConfigError) as info:
+        build_loss({"type": "ExitLoss"}, where="disc[0]")
+    assert str(info.value) == (
+        "disc[0].ExitLoss: building ExitLoss (from ganloss-exit) failed with SystemExit: "
+        "it called sys.exit(4)"
+    )
+    assert isinstance(info.value.__cause__, SystemExit)
+    with pytest.raises(KeyboardInterrupt):
+        build_loss({"type": "ExitLoss", "code": "interrupt"})
