@@ -12,7 +12,7 @@ package README (sections "EDMLoss, VPLoss, VELoss" and "Mixed precision").
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -30,6 +30,9 @@ Denoiser = Callable[..., Tensor]
 
 class _KarrasLoss(LossModule):
     """The shared denoising loss; subclasses define the noise distribution and weight."""
+
+    #: The subclass's own repr_fields, shown by ``repr``.
+    repr_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, reduction: str = "mean", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -79,7 +82,8 @@ class _KarrasLoss(LossModule):
         )
 
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, reduction={self.reduction!r}"
+        own = [f"{name}={getattr(self, name)}" for name in self.repr_fields]
+        return ", ".join([super().extra_repr(), f"reduction={self.reduction!r}", *own])
 
 
 class EDMLoss(_KarrasLoss):
@@ -120,6 +124,7 @@ class EDMLoss(_KarrasLoss):
     """
 
     default_loss_name = "loss_edm"
+    repr_fields = ("P_mean", "P_std", "sigma_data")
 
     def __init__(
         self,
@@ -139,12 +144,6 @@ class EDMLoss(_KarrasLoss):
 
     def sigma_weight(self, sigma: Tensor) -> Tensor:
         return F.edm_weight(sigma, self.sigma_data)
-
-    def extra_repr(self) -> str:
-        return (
-            f"{super().extra_repr()}, P_mean={self.P_mean}, P_std={self.P_std}, "
-            f"sigma_data={self.sigma_data}"
-        )
 
 
 class VPLoss(_KarrasLoss):
@@ -174,6 +173,7 @@ class VPLoss(_KarrasLoss):
     """
 
     default_loss_name = "loss_edm_vp"
+    repr_fields = ("beta_d", "beta_min", "epsilon_t")
 
     def __init__(
         self,
@@ -204,12 +204,6 @@ class VPLoss(_KarrasLoss):
     def sigma_weight(self, sigma: Tensor) -> Tensor:
         return F.inverse_square_weight(sigma)
 
-    def extra_repr(self) -> str:
-        return (
-            f"{super().extra_repr()}, beta_d={self.beta_d}, beta_min={self.beta_min}, "
-            f"epsilon_t={self.epsilon_t}"
-        )
-
 
 class VELoss(_KarrasLoss):
     r"""The variance-exploding loss of Song et al. (2021), as EDM's Table 1 gives it.
@@ -237,6 +231,7 @@ class VELoss(_KarrasLoss):
     """
 
     default_loss_name = "loss_edm_ve"
+    repr_fields = ("sigma_min", "sigma_max")
 
     def __init__(self, *, sigma_min: float = 0.02, sigma_max: float = 100.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -250,6 +245,3 @@ class VELoss(_KarrasLoss):
 
     def sigma_weight(self, sigma: Tensor) -> Tensor:
         return F.inverse_square_weight(sigma)
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, sigma_min={self.sigma_min}, sigma_max={self.sigma_max}"
