@@ -31,7 +31,7 @@ Denoiser = Callable[..., Tensor]
 class _KarrasLoss(LossModule):
     """The shared denoising loss; subclasses define the noise distribution and weight."""
 
-    #: The subclass's own repr_fields, shown by ``repr``.
+    #: The names of the subclass's own hyperparameters, shown by ``repr``.
     repr_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, reduction: str = "mean", **kwargs: Any) -> None:
