@@ -1,4 +1,4 @@
-"""The losses never wait for the device: no value read on the host, nothing made on the CPU.
+"""GPU first: no value read on the host, nothing made on the CPU, one graph under compile.
 
 On a GPU, ``.item()``, ``float(t)``, ``if t:`` or ``nonzero`` wait for every queued
 kernel; the label checks read dtypes and shapes only. A ``TorchFunctionMode`` counts the
@@ -56,3 +56,14 @@ def test_the_counter_sees_a_host_read():
         bool(torch.ones(2).sum() > 0)
         torch.zeros(1).item()
     assert counter.calls == ["__bool__", "item"]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_traces_whole_under_torch_compile(name):
+    # fullgraph=True: no graph break, so a compiled training step keeps the loss in its graph.
+    loss, batch = build(name), outputs(torch.float32)
+    compiled = torch.compile(loss, backend="eager", fullgraph=True)
+    try:
+        torch.testing.assert_close(compiled(batch), loss(batch))
+    finally:
+        torch.compiler.reset()
