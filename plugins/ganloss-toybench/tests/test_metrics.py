@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 from ganloss_toybench import DATASETS, mode_metrics, reverse_kl_to_uniform
+from ganloss_toybench.metrics import frechet_distance, histogram_metrics, image_metrics
 
 RING = DATASETS["ring"]
 GRID = DATASETS["grid"]
@@ -101,3 +102,80 @@ def test_reverse_kl_of_counts():
     # Counts (2, 0, 2, 0): p = (1/2, 1/2) on 2 of K = 4 modes: log(4 / 2).
     assert reverse_kl_to_uniform(torch.tensor([2, 0, 2, 0])) == pytest.approx(math.log(2))
     assert reverse_kl_to_uniform(torch.tensor([0, 0])) is None
+
+
+# -- the digits' metrics: PacGAN's histogram over all samples, the Frechet distance ---------
+
+
+def test_every_mode_equally_often_gives_all_modes_and_zero_kl():
+    # 26 samples of each of 1,000 modes: p_k = 1/1000, KL = sum 1/1000 log(1000/1000) = 0
+    modes = torch.arange(1000).repeat(26)
+    m = histogram_metrics(modes, 1000, torch.ones(26000, dtype=torch.bool))
+    assert (m.modes, m.num_modes, m.num_samples, m.high_quality) == (1000, 1000, 26000, 1.0)
+    assert m.reverse_kl == pytest.approx(0.0, abs=1e-12)
+
+
+def test_one_mode_gives_log_k():
+    # all mass on one of 1,000 modes: KL = 1 * log(1000 * 1) = log 1000 = 6.9078
+    m = histogram_metrics(torch.full((26000,), 417), 1000, torch.zeros(26000, dtype=torch.bool))
+    assert m.modes == 1 and m.counts[417] == 26000 and m.high_quality == 0.0
+    assert m.reverse_kl == pytest.approx(math.log(1000), abs=1e-12)
+
+
+def test_half_the_modes_gives_log_2():
+    # 500 of 1,000 modes, evenly: p_k = 1/500 on each, KL = log(1000 / 500) = log 2;
+    # a quarter of the samples confident
+    modes = torch.arange(0, 1000, 2).repeat(52)
+    confident = torch.arange(26000) % 4 == 0
+    m = histogram_metrics(modes, 1000, confident)
+    assert m.modes == 500 and m.high_quality == 0.25
+    assert m.reverse_kl == pytest.approx(math.log(2), abs=1e-12)
+
+
+def test_sampling_alone_gives_about_k_minus_1_over_2n():
+    # N uniform draws over K modes: E[KL] ~ (K - 1) / (2N) = 999 / 52000 = 0.0192
+    draws = torch.randint(1000, (26000,), generator=torch.Generator().manual_seed(0))
+    kl = histogram_metrics(draws, 1000, torch.ones(26000, dtype=torch.bool)).reverse_kl
+    assert kl == pytest.approx(999 / 52000, rel=0.15)
+
+
+def test_frechet_distance_of_known_gaussians():
+    # Two samples with exactly mean 0 and covariance I (rows of +-sqrt(n-1) e_i ...):
+    # build a with mean 0, cov diag(1, 4); b = a shifted by (3, 4), cov the same:
+    # FD = |(3, 4)|^2 + tr(S + S - 2 S) = 25.
+    base = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 2.0], [0.0, -2.0]], dtype=torch.float64)
+    assert frechet_distance(base, base + torch.tensor([3.0, 4.0])) == pytest.approx(25.0)
+    # Scaling b by 2: cov_b = 4 cov_a; with commuting (diagonal) covariances the trace term
+    # is sum (sqrt(a_i) - sqrt(b_i))^2 = sum (sqrt(a_i) - 2 sqrt(a_i))^2 = tr(cov_a).
+    cov_a = torch.cov(base.T)  # diag(2/3, 8/3) (4 points, n - 1 = 3)
+    assert frechet_distance(base, 2 * base) == pytest.approx(float(torch.trace(cov_a)))
+    assert frechet_distance(base, base) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_frechet_distance_matches_the_matrix_square_root_formula():
+    # Non-commuting covariances: against tr(sqrtm(S_a S_b)) computed with scipy.
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(400, 5, generator=g, dtype=torch.float64) @ torch.randn(
+        5, 5, generator=g, dtype=torch.float64
+    )
+    b = torch.randn(300, 5, generator=g, dtype=torch.float64) + 1.0
+    sa, sb = torch.cov(a.T).numpy(), torch.cov(b.T).numpy()
+    root = scipy_linalg.sqrtm(sa @ sb).real
+    expected = float(((a.mean(0) - b.mean(0)) ** 2).sum()) + float(
+        sa.trace() + sb.trace() - 2 * root.trace()
+    )
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-9)
+
+
+def test_image_metrics_joins_both():
+    features = torch.eye(4, dtype=torch.float64)
+    m = image_metrics(
+        torch.tensor([1, 2, 3, 3]),
+        torch.tensor([0.95, 0.5, 0.99, 0.91]),
+        features,
+        features,
+        10,
+    )
+    assert (m.modes, m.high_quality, m.frechet_distance) == (3, 0.75, pytest.approx(0.0, abs=1e-12))
+    assert m.to_dict()["frechet_distance"] == m.frechet_distance

@@ -15,17 +15,23 @@ from typing import Any
 
 from ganlosscore import hookimpl
 
+from .config import DATASET_NAMES
+
 __all__ = ["add_toybench_command", "ganloss_register_commands", "run_command"]
 
 DESCRIPTION = """\
-Does a loss configuration train a GAN? Train small MLPs on a 2-D Gaussian
-mixture (ring: 8 modes; grid: 25 modes) with the config's disc and gen losses,
-then count the modes captured, the high-quality samples (within 3 standard
-deviations of a mode) and the reverse KL of the mode histogram, as VEEGAN and
-PacGAN do. Without --config it runs the embedded default (NS GAN + R1), which
-reaches 8/8 modes on ring and 25/25 on grid in well under a minute on two CPU
-cores. Writes <out>/<dataset>-seed<seed>.png (samples over the modes, loss
-curves) and .json (metrics, curves, the config as run).
+Does a loss configuration train a GAN? Train a small GAN with the config's
+disc and gen losses, then measure mode collapse and sample quality as VEEGAN
+and PacGAN do. On a 2-D Gaussian mixture (ring: 8 modes; grid: 25 modes; MLPs)
+it counts the modes captured, the high-quality samples (within 3 standard
+deviations of a mode) and the reverse KL of the mode histogram. On 8 x 8
+handwritten digits (digits: 10 modes; stacked-digits: three digits as the
+three channels, 1,000 modes; small CNNs) a digit classifier trained with the
+benchmark reads 26,000 samples: modes captured, reverse KL, the share read
+with confidence, and the Frechet distance to real digits in its features.
+Without --config it runs the embedded default (NS GAN + R1). Writes
+<out>/<dataset>-seed<seed>.json (metrics, curves, the config as run), .npz
+(the samples), and the figure as .png and .pdf.
 """
 
 
@@ -37,7 +43,7 @@ def ganloss_register_commands(cli: argparse._SubParsersAction[Any]) -> None:
 def add_toybench_command(cli: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = cli.add_parser(
         "toybench",
-        help="train a toy GAN on 2-D Gaussian mixtures with a loss config; count modes and quality",
+        help="train a toy GAN (2-D mixtures, 8x8 digits) with a loss config; count modes and quality",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -46,7 +52,7 @@ def add_toybench_command(cli: argparse._SubParsersAction[Any]) -> argparse.Argum
         metavar="FILE",
         help="a .toml, .json or .yaml config (default: the embedded one)",
     )
-    parser.add_argument("--dataset", choices=("ring", "grid"), help="overrides the config's")
+    parser.add_argument("--dataset", choices=DATASET_NAMES, help="overrides the config's")
     parser.add_argument("--steps", type=_positive, metavar="N", help="generator steps")
     parser.add_argument("--seed", type=_non_negative, metavar="N", help="same seed, same result")
     parser.add_argument(
@@ -59,7 +65,7 @@ def add_toybench_command(cli: argparse._SubParsersAction[Any]) -> argparse.Argum
         metavar="N",
         help="processes, DistributedDataParallel on gloo (under torchrun: its processes)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(
         "--print-config", action="store_true", help="print the embedded default config and exit"
     )

@@ -4,7 +4,12 @@ A toybench config file has three top-level keys: ``disc`` and ``gen``, the
 loss lists built by ganlosscore's aggregator, and ``toybench``, the settings
 of the run (dataset, steps, models, optimizer). Every setting the file leaves
 out takes its value from the embedded default (``default.toml`` in this
-package, printed by ``ganloss toybench --print-config``). Sizes are capped
+package, printed by ``ganloss toybench --print-config``). The sub-table
+``[toybench.images]`` holds the settings that differ for the image datasets
+(``digits``, ``stacked-digits``); on those, its values win over the table's,
+the default's layers first, then the file's: default ``[toybench]``, default
+``[toybench.images]``, the file's ``[toybench]``, the file's
+``[toybench.images]``, the command line. Sizes are capped
 (``MAX_STEPS``, ``MAX_WIDTH``, ``MAX_THREADS``, ...), so that a
 stray digit is a message rather than a run out of memory. :func:`check_config`
 reports every problem of a file at once. Importing this module imports no
@@ -13,9 +18,7 @@ torch (calling :func:`check_config` does: it builds the losses).
 
 from __future__ import annotations
 
-import difflib
 import os
-import reprlib
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -23,6 +26,8 @@ from importlib import resources
 from typing import Any
 
 from ganlosscore import ConfigError, GanLossError
+from ganlosscore.checks import check_choice, check_int, check_number
+from ganlosscore.errors import brief, did_you_mean, several
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,7 +46,9 @@ __all__ = [
 ]
 
 #: The datasets of :mod:`ganloss_toybench.data`, by name.
-DATASET_NAMES = ("ring", "grid")
+DATASET_NAMES = ("ring", "grid", "digits", "stacked-digits")
+#: The image datasets: the ``[toybench.images]`` table applies to them.
+IMAGE_DATASET_NAMES = ("digits", "stacked-digits")
 #: What a toybench config file may hold.
 TOP_LEVEL_KEYS = ("disc", "gen", "toybench")
 
@@ -64,6 +71,7 @@ class Settings:
     num_samples: int
     seed: int
     threads: int
+    ema: float
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain JSON/TOML values (tuples become lists)."""
@@ -90,7 +98,7 @@ def split_config(config: Mapping[str, Any], where: str) -> tuple[Any, Any, Mappi
     """
     section, problems = _split(config)
     if problems:
-        raise _one_error(problems, "the toybench config", file=where)
+        raise several(problems, "the toybench config").in_file(where)
     return config["disc"], config["gen"], section if section is not None else {}
 
 
@@ -108,7 +116,7 @@ def resolve_settings(
     """
     values, problems = _settings(section, overrides, where)
     if problems:
-        raise _one_error(problems, "the [toybench] settings")
+        raise several(problems, "the [toybench] settings")
     return Settings(**values)
 
 
@@ -133,7 +141,7 @@ def check_config(
         if name in config:
             problems += _loss_list_problems(name, config[name])
     if problems:
-        raise _one_error(problems, "the toybench config", file=where)
+        raise several(problems, "the toybench config").in_file(where)
     return Settings(**values), config["disc"], config["gen"]
 
 
@@ -148,7 +156,7 @@ def _split(config: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, list[Ga
             problems.append(
                 ConfigError(
                     f"a toybench config holds only {', '.join(TOP_LEVEL_KEYS)}; "
-                    f"unknown top-level key {key!r}.{_did_you_mean(str(key), TOP_LEVEL_KEYS)}",
+                    f"unknown top-level key {key!r}.{did_you_mean(str(key), TOP_LEVEL_KEYS)}",
                     where=str(key),
                 )
             )
@@ -176,30 +184,81 @@ def _split(config: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, list[Ga
 def _settings(
     section: Mapping[str, Any], overrides: Mapping[str, Any] | None, prefix: str
 ) -> tuple[dict[str, Any], list[GanLossError]]:
-    """The checked values of every setting, and every problem (each at ``{prefix}toybench.key``)."""
+    """The checked values of every setting, and every problem (each at ``{prefix}toybench.key``).
+
+    The layers, later ones winning: the default's ``[toybench]``, its
+    ``[toybench.images]`` (image datasets only), ``section``, the section's
+    ``images`` table (image datasets only), ``overrides``.
+    """
     problems: list[GanLossError] = []
-    merged: dict[str, Any] = dict(default_config()["toybench"])
+    default = dict(default_config()["toybench"])
+    default_images = default.pop("images")
+    own: dict[str, Any] = {}
+    own_images: dict[str, Any] = {}
     for key, value in section.items():
-        if key not in _CHECKS:
-            problems.append(
-                ConfigError(
-                    f"unknown setting {key!r}.{_did_you_mean(str(key), _CHECKS)} "
-                    f"The settings are: {', '.join(_CHECKS)}",
-                    where=f"{prefix}toybench.{key}",
-                )
-            )
-        else:
-            merged[key] = value
+        if key == "images":
+            own_images = _images_table(value, f"{prefix}toybench.images", problems)
+        elif _known(key, f"{prefix}toybench.{key}", problems):
+            own[key] = value
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    merged.update(given)
+    dataset = given.get("dataset", own.get("dataset", default["dataset"]))
+    images = dataset in IMAGE_DATASET_NAMES
+    layers = [(default, "toybench"), (default_images if images else {}, "toybench.images")]
+    layers += [(own, "toybench"), (own_images if images else {}, "toybench.images")]
+    merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for layer, table in layers:
+        for key, value in layer.items():
+            merged[key], origin[key] = value, f"{prefix}{table}.{key}"
+    for key, value in given.items():
+        merged[key], origin[key] = value, f"--{key}"
     values: dict[str, Any] = {}
     for key, check in _CHECKS.items():
-        where = f"--{key}" if key in given else f"{prefix}toybench.{key}"
         try:
-            values[key] = check(merged[key], where)
+            values[key] = check(merged[key], origin[key])
         except ConfigError as exc:
             problems.append(exc)
     return values, problems
+
+
+def _known(key: Any, where: str, problems: list[GanLossError]) -> bool:
+    """Whether ``key`` is a setting; if not, a problem saying which are."""
+    if key in _CHECKS:
+        return True
+    problems.append(
+        ConfigError(
+            f"unknown setting {key!r}.{did_you_mean(str(key), _CHECKS)} "
+            f"The settings are: {', '.join(_CHECKS)}",
+            where=where,
+        )
+    )
+    return False
+
+
+def _images_table(value: Any, where: str, problems: list[GanLossError]) -> dict[str, Any]:
+    """The settings of a ``[toybench.images]`` table (every setting but ``dataset``)."""
+    if not isinstance(value, Mapping):
+        problems.append(
+            ConfigError(
+                "must be a table of the settings that differ on the image datasets "
+                f"(digits, stacked-digits), e.g. {{steps = 3000}}; got {type(value).__name__}",
+                where=where,
+            )
+        )
+        return {}
+    table: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "dataset":
+            problems.append(
+                ConfigError(
+                    "the images table applies once the dataset is chosen; set dataset in "
+                    "[toybench] or with --dataset",
+                    where=f"{where}.dataset",
+                )
+            )
+        elif _known(key, f"{where}.{key}", problems):
+            table[key] = item
+    return table
 
 
 def _loss_list_problems(name: str, losses: Any) -> list[GanLossError]:
@@ -254,22 +313,9 @@ def _loss_list_problems(name: str, losses: Any) -> list[GanLossError]:
     return problems
 
 
-def _one_error(problems: list[GanLossError], what: str, *, file: str | None = None) -> GanLossError:
-    """One error for ``problems``: the problem itself if there is one, else a
-    :class:`~ganlosscore.ConfigError` listing them (``N problems in {what}:``),
-    each kept in its ``problems``; ``file`` leads the message.
-    """
-    flat = [p for problem in problems for p in (problem.problems or (problem,))]
-    if len(flat) == 1:
-        error = flat[0]
-    else:
-        error = ConfigError(f"{len(flat)} problems in {what}:", problems=flat)
-    return error.in_file(file) if file else error
-
-
 # -- checks, one per setting -------------------------------------------------------
 
-#: The largest value of each size: far above what a 2-D toy GAN needs (the
+#: The largest value of each size: far above what a toy GAN needs (the 2-D
 #: default is in parentheses), low enough that a stray digit fails here with a
 #: message rather than running the machine out of memory or time.
 MAX_STEPS = 1_000_000  # (12000) the run keeps every step's logged values
@@ -286,93 +332,48 @@ MAX_SEED = 2**63 - 1  # torch.manual_seed takes a 64-bit integer
 MAX_THREADS = 256
 
 
-def _did_you_mean(key: str, options: Any) -> str:
-    match = difflib.get_close_matches(key, list(options), n=1)
-    return f" Did you mean {match[0]!r}?" if match else ""
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxlist = _SHORT.maxtuple = 10
-_SHORT.maxstring = 60
-_SHORT.maxlong = 40
-
-
-def _show(value: Any) -> str:
-    """``repr(value)``, shortened: a config value may be a list of a million widths."""
-    return _SHORT.repr(value)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _int(minimum: int, maximum: int, why: str = "") -> Callable[[Any, str], int]:
-    def check(value: Any, where: str) -> int:
-        if not _is_int(value) or not minimum <= value <= maximum:
-            raise ConfigError(
-                f"must be an integer in [{minimum}, {maximum}]{why}, got {_show(value)}",
-                where=where,
-            )
-        return int(value)
-
-    return check
+def _int(low: int, high: int) -> Callable[[Any, str], int]:
+    return lambda value, where: check_int(value, where=where, low=low, high=high)
 
 
 def _threads(value: Any, where: str) -> int:
-    return _int(1, max(MAX_THREADS, os.cpu_count() or 1))(value, where)
+    return check_int(value, where=where, high=max(MAX_THREADS, os.cpu_count() or 1))
 
 
-def _float(low: float, high: float, *, open_low: bool = False) -> Callable[[Any, str], float]:
-    def check(value: Any, where: str) -> float:
-        ok = (
-            not isinstance(value, bool)
-            and isinstance(value, (int, float))
-            and (low < value if open_low else low <= value)
-            and value <= high
-        )
-        if not ok:
-            interval = f"{'(' if open_low else '['}{low}, {high}]"
-            raise ConfigError(f"must be a number in {interval}, got {_show(value)}", where=where)
-        return float(value)
+def _rate(value: Any, where: str) -> float:
+    return check_number(value, where=where, low=0.0, high=1.0, low_open=True)
 
-    return check
+
+def _fraction(value: Any, where: str) -> float:
+    return check_number(value, where=where, low=0.0, high=1.0)
+
+
+def _below_one(value: Any, where: str) -> float:
+    return check_number(value, where=where, low=0.0, high=1.0, high_open=True)
 
 
 def _widths(value: Any, where: str) -> tuple[int, ...]:
-    if (
-        not isinstance(value, (list, tuple))
-        or not 1 <= len(value) <= MAX_LAYERS
-        or not all(_is_int(v) and 1 <= v <= MAX_WIDTH for v in value)
-    ):
+    if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_LAYERS:
         raise ConfigError(
             f"must be a list of 1 to {MAX_LAYERS} layer widths, each an integer in "
-            f"[1, {MAX_WIDTH}] (e.g. [128, 128, 128]), got {_show(value)}",
+            f"[1, {MAX_WIDTH}] (e.g. [128, 128, 128]), got {brief(value)}",
             where=where,
         )
-    return tuple(value)
+    return tuple(check_int(v, where=f"{where}[{i}]", high=MAX_WIDTH) for i, v in enumerate(value))
 
 
 def _betas(value: Any, where: str) -> tuple[float, float]:
-    if (
-        not isinstance(value, (list, tuple))
-        or len(value) != 2
-        or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1 for v in value
-        )
-    ):
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise ConfigError(
-            f"must be Adam's two betas, each in [0, 1), e.g. [0.0, 0.99]; got {_show(value)}",
+            f"must be Adam's two betas, each in [0, 1), e.g. [0.0, 0.99]; got {brief(value)}",
             where=where,
         )
-    return (float(value[0]), float(value[1]))
+    first, second = (_below_one(v, f"{where}[{i}]") for i, v in enumerate(value))
+    return (first, second)
 
 
 def _dataset(value: Any, where: str) -> str:
-    if value not in DATASET_NAMES:
-        raise ConfigError(
-            f"must be one of {', '.join(DATASET_NAMES)}, got {_show(value)}", where=where
-        )
-    return str(value)
+    return check_choice(value, DATASET_NAMES, where=where)
 
 
 _CHECKS: dict[str, Callable[[Any, str], Any]] = {
@@ -383,11 +384,12 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "latent_dim": _int(1, MAX_LATENT_DIM),
     "gen_hidden": _widths,
     "disc_hidden": _widths,
-    "lr_gen": _float(0.0, 1.0, open_low=True),
-    "lr_disc": _float(0.0, 1.0, open_low=True),
+    "lr_gen": _rate,
+    "lr_disc": _rate,
     "betas": _betas,
-    "decay_start": _float(0.0, 1.0),
+    "decay_start": _fraction,
     "num_samples": _int(1, MAX_NUM_SAMPLES),
     "seed": _int(0, MAX_SEED),
     "threads": _threads,
+    "ema": _below_one,
 }

@@ -1,4 +1,4 @@
-"""The 2-D Gaussian mixtures of the mode-collapse literature.
+"""The toybench datasets: 2-D Gaussian mixtures, and digits with 10 or 1,000 modes.
 
 ``ring``: 8 components at angles :math:`2\\pi k / 8`, :math:`k = 0, \\dots, 7`,
 on a circle of radius 2, standard deviation 0.02 (VEEGAN, PacGAN; note that
@@ -6,17 +6,38 @@ on a circle of radius 2, standard deviation 0.02 (VEEGAN, PacGAN; note that
 and give only 7 distinct modes). ``grid``: 25 components at
 :math:`\\{-4, -2, 0, 2, 4\\}^2`, standard deviation 0.05. Every component has
 the same weight and an isotropic covariance :math:`\\sigma^2 I`.
+
+``digits``: the UCI handwritten digits that scikit-learn ships inside its
+wheel (``sklearn.datasets.load_digits``: 1,797 images of 8 x 8 pixels, ten
+classes, no download), scaled from 0..16 to [-1, 1]. ``stacked-digits``: three
+digits drawn independently, one per channel (Stacked MNIST of VEEGAN and
+PacGAN, on 8 x 8 digits), so ``10 ** 3 = 1,000`` modes, the mode of an image
+being ``100 a + 10 b + c`` for the digits ``a, b, c`` of its channels. Both
+draw from the training split; :data:`HELD_OUT` images (36 of each class,
+chosen by a fixed permutation) are held out, for the classifier's accuracy and
+the real-data reference.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-__all__ = ["DATASETS", "GaussianMixture", "grid", "ring"]
+__all__ = [
+    "DATASETS",
+    "HELD_OUT",
+    "IMAGE_DATASETS",
+    "DigitImages",
+    "GaussianMixture",
+    "digit_arrays",
+    "grid",
+    "load_dataset",
+    "ring",
+]
 
 
 @dataclass(frozen=True)
@@ -86,3 +107,89 @@ def grid(
 
 #: The toybench datasets, by name.
 DATASETS: dict[str, GaussianMixture] = {"ring": ring(), "grid": grid()}
+
+
+#: The image datasets, by name: the number of digits stacked as channels.
+IMAGE_DATASETS: dict[str, int] = {"digits": 1, "stacked-digits": 3}
+#: Images of each class held out of ``load_digits``' 1,797 (the first of each
+#: class in a permutation seeded with 0): no GAN and no classifier trains on them.
+HELD_OUT = 36
+
+
+@functools.lru_cache(maxsize=2)
+def digit_arrays(split: str = "train") -> tuple[Tensor, Tensor]:
+    """The digits of one split, ``"train"`` or ``"held-out"``: images ``(M, 1, 8, 8)`` in [-1, 1]
+    and their labels ``(M,)``. The digits of each split are in ``load_digits``' order.
+
+    Example:
+        >>> images, labels = digit_arrays("held-out")
+        >>> images.shape, torch.bincount(labels).tolist()
+        (torch.Size([360, 1, 8, 8]), [36, 36, 36, 36, 36, 36, 36, 36, 36, 36])
+    """
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 8.0 - 1.0
+    labels = torch.tensor(digits.target, dtype=torch.int64)
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
+    held_out = torch.zeros(len(labels), dtype=torch.bool)
+    for digit in range(10):
+        held_out[order[labels[order] == digit][:HELD_OUT]] = True
+    keep = held_out if split == "held-out" else ~held_out
+    return images[keep], labels[keep]
+
+
+@dataclass(frozen=True, eq=False)
+class DigitImages:
+    """Images of ``channels`` independently drawn 8 x 8 digits, one per channel.
+
+    Attributes:
+        name: ``digits`` (1 channel, 10 modes) or ``stacked-digits`` (3, 1,000).
+        channels: digits per image.
+        images: the digits drawn from, ``(M, 1, 8, 8)`` in [-1, 1].
+        labels: their classes, ``(M,)``.
+        scale: 1 (the networks see the pixels as they are).
+    """
+
+    name: str
+    channels: int
+    images: Tensor
+    labels: Tensor
+    scale: float = 1.0
+
+    @property
+    def num_modes(self) -> int:
+        return int(10**self.channels)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(channels, 8, 8)``."""
+        return (self.channels, *self.images.shape[-2:])
+
+    def sample_with_modes(
+        self, n: int, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """``n`` images ``(n, channels, 8, 8)`` and their modes ``(n,)`` in ``[0, 10 ** channels)``.
+
+        Example:
+            >>> data = load_dataset("stacked-digits")
+            >>> x, modes = data.sample_with_modes(2, torch.Generator().manual_seed(0))
+            >>> x.shape, bool(((0 <= modes) & (modes < 1000)).all())
+            (torch.Size([2, 3, 8, 8]), True)
+        """
+        index = torch.randint(len(self.labels), (n, self.channels), generator=generator)
+        images = self.images[index].reshape(n, *self.shape)
+        digit_value = 10 ** torch.arange(self.channels - 1, -1, -1)
+        return images, (self.labels[index] * digit_value).sum(dim=1)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """``n`` images, ``(n, channels, 8, 8)``."""
+        return self.sample_with_modes(n, generator)[0]
+
+
+def load_dataset(name: str) -> GaussianMixture | DigitImages:
+    """The dataset called ``name``: one of :data:`DATASETS` or :data:`IMAGE_DATASETS`."""
+    if name in IMAGE_DATASETS:
+        images, labels = digit_arrays("train")
+        return DigitImages(name, IMAGE_DATASETS[name], images, labels)
+    return DATASETS[name]

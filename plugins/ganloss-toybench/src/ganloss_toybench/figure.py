@@ -1,178 +1,188 @@
-"""The toybench figure: generated samples over the mode centres, and the loss curves."""
+"""The toybench figure, drawn with matplotlib (Agg): PNG and PDF.
+
+Four panels: the data and the generated samples side by side on the same
+axes (points for the 2-D mixtures, a grid of images for the digits), the loss
+curves (on a log scale when they are positive and span two decades or more)
+and the histogram of the samples over the modes beside the uniform one.
+
+Everything is drawn from the result file and the ``.npz`` written beside it,
+so :func:`replot` redraws a result without training again.
+"""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from .png import Canvas, Color
+import numpy as np
 
-__all__ = ["COLORS", "draw_figure", "nice_ticks"]
+__all__ = ["draw_figure", "image_grid", "loss_series", "replot", "wants_log_scale"]
 
-WIDTH, HEIGHT = 1120, 560
-INK: Color = (40, 40, 40)
-FRAME: Color = (150, 150, 150)
-COLORS: dict[str, Color] = {
-    "high_quality": (31, 119, 180),  # blue
-    "low_quality": (255, 127, 14),  # orange
-    "centre": (214, 39, 40),  # red
-}
-_SERIES: tuple[Color, ...] = (
-    (214, 39, 40),
-    (31, 119, 180),
-    (44, 160, 44),
-    (148, 103, 189),
-    (140, 86, 75),
-    (227, 119, 194),
-    (127, 127, 127),
-    (188, 189, 34),
-)
+HIGH_QUALITY, LOW_QUALITY, CENTRE = "tab:blue", "tab:orange", "tab:red"
 
 
 def draw_figure(
-    path: str | Path,
-    *,
-    samples: Sequence[tuple[float, float]],
-    high_quality: Sequence[bool],
-    centres: Sequence[tuple[float, float]],
-    std: float,
-    curves: Mapping[str, Sequence[float]],
-    steps: Sequence[float],
-    title: str,
-) -> Canvas:
-    """Draw and save the figure as a PNG; return the canvas.
+    stem: str | Path, record: Mapping[str, Any], arrays: Mapping[str, Any]
+) -> list[Path]:
+    """Draw ``<stem>.png`` and ``<stem>.pdf`` from a result ``record`` and its ``arrays``.
 
-    Left: ``samples`` (blue when within :math:`3\\sigma` of their nearest
-    mode, orange otherwise), the mode centres (red crosses) with their
-    :math:`3\\sigma` circles. Right: each series of ``curves`` (name -> values
-    at ``steps``), in its own colour, with a legend.
+    ``arrays`` holds ``real`` and ``samples`` (``(N, 2)`` points, or
+    ``(N, C, 8, 8)`` images in [-1, 1] or as ``uint8`` from 0 to 255), and for
+    points ``centres``, ``std`` and ``high_quality`` (one bool per sample).
+    Returns the paths written.
     """
-    canvas = Canvas(WIDTH, HEIGHT)
-    canvas.text(20, 14, title, INK, scale=2)
-    _draw_samples(canvas, (60, 60, 500, 500), samples, high_quality, centres, std)
-    _draw_curves(canvas, (620, 60, 1100, 500), curves, steps)
-    canvas.save(path)
-    return canvas
+    import matplotlib
+
+    matplotlib.use("Agg")  # before pyplot: no display, the same files everywhere
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(2, 2, figsize=(11, 9.5), layout="constrained")
+    real, samples = np.asarray(arrays["real"]), np.asarray(arrays["samples"])
+    if samples.ndim == 2:
+        _points(axes[0, 0], axes[0, 1], real, samples, arrays, record)
+    else:
+        axes[0, 0].imshow(image_grid(real), interpolation="nearest", cmap="gray")
+        axes[0, 1].imshow(image_grid(samples), interpolation="nearest", cmap="gray")
+        for ax, what in ((axes[0, 0], "data"), (axes[0, 1], "generated")):
+            ax.set_title(f"{what}: {min(len(real if what == 'data' else samples), 100)} images")
+            ax.set_axis_off()
+    _curves(axes[1, 0], record)
+    _histogram(axes[1, 1], record)
+    figure.suptitle(_title(record))
+    paths = [Path(f"{stem}.png"), Path(f"{stem}.pdf")]
+    for path in paths:
+        figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return paths
 
 
-def _draw_samples(
-    canvas: Canvas,
-    box: tuple[int, int, int, int],
-    samples: Sequence[tuple[float, float]],
-    high_quality: Sequence[bool],
-    centres: Sequence[tuple[float, float]],
-    std: float,
-) -> None:
-    x0, y0, x1, y1 = box
-    xs = [c[0] for c in centres]
-    ys = [c[1] for c in centres]
-    span = max(max(xs) - min(xs), max(ys) - min(ys), 1.0)
-    half = span * 0.65
-    mx, my = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-    lo_x, lo_y = mx - half, my - half
-    unit = (x1 - x0) / (2 * half)  # pixels per data unit, the same on both axes
-
-    def px(x: float, y: float) -> tuple[float, float]:
-        return x0 + (x - lo_x) * unit, y1 - (y - lo_y) * unit
-
-    canvas.rect(x0, y0, x1, y1, FRAME, fill=False)
-    for tick in range(math.ceil(lo_x), math.floor(lo_x + 2 * half) + 1):
-        if tick % (1 if half < 3 else 2):
-            continue
-        tx, _ = px(tick, lo_y)
-        canvas.line(tx, y1, tx, y1 + 4, FRAME)
-        label = str(tick)
-        canvas.text(int(tx) - Canvas.text_width(label) // 2, y1 + 8, label, INK)
-        _, ty = px(lo_x, tick)
-        canvas.line(x0 - 4, ty, x0, ty, FRAME)
-        canvas.text(x0 - 8 - Canvas.text_width(label), int(ty) - 3, label, INK)
-    for (x, y), good in zip(samples, high_quality):
-        sx, sy = px(x, y)
-        if x0 < sx < x1 and y0 < sy < y1:
-            canvas.dot(sx, sy, COLORS["high_quality" if good else "low_quality"])
-    radius = 3 * std * unit
-    for cx, cy in centres:
-        sx, sy = px(cx, cy)
-        canvas.circle(sx, sy, max(radius, 2.0), COLORS["centre"])
-        canvas.line(sx - 3, sy - 3, sx + 3, sy + 3, COLORS["centre"])
-        canvas.line(sx - 3, sy + 3, sx + 3, sy - 3, COLORS["centre"])
-    caption_y = y1 + 24
-    x = canvas.text(x0, caption_y, "samples: ", INK)
-    x = canvas.text(x, caption_y, "within 3 std", COLORS["high_quality"])
-    x = canvas.text(x, caption_y, ", ", INK)
-    x = canvas.text(x, caption_y, "outside", COLORS["low_quality"])
-    x = canvas.text(x, caption_y, "; modes and 3 std circles ", INK)
-    canvas.text(x, caption_y, "x", COLORS["centre"])
+def replot(json_path: str | Path) -> list[Path]:
+    """Redraw the figure of a result file from it and the ``.npz`` beside it."""
+    path = Path(json_path)
+    record = json.loads(path.read_text(encoding="utf-8"))
+    with np.load(path.with_suffix(".npz")) as arrays:
+        return draw_figure(path.with_suffix(""), record, dict(arrays))
 
 
-def _draw_curves(
-    canvas: Canvas,
-    box: tuple[int, int, int, int],
-    curves: Mapping[str, Sequence[float]],
-    steps: Sequence[float],
-) -> None:
-    x0, y0, x1, y1 = box
-    canvas.rect(x0, y0, x1, y1, FRAME, fill=False)
-    values = sorted(v for series in curves.values() for v in series if math.isfinite(v))
-    if not values or not steps:
-        canvas.text(x0 + 10, y0 + 10, "no losses recorded", INK)
-        return
-    # Robust limits: the 1st and 99th percentiles, padded, so a spike does not
-    # flatten the rest; room at the top for the legend.
-    lo = values[int(0.01 * (len(values) - 1))]
-    hi = values[int(0.99 * (len(values) - 1))]
-    if hi - lo < 1e-9:
-        lo, hi = lo - 0.5, hi + 0.5
-    legend_height = 12 * len(curves) + 12
-    span = hi - lo
-    lo -= 0.05 * span
-    hi += 0.05 * span + span * legend_height / max(y1 - y0 - legend_height, 1)
-    last = max(steps[-1], 1.0)
-
-    def px(step: float, value: float) -> tuple[float, float]:
-        value = min(max(value, lo), hi)
-        return x0 + step / last * (x1 - x0), y1 - (value - lo) / (hi - lo) * (y1 - y0)
-
-    for tick in nice_ticks(lo, hi):
-        _, ty = px(0, tick)
-        canvas.line(x0 - 4, ty, x0, ty, FRAME)
-        label = f"{tick:g}"
-        canvas.text(x0 - 8 - Canvas.text_width(label), int(ty) - 3, label, INK)
-    for tick in nice_ticks(0, last):
-        tx, _ = px(tick, lo)
-        canvas.line(tx, y1, tx, y1 + 4, FRAME)
-        label = f"{tick:g}"
-        canvas.text(int(tx) - Canvas.text_width(label) // 2, y1 + 8, label, INK)
-    canvas.text(x1 - Canvas.text_width("step"), y1 + 24, "step", INK)
-    legend_y = y0 + 8
-    for index, (name, series) in enumerate(curves.items()):
-        color = _SERIES[index % len(_SERIES)]
-        points = [px(s, v) for s, v in zip(steps, series) if math.isfinite(v)]
-        canvas.polyline(points, color)
-        canvas.rect(x0 + 10, legend_y + 2, x0 + 16, legend_y + 6, color)
-        canvas.text(x0 + 22, legend_y, name, color)
-        legend_y += 12
-
-
-def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """About ``count`` round tick values in ``[lo, hi]`` (steps of 1, 2 or 5 times a power of 10).
+def image_grid(images: Any, columns: int = 10) -> Any:
+    """Up to ``columns ** 2`` images ``(N, C, H, W)`` in [-1, 1] tiled, one pixel apart, in
+    [0, 1]: ``(rows * (H + 1) - 1, columns * (W + 1) - 1)``, with a last axis of 3 for RGB.
 
     Example:
-        >>> nice_ticks(0, 12000)
-        [0, 5000, 10000]
-        >>> nice_ticks(-0.1, 1.4)
-        [0.0, 0.5, 1.0]
+        >>> image_grid(np.zeros((3, 1, 8, 8)), columns=2).shape
+        (17, 17)
     """
-    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-        return []
-    raw = (hi - lo) / count
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    start = math.ceil(lo / step)
-    ticks: list[float] = []
-    k = start
-    while k * step <= hi + 1e-9 * step:
-        ticks.append(round(k * step, 12))
-        k += 1
-    return ticks
+    images = np.asarray(images)[: columns * columns]
+    if images.dtype == np.uint8:
+        images = images / 255.0
+    else:
+        images = np.clip((images.astype(np.float32) + 1) / 2, 0, 1)
+    n, channels, height, width = images.shape
+    rows = math.ceil(n / columns)
+    grid = np.ones((rows * (height + 1) - 1, columns * (width + 1) - 1, channels), np.float32)
+    for index, image in enumerate(images):
+        top, left = (index // columns) * (height + 1), (index % columns) * (width + 1)
+        grid[top : top + height, left : left + width] = image.transpose(1, 2, 0)
+    return grid[..., 0] if channels == 1 else grid
+
+
+def wants_log_scale(series: Sequence[Sequence[float]]) -> bool:
+    """Whether curves should be drawn on a log scale: all values positive, spanning >= 100x.
+
+    Example:
+        >>> wants_log_scale([[1.0, 0.5], [0.004]]), wants_log_scale([[1.0, -0.5, 100.0]])
+        (True, False)
+    """
+    values = [v for s in series for v in s if v is not None and math.isfinite(v)]
+    return bool(values) and min(values) > 0 and max(values) >= 100 * min(values)
+
+
+def loss_series(record: Mapping[str, Any]) -> dict[str, list[float]]:
+    """The curves to draw: each phase's total, and its terms when it has more than one."""
+    series: dict[str, list[float]] = {}
+    for phase in ("disc", "gen"):
+        curves = dict(record["curves"].get(phase, {}))
+        total = curves.pop("loss", None)
+        if total is not None:
+            series[f"{phase} total"] = total
+        if len(curves) > 1 or total is None:
+            series.update({f"{phase} {key}": values for key, values in curves.items()})
+    return {name: [math.nan if v is None else v for v in values] for name, values in series.items()}
+
+
+def _points(ax_real: Any, ax_fake: Any, real: Any, samples: Any, arrays: Any, record: Any) -> None:
+    centres = np.asarray(arrays["centres"])
+    high = np.asarray(arrays["high_quality"], dtype=bool)
+    # the axes follow the data: the real samples' extent and a margin, the same for both panels
+    low, high_corner = real.min(axis=0), real.max(axis=0)
+    margin = 0.15 * float((high_corner - low).max())
+    limits = list(zip(low - margin, high_corner + margin))
+    std = float(arrays["std"]) if "std" in arrays else None
+    for ax, title in ((ax_real, "data"), (ax_fake, "generated")):
+        if title == "data":
+            ax.scatter(*real.T, s=2, color="tab:gray", label=f"{len(real)} data samples")
+        else:
+            ax.scatter(*samples[high].T, s=2, color=HIGH_QUALITY, label="within 3σ of a mode")
+            ax.scatter(*samples[~high].T, s=2, color=LOW_QUALITY, label="farther")
+            outside = int((~_inside(samples, limits)).sum())
+            title = f"generated ({outside} of {len(samples)} outside the frame)"
+        ax.scatter(*centres.T, marker="x", color=CENTRE, s=30, label="modes")
+        if std:
+            for x, y in centres:
+                ax.add_patch(_circle((x, y), 3 * std))
+        ax.set(xlim=limits[0], ylim=limits[1], aspect="equal", title=title)
+        ax.legend(loc="upper right", fontsize="small", markerscale=3)
+
+
+def _inside(samples: Any, limits: Sequence[tuple[float, float]]) -> Any:
+    (x0, x1), (y0, y1) = limits
+    x, y = samples[:, 0], samples[:, 1]
+    return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+
+
+def _circle(centre: tuple[float, float], radius: float) -> Any:
+    from matplotlib.patches import Circle
+
+    return Circle(centre, radius, fill=False, color=CENTRE, linewidth=0.6)
+
+
+def _curves(ax: Any, record: Mapping[str, Any]) -> None:
+    series = loss_series(record)
+    steps = record["curves"]["step"]
+    for name, values in series.items():
+        ax.plot(steps, values, label=name, linewidth=1)
+    if wants_log_scale(list(series.values())):
+        ax.set_yscale("log")
+    ax.set(xlabel="generator step", ylabel="loss (mean over a window of steps)")
+    ax.set_title("losses")
+    if series:
+        ax.legend(fontsize="small")
+
+
+def _histogram(ax: Any, record: Mapping[str, Any]) -> None:
+    metrics = record["metrics"]
+    counts = np.asarray(metrics["counts"], dtype=np.float64)
+    ax.stairs(counts, np.arange(len(counts) + 1) - 0.5, fill=True, color=HIGH_QUALITY)
+    counted = counts.sum()
+    if counted:
+        ax.axhline(counted / len(counts), color=CENTRE, linewidth=1, label="uniform")
+        ax.legend(fontsize="small")
+    what = "samples" if "frechet_distance" in metrics else "high-quality samples"
+    ax.set(xlabel="mode", ylabel=what, xlim=(-0.5, len(counts) - 0.5))
+    ax.set_title(f"{what} per mode: {metrics['modes']} of {metrics['num_modes']} modes")
+
+
+def _title(record: Mapping[str, Any]) -> str:
+    m = record["metrics"]
+    kl = "-" if m["reverse_kl"] is None else f"{m['reverse_kl']:.3f}"
+    parts = [
+        f"{record['dataset']} seed {record['seed']}, {record['steps']} steps:",
+        f"{m['modes']}/{m['num_modes']} modes, {100 * m['high_quality']:.1f}% high quality,",
+        f"reverse KL {kl}",
+    ]
+    if "frechet_distance" in m:
+        parts.append(f", Fréchet distance {m['frechet_distance']:.2f}")
+    return " ".join(parts).replace(" ,", ",")

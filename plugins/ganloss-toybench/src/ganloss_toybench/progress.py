@@ -1,28 +1,34 @@
-"""A one-line progress bar on stderr: steps, steps/s, time left and live losses.
+"""Progress on stderr with tqdm: a bar in a terminal, a line every few seconds otherwise.
 
-Redrawn in place with a carriage return at most ten times a second, so it
-costs nothing next to a training step. Off when the stream is not a terminal
-(a log file gets the summary only).
+A log file or a CI console gets a plain line (tqdm's own meter, no carriage
+returns) at most every ``LINE_INTERVAL`` seconds and at the end, instead of a
+bar redrawn in place.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping
 from typing import TextIO
 
-__all__ = ["ProgressBar"]
+from tqdm import tqdm
+
+__all__ = ["LINE_INTERVAL", "Progress"]
+
+#: Seconds between two lines when the stream is not a terminal.
+LINE_INTERVAL = 5.0
 
 
-class ProgressBar:
-    """``[#########.......]  4000/12000  3010 it/s  0:03 left  d 1.234  g 0.876``.
+class Progress:
+    """Steps done, rate, time left and live losses (``d``, ``g``) of a run of ``total`` steps.
 
     Args:
         total: steps of the run.
-        stream: where to draw (default ``sys.stderr``).
-        enabled: ``None`` draws only when ``stream`` is a terminal.
-        width: characters of the bar itself.
-        interval: seconds between redraws.
+        stream: where to write (default ``sys.stderr``).
+        terminal: draw a bar (``True``) or write lines (``False``); ``None``:
+            a bar when ``stream`` is a terminal.
+        interval: seconds between lines when not a terminal.
     """
 
     def __init__(
@@ -30,62 +36,47 @@ class ProgressBar:
         total: int,
         *,
         stream: TextIO | None = None,
-        enabled: bool | None = None,
-        width: int = 24,
-        interval: float = 0.1,
+        terminal: bool | None = None,
+        interval: float = LINE_INTERVAL,
     ) -> None:
-        self.total = max(total, 1)
+        self.total = total
         self.stream = sys.stderr if stream is None else stream
-        self.enabled = _is_terminal(self.stream) if enabled is None else enabled
-        self.width = width
+        if terminal is None:
+            terminal = _is_terminal(self.stream)
         self.interval = interval
-        self._start = time.perf_counter()
-        self._last_draw = self._start  # the first draw after one interval, with a meaningful rate
-        self._drawn = 0
+        self._bar = (
+            tqdm(total=total, file=self.stream, unit="step", dynamic_ncols=True, leave=True)
+            if terminal
+            else None
+        )
+        self._start = self._last_line = time.perf_counter()
+        self._done = 0
 
-    def update(self, step: int, losses: dict[str, float] | None = None) -> None:
-        """Record that ``step`` steps are done; redraw if the interval has passed."""
-        if not self.enabled:
+    def update(self, done: int, losses: Mapping[str, float] | None = None) -> None:
+        """Record that ``done`` steps are finished; ``losses`` are shown beside."""
+        postfix = {name: f"{value:.3f}" for name, value in (losses or {}).items()}
+        if self._bar is not None:
+            if postfix:
+                self._bar.set_postfix(postfix, refresh=False)
+            self._bar.update(done - self._done)
+            self._done = done
             return
+        self._done = done
         now = time.perf_counter()
-        if step < self.total and now - self._last_draw < self.interval:
-            return
-        self._last_draw = now
-        self._draw(step, now - self._start, losses or {})
+        if done >= self.total or now - self._last_line >= self.interval:
+            self._last_line = now
+            meter = tqdm.format_meter(
+                done, self.total, now - self._start, unit="step", ascii=True, postfix=_text(postfix)
+            )
+            print(meter, file=self.stream, flush=True)
 
     def close(self) -> None:
-        """End the line the bar was drawn on."""
-        if self.enabled and self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-
-    def render(self, step: int, elapsed: float, losses: dict[str, float]) -> str:
-        """The bar's text for ``step`` steps done in ``elapsed`` seconds."""
-        done = min(max(step, 0), self.total)
-        filled = int(self.width * done / self.total)
-        bar = "#" * filled + "." * (self.width - filled)
-        rate = done / elapsed if elapsed > 0 else 0.0
-        left = (self.total - done) / rate if rate > 0 else 0.0
-        parts = [
-            f"[{bar}]",
-            f"{done:>{len(str(self.total))}}/{self.total}",
-            f"{rate:6.0f} it/s",
-            f"{_clock(left)} left",
-        ]
-        parts += [f"{name} {value:.3f}" for name, value in losses.items()]
-        return "  ".join(parts)
-
-    def _draw(self, step: int, elapsed: float, losses: dict[str, float]) -> None:
-        text = self.render(step, elapsed, losses)
-        pad = " " * max(self._drawn - len(text), 0)  # wipe a longer previous line
-        self.stream.write("\r" + text + pad)
-        self.stream.flush()
-        self._drawn = len(text)
+        if self._bar is not None:
+            self._bar.close()
 
 
-def _clock(seconds: float) -> str:
-    whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
+def _text(postfix: Mapping[str, str]) -> str | None:
+    return ", ".join(f"{k}={v}" for k, v in postfix.items()) or None
 
 
 def _is_terminal(stream: TextIO) -> bool:

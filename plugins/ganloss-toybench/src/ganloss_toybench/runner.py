@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import torch
 
 from ganlosscore import ConfigError, GanLossError, load_config
@@ -29,9 +30,9 @@ from ganlosscore import __version__ as core_version
 
 from ._version import __version__
 from .config import Settings, check_config, default_config
-from .figure import draw_figure
-from .metrics import ModeMetrics, mode_metrics
-from .progress import ProgressBar
+from .data import DigitImages, GaussianMixture, digit_arrays
+from .metrics import ModeMetrics, image_metrics, mode_metrics
+from .progress import Progress
 from .training import TrainResult, check_batch_split, generate, train
 
 __all__ = [
@@ -50,6 +51,10 @@ PUBLISHED: dict[str, dict[str, tuple[float, float]]] = {
     "grid": {"PacGAN": (24.8, 0.936), "GDPP": (24.8, 0.685)},
 }
 CURVE_POINTS = 200
+#: The seed of the real samples the generated ones are compared with (the same for every run).
+REAL_SEED = 20_260_101
+#: Real images kept in the ``.npz`` for the figure.
+REAL_IMAGES_KEPT = 1000
 
 
 @dataclass
@@ -61,6 +66,8 @@ class RunOutcome:
     record: dict[str, Any]
     json_path: Path | None
     png_path: Path | None
+    pdf_path: Path | None = None
+    npz_path: Path | None = None
 
 
 def load_run_config(
@@ -96,18 +103,15 @@ def run_toybench(
     """Train, evaluate and report one run; returns the outcome on rank 0, else ``None``.
 
     Rank 0 evaluates the generator on ``settings.num_samples`` samples, writes
-    ``<out_dir>/<dataset>-seed<seed>.json`` and ``.png`` (not when ``out_dir``
-    is ``None``) and prints the summary to ``stdout``. ``progress``: draw the
-    progress bar (``None``: when stderr is a terminal).
+    ``<out_dir>/<dataset>-seed<seed>.json``, ``.npz`` (the generated and real
+    samples the figure shows), ``.png`` and ``.pdf`` (not when ``out_dir`` is
+    ``None``) and prints the summary to ``stdout``. ``progress``: show
+    progress on stderr (``None`` or ``True``: a bar in a terminal, a line
+    every few seconds otherwise; ``False``: nothing).
     """
     stdout = sys.stdout if stdout is None else stdout
     wall_start = time.perf_counter()
-    show = rank == 0 and progress is not False
-    bar = (
-        ProgressBar(settings.steps, enabled=None if progress is None else progress)
-        if show
-        else None
-    )
+    bar = Progress(settings.steps) if rank == 0 and progress is not False else None
 
     def on_step(done: int, disc: Mapping[str, float], gen: Mapping[str, float]) -> None:
         if bar is not None:
@@ -126,23 +130,121 @@ def run_toybench(
         if rank != 0:
             return None
         samples = generate(result.generator, result.dataset, settings.num_samples, settings.seed)
-    metrics = mode_metrics(samples, result.dataset.centre_tensor(), result.dataset.std)
+        dataset = result.dataset
+        if isinstance(dataset, DigitImages):
+            metrics, extra, arrays = _measure_images(samples, dataset)
+        else:
+            metrics, extra, arrays = _measure_points(samples, dataset)
     if resolved_config is None:
         resolved_config = {"disc": disc_config, "gen": gen_config, "toybench": settings.to_dict()}
     record = _record(settings, metrics, result, world_size, resolved_config)
-    json_path = png_path = None
+    record.update(extra)
+    paths: dict[str, Path] = {}
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        stem = f"{settings.dataset}-seed{settings.seed}"
-        json_path, png_path = out / f"{stem}.json", out / f"{stem}.png"
-        _draw(png_path, samples, result, metrics, settings)
+        stem = out / f"{settings.dataset}-seed{settings.seed}"
+        paths = {kind: stem.with_suffix(f".{kind}") for kind in ("json", "npz", "png", "pdf")}
+        np.savez_compressed(paths["npz"], **arrays)
+        from .figure import draw_figure
+
+        draw_figure(stem, record, arrays)
     record["wall_seconds"] = round(time.perf_counter() - wall_start, 3)
-    if json_path is not None:
+    if paths:
         # default=str: a config built in Python may hold a loss class as its type
-        json_path.write_text(json.dumps(record, indent=1, default=str) + "\n", encoding="utf-8")
-    print(summary(record, json_path, png_path), file=stdout)
-    return RunOutcome(settings, metrics, record, json_path, png_path)
+        text = json.dumps(record, indent=1, default=str)
+        paths["json"].write_text(text + "\n", encoding="utf-8")
+    print(summary(record, paths), file=stdout)
+    return RunOutcome(
+        settings,
+        metrics,
+        record,
+        paths.get("json"),
+        paths.get("png"),
+        paths.get("pdf"),
+        paths.get("npz"),
+    )
+
+
+def _measure_points(
+    samples: torch.Tensor, dataset: GaussianMixture
+) -> tuple[ModeMetrics, dict[str, Any], dict[str, Any]]:
+    """The mixture's metrics, and the arrays of the figure."""
+    centres = dataset.centre_tensor()
+    metrics = mode_metrics(samples, centres, dataset.std)
+    distance = torch.cdist(
+        samples.double(), centres.double(), compute_mode="donot_use_mm_for_euclid_dist"
+    )
+    real = dataset.sample(len(samples), torch.Generator().manual_seed(REAL_SEED))
+    arrays = {
+        "samples": samples.numpy().astype(np.float32),
+        "high_quality": (distance.min(dim=1).values < 3 * dataset.std).numpy(),
+        "real": real.numpy(),
+        "centres": centres.numpy(),
+        "std": np.float64(dataset.std),
+    }
+    published = {
+        k: {"modes": m, "high_quality": q} for k, (m, q) in PUBLISHED[dataset.name].items()
+    }
+    return metrics, {"published": published}, arrays
+
+
+def _measure_images(
+    samples: torch.Tensor, dataset: DigitImages
+) -> tuple[ModeMetrics, dict[str, Any], dict[str, Any]]:
+    """The digits' metrics, those of held-out real digits, and the arrays of the figure.
+
+    The generated samples are compared with as many real ones drawn from the
+    training digits (the GAN's data); the held-out digits, stacked the same
+    way, give what real data scores: the classifier's confidence on digits it
+    never saw, the reverse KL of sampling alone, and the Fréchet distance of
+    one real draw to another.
+    """
+    from .classifier import RECIPE, load_classifier, read_digits
+
+    classifier, accuracy = load_classifier()
+    n = len(samples)
+    stream = torch.Generator().manual_seed(REAL_SEED)
+    real, _ = dataset.sample_with_modes(n, stream)
+    real_features = read_digits(classifier, real).features
+    reading = read_digits(classifier, samples)
+    metrics = image_metrics(
+        reading.modes, reading.confidence, reading.features, real_features, dataset.num_modes
+    )
+    held_images, held_labels = digit_arrays("held-out")
+    held = DigitImages(dataset.name, dataset.channels, held_images, held_labels)
+    held_out, held_modes = held.sample_with_modes(n, stream)
+    held_reading = read_digits(classifier, held_out)
+    reference = image_metrics(
+        held_reading.modes,
+        held_reading.confidence,
+        held_reading.features,
+        real_features,
+        dataset.num_modes,
+    ).to_dict()
+    del reference["counts"]
+    extra = {
+        "classifier": {
+            "held_out_accuracy": accuracy,
+            "recipe": RECIPE,
+            "held_out_stacked_read_right": float(
+                (held_reading.modes == held_modes).double().mean()
+            ),
+        },
+        "real_held_out": reference,
+    }
+    arrays = {
+        "samples": _to_bytes(samples),
+        "modes": reading.modes.numpy().astype(np.int16),
+        "confidence": reading.confidence.numpy().astype(np.float32),
+        "real": _to_bytes(real[:REAL_IMAGES_KEPT]),
+    }
+    return metrics, extra, arrays
+
+
+def _to_bytes(images: torch.Tensor) -> Any:
+    """Images in [-1, 1] as ``uint8`` 0..255 (a 256-level image, a quarter of the float32 size)."""
+    return ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
 
 
 @contextlib.contextmanager
@@ -200,9 +302,6 @@ def _record(
         "steps": settings.steps,
         "processes": world_size,
         "metrics": metrics.to_dict(),
-        "published": {
-            k: {"modes": m, "high_quality": q} for k, (m, q) in PUBLISHED[settings.dataset].items()
-        },
         "train_seconds": round(result.train_seconds, 3),
         "final_log_vars": result.final,
         "curves": {"step": _curve_steps(settings.steps), **curves},
@@ -221,82 +320,58 @@ def _jsonable_curves(curves: Mapping[str, list[float]]) -> dict[str, list[float 
     return {k: [round(v, 6) if v == v else None for v in vs] for k, vs in curves.items()}
 
 
-def _draw(
-    path: Path, samples: torch.Tensor, result: TrainResult, metrics: ModeMetrics, settings: Settings
-) -> None:
-    dataset = result.dataset
-    distance = (
-        torch.cdist(
-            samples.double(),
-            dataset.centre_tensor(torch.float64),
-            compute_mode="donot_use_mm_for_euclid_dist",
-        )
-        .min(dim=1)
-        .values
-    )
-    # The total of each phase, then its terms when it has more than one.
-    curves: dict[str, list[float]] = {}
-    for phase, history in result.history.items():
-        phase_curves = _curves(history, settings.steps)
-        if "loss" in phase_curves:
-            curves[f"{phase} total"] = phase_curves.pop("loss")
-        if len(phase_curves) > 1 or "loss" not in history:
-            curves.update({f"{phase} {key}": values for key, values in phase_curves.items()})
-    draw_figure(
-        path,
-        samples=[(float(x), float(y)) for x, y in samples.tolist()],
-        high_quality=(distance < 3 * dataset.std).tolist(),
-        centres=dataset.centres,
-        std=dataset.std,
-        curves=curves,
-        steps=_curve_steps(settings.steps),
-        title=f"{settings.dataset} seed {settings.seed}: {_headline(metrics)}, "
-        f"{settings.steps} steps",
-    )
-
-
-def _headline(metrics: ModeMetrics) -> str:
-    kl = "-" if metrics.reverse_kl is None else f"{metrics.reverse_kl:.3f}"
-    return (
-        f"{metrics.modes}/{metrics.num_modes} modes, {100 * metrics.high_quality:.1f}% HQ, "
-        f"reverse KL {kl}"
-    )
-
-
-def summary(record: Mapping[str, Any], json_path: Path | None, png_path: Path | None) -> str:
+def summary(record: Mapping[str, Any], paths: Mapping[str, Path]) -> str:
     """The table printed at the end of a run."""
     m = record["metrics"]
     kl = "-" if m["reverse_kl"] is None else f"{m['reverse_kl']:.4f}"
-    pacgan_modes, pacgan_hq = PUBLISHED[record["dataset"]]["PacGAN"]
     rows = [
-        ("metric", "this run", "best published (PacGAN)"),
-        ("modes captured", f"{m['modes']} / {m['num_modes']}", f"{pacgan_modes:g}"),
-        ("high-quality samples", f"{100 * m['high_quality']:.1f} %", f"{100 * pacgan_hq:.1f} %"),
-        ("reverse KL", kl, ""),
+        ("modes captured", f"{m['modes']} / {m['num_modes']}"),
+        ("high-quality samples", f"{100 * m['high_quality']:.1f} %"),
+        ("reverse KL", kl),
     ]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    if "published" in record:
+        pacgan_modes, pacgan_hq = (
+            record["published"]["PacGAN"]["modes"],
+            record["published"]["PacGAN"]["high_quality"],
+        )
+        head = ("metric", "this run", "best published (PacGAN)")
+        rows = [
+            (*rows[0], f"{pacgan_modes:g}"),
+            (*rows[1], f"{100 * pacgan_hq:.1f} %"),
+            (*rows[2], ""),
+        ]
+        beats = m["modes"] >= pacgan_modes and m["high_quality"] >= pacgan_hq
+        verdict = f"{'beats' if beats else 'does not beat'} PacGAN's published result"
+    else:
+        real = record["real_held_out"]
+        head = ("metric", "this run", "held-out real digits")
+        rows = [
+            (*rows[0], f"{real['modes']} / {real['num_modes']}"),
+            (*rows[1], f"{100 * real['high_quality']:.1f} %"),
+            (*rows[2], f"{real['reverse_kl']:.4f}"),
+            ("Fréchet distance", f"{m['frechet_distance']:.3f}", f"{real['frechet_distance']:.3f}"),
+        ]
+        accuracy = record["classifier"]["held_out_accuracy"]
+        verdict = f"classifier: {100 * accuracy:.1f} % of held-out digits read right"
+    table = [head, *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(3)]
     lines = [
         f"toybench {record['dataset']}, seed {record['seed']}, {record['steps']} steps, "
         f"{record['processes']} process{'es' if record['processes'] > 1 else ''}: "
         f"trained in {record['train_seconds']:.1f} s",
         "",
     ]
-    for i, row in enumerate(rows):
+    for i, row in enumerate(table):
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
         if i == 0:
             lines.append("  " + "  ".join("-" * w for w in widths))
-    beats = m["modes"] >= pacgan_modes and m["high_quality"] >= pacgan_hq
-    lines += [
-        "",
-        f"  {'beats' if beats else 'does not beat'} PacGAN's published result "
-        f"on {record['dataset']}",
-    ]
+    lines += ["", f"  {verdict} on {record['dataset']}"]
     for phase in ("disc", "gen"):
         values = record["final_log_vars"].get(phase, {})
         terms = ", ".join(f"{k} {v:.4f}" for k, v in values.items())
         lines.append(f"  final {phase} losses: {terms}")
-    if json_path is not None and png_path is not None:
-        lines.append(f"  wrote {png_path} and {json_path}")
+    if paths:
+        lines.append(f"  wrote {', '.join(str(p) for p in paths.values())}")
     return "\n".join(lines)
 
 

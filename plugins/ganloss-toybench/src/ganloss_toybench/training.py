@@ -1,4 +1,7 @@
-"""The toybench training loop: MLP generator and discriminator, losses from the config.
+"""The toybench training loop: the networks of the dataset, losses from the config.
+
+Points (``ring``, ``grid``) train ReLU MLPs, digits small CNNs
+(:mod:`ganloss_toybench.models`).
 
 One iteration is ``disc_steps`` discriminator steps and one generator step,
 each summing its losses through a ganlosscore aggregator built from the
@@ -20,7 +23,10 @@ gen step                    ``gen``, ``disc``, ``disc_pred_fake_g``,
 
 ``iteration`` is the generator step, from 0; ``batch_size`` the samples per
 process. Samples live in the networks' space (data divided by the dataset's
-``scale``).
+``scale``): points ``(N, 2)``, images ``(N, C, 8, 8)`` in [-1, 1]. With
+``ema > 0`` the samples that are measured come from an exponential moving
+average of the generator's weights (``torch.optim.swa_utils.AveragedModel``),
+updated after every generator step.
 
 Under ``torch.distributed`` (``world_size > 1``) both networks are wrapped in
 ``DistributedDataParallel``; each process draws its own real and latent
@@ -50,14 +56,15 @@ from torch import Tensor
 from ganlosscore import GanLossError, LossAggregator, build_aggregator
 
 from .config import Settings
-from .data import DATASETS, GaussianMixture
-from .models import MLPDiscriminator, MLPGenerator
+from .data import DigitImages, GaussianMixture, load_dataset
+from .models import ConvDiscriminator, ConvGenerator, MLPDiscriminator, MLPGenerator
 
 __all__ = [
     "DISC_OUTPUT_KEYS",
     "GEN_OUTPUT_KEYS",
     "TrainResult",
     "build_losses",
+    "build_networks",
     "generate",
     "train",
 ]
@@ -90,10 +97,10 @@ GEN_OUTPUT_KEYS = (
 
 @dataclass
 class TrainResult:
-    """What a training run leaves: the generator and the logged values."""
+    """What a training run leaves: the generator (its average with ``ema``), the logged values."""
 
-    generator: MLPGenerator
-    dataset: GaussianMixture
+    generator: torch.nn.Module
+    dataset: GaussianMixture | DigitImages
     train_seconds: float
     #: phase ("disc", "gen") -> log_vars key -> [(iteration, value), ...]
     history: dict[str, dict[str, list[tuple[int, float]]]] = field(default_factory=dict)
@@ -136,6 +143,20 @@ def build_losses(
                     )
         aggregators.append(aggregator)
     return aggregators[0], aggregators[1]
+
+
+def build_networks(
+    settings: Settings, dataset: GaussianMixture | DigitImages
+) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """The generator and discriminator for ``dataset``: MLPs for points, CNNs for digits."""
+    if isinstance(dataset, DigitImages):
+        return (
+            ConvGenerator(settings.latent_dim, settings.gen_hidden, dataset.channels),
+            ConvDiscriminator(settings.disc_hidden, dataset.channels),
+        )
+    return MLPGenerator(settings.latent_dim, settings.gen_hidden), MLPDiscriminator(
+        settings.disc_hidden
+    )
 
 
 def _losses_of(aggregator: LossAggregator) -> list[Any]:
@@ -197,10 +218,14 @@ def train(
     """
     check_batch_split(settings.batch_size, world_size)
     batch = settings.batch_size // world_size
-    dataset = DATASETS[settings.dataset]
+    dataset = load_dataset(settings.dataset)
     torch.manual_seed(settings.seed)
-    gen = MLPGenerator(settings.latent_dim, settings.gen_hidden)
-    disc = MLPDiscriminator(settings.disc_hidden)
+    gen, disc = build_networks(settings, dataset)
+    average = None
+    if settings.ema > 0:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        average = AveragedModel(gen, multi_avg_fn=get_ema_multi_avg_fn(settings.ema))
     disc_losses, gen_losses = build_losses(disc_config, gen_config)
     gen_reads_real = _reads(gen_losses, ("real_imgs", "disc_pred_real"))
 
@@ -223,7 +248,9 @@ def train(
     def noise() -> Tensor:
         return torch.randn(batch, settings.latent_dim, generator=noise_stream)
 
-    result = TrainResult(gen, dataset, 0.0, history={"disc": {}, "gen": {}})
+    result = TrainResult(
+        gen if average is None else average.module, dataset, 0.0, history={"disc": {}, "gen": {}}
+    )
     start = time.perf_counter()
     log_disc: Mapping[str, float] = {}
     log_gen: Mapping[str, float] = {}
@@ -269,6 +296,8 @@ def train(
         total, log_gen = gen_losses(outputs)
         _step(opt_gen, total, "gen", iteration, fake, world_size)
         disc.requires_grad_(True)
+        if average is not None:
+            average.update_parameters(gen)
 
         for phase, log_vars in (("disc", log_disc), ("gen", log_gen)):
             history = result.history[phase]
@@ -309,9 +338,17 @@ def _step(
 
 @torch.no_grad()
 def generate(
-    generator: MLPGenerator, dataset: GaussianMixture, num_samples: int, seed: int
+    generator: torch.nn.Module,
+    dataset: GaussianMixture | DigitImages,
+    num_samples: int,
+    seed: int,
+    batch: int = 4096,
 ) -> Tensor:
-    """``num_samples`` generated points in data space, from a noise stream of their own."""
-    noise = torch.randn(num_samples, generator.latent_dim, generator=_stream(seed, 0, 3))
-    samples: Tensor = generator(noise) * dataset.scale
-    return samples
+    """``num_samples`` generated samples in data space, from a noise stream of their own."""
+    stream = _stream(seed, 0, 3)
+    latent_dim = int(generator.latent_dim)
+    parts = []
+    for start in range(0, num_samples, batch):
+        noise = torch.randn(min(batch, num_samples - start), latent_dim, generator=stream)
+        parts.append(generator(noise) * dataset.scale)
+    return torch.cat(parts)
