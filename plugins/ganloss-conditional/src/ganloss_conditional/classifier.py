@@ -255,11 +255,12 @@ class GenDiscriminativeClassifierLoss(LossModule):
     """ADC-GAN's classifier loss of the generator: look like a real sample of class ``y``.
 
     ``loss = CE(logits, 2 * labels) - CE(logits, 2 * labels + 1)``
-    ``= mean_i(log p_i(generated, y_i) - log p_i(real, y_i))``
+    ``= mean_i(logits_i[2 * y_i + 1] - logits_i[2 * y_i])``
 
-    on generated samples, with ``p_i = softmax(logits_i)`` over the ``2K``
-    columns (column ``2k``: real of class ``k``; ``2k + 1``: generated of
-    class ``k``). Hou et al. 2022, "Conditional GANs with Auxiliary
+    on generated samples, over the ``2K`` columns (column ``2k``: real of class
+    ``k``; ``2k + 1``: generated of class ``k``): the log-probability of
+    "generated, class y" minus that of "real, class y", whose softmax
+    normalizers cancel. Hou et al. 2022, "Conditional GANs with Auxiliary
     Discriminative Classifier" (ICML), the generator's objective;
     PyTorch-StudioGAN's ``aux_cls_type="ADC"`` generator loss. The value is
     unbounded below. The discriminator's side is

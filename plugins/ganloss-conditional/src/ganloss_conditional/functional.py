@@ -64,13 +64,13 @@ def _matrix(value: object, *, where: str, what: str) -> Tensor:
 
 
 def _labels(labels: object, batch: int, *, where: str) -> Tensor:
-    integer = (
+    if (
         isinstance(labels, Tensor)
         and not (labels.is_floating_point() or labels.is_complex())
         and labels.dtype != torch.bool
-    )
-    if integer and labels.shape == (batch,):  # type: ignore[union-attr]
-        return labels if labels.dtype == torch.int64 else labels.long()  # type: ignore[union-attr]
+        and labels.shape == (batch,)
+    ):
+        return labels if labels.dtype == torch.int64 else labels.long()
     raise LossInputError(
         f"expected class indices, an integer tensor of shape ({batch},) (one per row of the "
         f"scores), got {_described(labels)}; one-hot or soft labels are not supported: pass "
@@ -188,16 +188,17 @@ def discriminative_classifier_disc_loss(
 
 
 def discriminative_classifier_gen_loss(logits: Tensor, labels: Tensor) -> Tensor:
-    """ADC-GAN, generator side; see :class:`~ganloss_conditional.GenDiscriminativeClassifierLoss`.
+    """ADC-GAN, generator side; see the class ``GenDiscriminativeClassifierLoss``.
 
-    ``CE(logits, 2y) - CE(logits, 2y + 1)``, from one ``log_softmax``.
+    ``CE(logits, 2y) - CE(logits, 2y + 1)``: the log-normalizers cancel, which
+    leaves ``mean_i(logits_i[2y_i + 1] - logits_i[2y_i])``.
 
     Example:
         >>> discriminative_classifier_gen_loss(torch.tensor([[1.0, 0.0]]), torch.tensor([0]))
         tensor(-1.)
     """
-    log_p = F.log_softmax(logits, dim=1)
-    return F.nll_loss(log_p, 2 * labels) - F.nll_loss(log_p, 2 * labels + 1)
+    index = 2 * labels[:, None]
+    return (logits.gather(1, index + 1) - logits.gather(1, index)).mean()
 
 
 # -- contrastive losses --------------------------------------------------------------
