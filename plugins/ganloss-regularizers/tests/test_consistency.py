@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 import torch
 from _regularizer_nets import PerSampleLinearDisc
-from ganloss_regularizers import BalancedConsistencyLoss, RegularizerInputError
+from ganloss_regularizers import BalancedConsistencyLoss
 
-from ganlosscore import ConfigError
+from ganlosscore import ConfigError, LossInputError
 
 
 def shift_by_one(x):
@@ -71,7 +71,7 @@ def test_missing_data_for_a_weighted_term():
         BalancedConsistencyLoss(
             data_info={"discriminator": "disc", "augment": "aug", "real_data": "real_imgs"}
         )
-    with pytest.raises(RegularizerInputError, match="needs fake_data"):
+    with pytest.raises(LossInputError, match="needs fake_data"):
         BalancedConsistencyLoss()(PerSampleLinearDisc(), shift_by_one, real_data=torch.ones(1))
 
 

@@ -22,9 +22,10 @@ def test_docstring_examples(module):
 
 
 def test_every_public_loss_documents_formula_shapes_paper_and_example():
+    # torch's layout: the formula, then Args:, Shape: and Examples:
     for name in ganloss_regularizers.__all__:
         obj = getattr(ganloss_regularizers, name)
         if isinstance(obj, type) and hasattr(obj, "default_loss_name"):
             doc = obj.__doc__ or ""
-            for part in ("math::", "Inputs:", "Example:", "MMGeneration"):
+            for part in ("math::", "Shape:", "Examples:", "MMGeneration"):
                 assert part in doc, f"{name}'s docstring lacks {part!r}"

@@ -8,12 +8,11 @@ from _regularizer_nets import LinearDisc, quadratic_disc
 from ganloss_regularizers import (
     DRAGANGradientPenalty,
     GradientPenaltyLoss,
-    RegularizerInputError,
     dragan_perturb,
     random_interpolates,
 )
 
-from ganlosscore import ConfigError
+from ganlosscore import ConfigError, LossInputError
 
 # LinearDisc's gradient is W at every point, whatever the interpolation:
 # pixel (0,0) holds the channel vector (3, 4), norm 5; pixel (0,1) holds 0.
@@ -80,12 +79,12 @@ def test_random_interpolates_lie_between_real_and_fake_per_sample():
 
 
 def test_gp_shape_mismatch_is_clear(linear_disc):
-    with pytest.raises(RegularizerInputError, match="same shape"):
+    with pytest.raises(LossInputError, match="same shape"):
         GradientPenaltyLoss()(linear_disc, torch.zeros(2, 2, 1, 2), torch.zeros(3, 2, 1, 2))
 
 
 def test_gp_refuses_a_disc_without_graph(linear_data):
-    with pytest.raises(RegularizerInputError, match="no_grad"):
+    with pytest.raises(LossInputError, match="no_grad"):
         with torch.no_grad():
             GradientPenaltyLoss()(LinearDisc(), linear_data, linear_data)
 

@@ -7,13 +7,12 @@ import torch
 from _regularizer_nets import StyleGenerator
 from ganloss_regularizers import (
     GeneratorPathRegularizer,
-    RegularizerInputError,
     path_length_noise,
     path_lengths,
 )
 from torch import nn
 
-from ganlosscore import ConfigError
+from ganlosscore import ConfigError, LossInputError
 
 DATA_INFO = {"generator": "gen", "num_batches": "batch_size"}
 
@@ -179,17 +178,17 @@ def test_generator_convention_errors_are_clear():
     def returns_tensor(z, num_batches, return_latents):
         return torch.zeros(num_batches, 1, 2, 2)
 
-    with pytest.raises(RegularizerInputError, match="'fake_img' and 'latent'.*Tensor"):
+    with pytest.raises(LossInputError, match="'fake_img' and 'latent'.*Tensor"):
         GeneratorPathRegularizer()(returns_tensor, 2)
 
     def detached_latent(z, num_batches, return_latents):
         return {"fake_img": torch.zeros(num_batches, 1, 2, 2), "latent": torch.zeros(2, 4)}
 
-    with pytest.raises(RegularizerInputError, match="autograd graph"):
+    with pytest.raises(LossInputError, match="autograd graph"):
         GeneratorPathRegularizer()(detached_latent, 2)
 
     # a plain generator that does not take the StyleGAN2 call: our error, not torch's TypeError
-    with pytest.raises(RegularizerInputError, match=r"must accept MMGeneration's StyleGAN2 call"):
+    with pytest.raises(LossInputError, match=r"must accept MMGeneration's StyleGAN2 call"):
         GeneratorPathRegularizer()(torch.nn.Linear(8, 12), 4)
 
     def buggy(z, num_batches, return_latents):
@@ -197,7 +196,7 @@ def test_generator_convention_errors_are_clear():
 
     with pytest.raises(TypeError, match="NoneType") as info:
         GeneratorPathRegularizer()(buggy, 2)
-    assert not isinstance(info.value, RegularizerInputError)
+    assert not isinstance(info.value, LossInputError)
 
 
 @pytest.mark.parametrize(

@@ -229,17 +229,19 @@ def test_a_discriminator_that_ignores_its_input_is_an_error_not_a_zero_penalty()
     # not exist, and a penalty of 0 would hide the broken setup (MMGeneration raises too).
     import torch
     from ganloss_regularizers import R1GradientPenalty
-    from ganloss_regularizers._validation import RegularizerInputError
+
+    from ganlosscore import LossInputError
 
     lin = torch.nn.Linear(4, 1)
-    with pytest.raises(RegularizerInputError, match="does not depend on the input"):
+    with pytest.raises(LossInputError, match="does not depend on the input"):
         R1GradientPenalty()(lambda x: lin(x.detach()), torch.randn(3, 4))
 
 
 def test_a_generator_latent_unrelated_to_its_images_is_an_error():
     import torch
     from ganloss_regularizers import GeneratorPathRegularizer
-    from ganloss_regularizers._validation import RegularizerInputError
+
+    from ganlosscore import LossInputError
 
     class Unrelated(torch.nn.Module):
         def __init__(self):
@@ -250,5 +252,5 @@ def test_a_generator_latent_unrelated_to_its_images_is_an_error():
             latent = torch.randn(num_batches, 2, 3, requires_grad=True)  # not used below
             return {"fake_img": self.p * torch.randn(num_batches, 1, 2, 2), "latent": latent}
 
-    with pytest.raises(RegularizerInputError, match="does not depend on the input"):
+    with pytest.raises(LossInputError, match="does not depend on the input"):
         GeneratorPathRegularizer()(Unrelated(), 4)

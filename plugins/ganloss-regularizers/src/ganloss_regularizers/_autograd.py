@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 import torch
 from torch import Tensor
 
-from ._validation import RegularizerInputError
+from ganlosscore import ConfigError, LossInputError
+from ganlosscore.checks import check_bool
 
-__all__ = ["LossScaler", "input_gradient"]
+__all__ = ["LossScaler", "check_no_apex", "graph_break", "input_gradient"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def graph_break(fn: _F) -> _F:
+    """``torch.compiler.disable``, typed: ``fn`` runs outside a compiled graph.
+
+    For the functions that call a network and take its input gradient with
+    ``create_graph=True`` (see :func:`input_gradient`).
+    """
+    return cast(_F, torch.compiler.disable(fn))  # type: ignore[no-untyped-call]
 
 
 @runtime_checkable
@@ -24,6 +37,19 @@ class LossScaler(Protocol):
     def scale(self, outputs: Tensor) -> Tensor: ...
 
     def get_scale(self) -> float: ...
+
+
+def check_no_apex(value: Any, *, where: str) -> None:
+    """MMGeneration's ``use_apex_amp``: ``False`` builds, ``True`` says what replaces apex."""
+    if check_bool(value, where=where):
+        raise ConfigError(
+            "NVIDIA apex is not supported, so use_apex_amp must be False (it is accepted "
+            "only so MMGeneration configs work unchanged). For mixed precision, put a "
+            "torch.amp.GradScaler in the outputs dict and map it to this loss's "
+            "'loss_scaler' input, e.g. data_info={..., 'loss_scaler': 'loss_scaler'} "
+            "(or pass loss_scaler=scaler when calling the loss directly)",
+            where=where,
+        )
 
 
 def input_gradient(
@@ -56,7 +82,7 @@ def input_gradient(
     Output: the shape of ``inputs``, in ``inputs``' dtype or ``float32`` if narrower.
     """
     if not output.requires_grad:
-        raise RegularizerInputError(
+        raise LossInputError(
             "the network's output does not depend on its input through autograd; "
             "a gradient penalty cannot be computed under torch.no_grad() or with a "
             "network that detaches its input",
@@ -73,7 +99,7 @@ def input_gradient(
         allow_unused=True,
     )
     if grad is None:  # a zero penalty here would hide a broken setup
-        raise RegularizerInputError(
+        raise LossInputError(
             "the network's output does not depend on the input being penalised (a network "
             "that detaches its input, or a generator whose returned latent is not what the "
             "images were made from), so the penalty would be a silent constant; pass the "

@@ -30,7 +30,7 @@ class FullPrecisionBuffers(torch.nn.Module):
 
     def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Any:
         before = {name: self._buffers[name] for name in self.full_precision_buffers}
-        result = super()._apply(fn, recurse)
+        result = super()._apply(fn, recurse)  # type: ignore[no-untyped-call]
         for name, old in before.items():
             new = self._buffers[name]
             if old is None or new is None or not old.is_floating_point():

@@ -8,22 +8,14 @@ from typing import Any
 import torch  # noqa: F401  (the docstring examples use it)
 from torch import Tensor
 
-from ganlosscore import ConfigError, LossModule
-
-from ._validation import RegularizerInputError, check_real
+from ganlosscore import ConfigError, LossInputError, LossModule
+from ganlosscore.checks import check_number
 
 __all__ = ["BalancedConsistencyLoss", "consistency_penalty"]
 
 
 def consistency_penalty(pred: Tensor, pred_augmented: Tensor) -> Tensor:
-    r"""``mean((D(x) - D(T(x))) ** 2)``: the squared change of D's output under augmentation.
-
-    Input: both ``(N, *)``, the same shape. Output: a scalar.
-
-    Example:
-        >>> consistency_penalty(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 4.0]))
-        tensor(2.)
-    """
+    """``mean((D(x) - D(T(x))) ** 2)``: see :class:`BalancedConsistencyLoss`."""
     return (pred - pred_augmented).pow(2).mean()
 
 
@@ -58,17 +50,16 @@ class BalancedConsistencyLoss(LossModule):
             data mapped (``real_data`` / ``fake_data``); this is checked at
             construction.
 
-    Inputs:
-        discriminator: callable, ``(N, C, H, W) -> (N, *)``.
-        augment: callable, ``(N, C, H, W) -> (N, C, H, W)``.
-        real_data, fake_data: ``(N, C, H, W)``; optional, see above. Pass
-            ``fake_data`` detached in the discriminator step.
-        disc_pred_real, disc_pred_fake: optional precomputed ``D(real_data)``,
-            ``D(fake_data)``.
+    Shape:
+        - discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
+        - augment: a callable, ``(N, C, H, W) -> (N, C, H, W)``.
+        - real_data, fake_data: ``(N, C, H, W)``; optional, see above. Pass
+          ``fake_data`` detached in the discriminator step.
+        - disc_pred_real, disc_pred_fake: optional precomputed ``D(real_data)``,
+          ``D(fake_data)``.
+        - Output: scalar.
 
-    Returns a scalar.
-
-    Example:
+    Examples:
         >>> disc = lambda x: x.sum(dim=(1, 2, 3))
         >>> bcr = BalancedConsistencyLoss(lambda_real=10.0, lambda_fake=0.0)
         >>> bcr(disc, lambda x: x + 1, real_data=torch.zeros(2, 1, 2, 2))  # 10 * (0 - 4)^2
@@ -80,8 +71,8 @@ class BalancedConsistencyLoss(LossModule):
     def __init__(self, lambda_real: float = 10.0, lambda_fake: float = 10.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         label = type(self).__name__
-        self.lambda_real = check_real(lambda_real, f"{label}.lambda_real", low=0.0)
-        self.lambda_fake = check_real(lambda_fake, f"{label}.lambda_fake", low=0.0)
+        self.lambda_real = check_number(lambda_real, where=f"{label}.lambda_real", low=0.0)
+        self.lambda_fake = check_number(lambda_fake, where=f"{label}.lambda_fake", low=0.0)
         if self.lambda_real == 0.0 and self.lambda_fake == 0.0:
             raise ConfigError(
                 "lambda_real and lambda_fake are both 0, so the loss is always 0; "
@@ -115,7 +106,7 @@ class BalancedConsistencyLoss(LossModule):
             if weight == 0.0:
                 continue
             if data is None:
-                raise RegularizerInputError(
+                raise LossInputError(
                     f"lambda_{term}={weight} needs {term}_data, which was not given; pass it "
                     f"or set lambda_{term}=0",
                     where=self.loss_name(),

@@ -7,12 +7,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ganlosscore import LossModule
+from ganlosscore import LossInputError, LossModule
+from ganlosscore.checks import check_choice, check_number
 
-from ._autograd import LossScaler, input_gradient
-from ._validation import RegularizerInputError, check_norm_mode, check_real
+from ._autograd import LossScaler, graph_break, input_gradient
 
 __all__ = [
+    "NORM_MODES",
     "DRAGANGradientPenalty",
     "GradientPenaltyLoss",
     "dragan_perturb",
@@ -20,6 +21,11 @@ __all__ = [
     "gradient_norm_penalty",
     "random_interpolates",
 ]
+
+
+#: The two gradient-norm conventions MMGeneration offers: over the channels at each
+#: pixel, or over all of C, H, W per sample.
+NORM_MODES: tuple[str, ...] = ("pixel", "HWC")
 
 
 def gradient_norm(grad: Tensor, norm_mode: str = "pixel") -> Tensor:
@@ -35,9 +41,9 @@ def gradient_norm(grad: Tensor, norm_mode: str = "pixel") -> Tensor:
         >>> gradient_norm(g, "pixel"), gradient_norm(g, "HWC")
         (tensor([[[5., 0.]]]), tensor([5.]))
     """
-    if norm_mode == "pixel":
-        return torch.linalg.vector_norm(grad, ord=2, dim=1)
-    return torch.linalg.vector_norm(grad.reshape(grad.shape[0], -1), ord=2, dim=1)
+    flat = grad if norm_mode == "pixel" else grad.reshape(grad.shape[0], -1)
+    norm: Tensor = torch.linalg.vector_norm(flat, ord=2, dim=1)
+    return norm
 
 
 def gradient_norm_penalty(
@@ -130,17 +136,16 @@ class GradientPenaltyLoss(LossModule):
             ``"HWC"``: the L2 norm over C, H, W per sample, averaged over samples.
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
-    Inputs:
-        discriminator: callable, ``(N, C, H, W) -> (N, *)``.
-        real_data, fake_data: ``(N, C, H, W)`` (any ``(N, C, *)``), the same shape.
-        mask: optional, broadcastable to the data (inpainting); the gradient is
-            multiplied by it and the penalty divided by ``mean(mask)``.
-        loss_scaler: optional ``torch.amp.GradScaler`` (see :class:`R1GradientPenalty`).
+    Shape:
+        - discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
+        - real_data, fake_data: ``(N, C, H, W)`` (any ``(N, C, *)``), the same shape.
+        - mask: optional, broadcastable to the data (inpainting); the gradient is
+          multiplied by it and the penalty divided by ``mean(mask)``.
+        - loss_scaler: optional ``torch.amp.GradScaler`` (mixed precision: see
+          the package README).
+        - Output: scalar (``float32`` for half-precision data).
 
-    Returns a scalar, in ``float32`` for ``float16``/``bfloat16`` data (the gradient is
-    taken to ``float32`` before the norm, see :class:`R1GradientPenalty`).
-
-    Example:
+    Examples:
         >>> disc = lambda x: (x * torch.tensor([3.0, 4.0]).view(1, 2, 1, 1)).sum()
         >>> gp = GradientPenaltyLoss(norm_mode="HWC")
         >>> gp(disc, torch.zeros(2, 2, 1, 1), torch.ones(2, 2, 1, 1)).item()  # (5 - 1)^2
@@ -151,9 +156,10 @@ class GradientPenaltyLoss(LossModule):
 
     def __init__(self, norm_mode: str = "pixel", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.norm_mode = check_norm_mode(norm_mode, f"{type(self).__name__}.norm_mode")
+        where = f"{type(self).__name__}.norm_mode"
+        self.norm_mode = check_choice(norm_mode, NORM_MODES, where=where)
 
-    @torch.compiler.disable  # autograd.grad(create_graph=True): a graph break, see _autograd
+    @graph_break  # autograd.grad(create_graph=True), see _autograd
     def compute(
         self,
         discriminator: Any,
@@ -163,7 +169,7 @@ class GradientPenaltyLoss(LossModule):
         loss_scaler: LossScaler | None = None,
     ) -> Tensor:
         if real_data.shape != fake_data.shape:
-            raise RegularizerInputError(
+            raise LossInputError(
                 f"real_data {tuple(real_data.shape)} and fake_data {tuple(fake_data.shape)} "
                 "must have the same shape to be interpolated",
                 where=self.loss_name(),
@@ -199,15 +205,13 @@ class DRAGANGradientPenalty(LossModule):
             ``"pixel"`` (see :class:`GradientPenaltyLoss`).
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
-    Inputs:
-        discriminator: callable, ``(N, C, H, W) -> (N, *)``.
-        real_data: ``(N, C, H, W)`` (any ``(N, C, *)``).
-        loss_scaler: optional ``torch.amp.GradScaler`` (see :class:`R1GradientPenalty`).
+    Shape:
+        - discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
+        - real_data: ``(N, C, H, W)`` (any ``(N, C, *)``).
+        - loss_scaler: optional ``torch.amp.GradScaler``.
+        - Output: scalar (``float32`` for half-precision data).
 
-    Returns a scalar, in ``float32`` for ``float16``/``bfloat16`` data (the gradient is
-    taken to ``float32`` before the norm, see :class:`R1GradientPenalty`).
-
-    Example:
+    Examples:
         >>> disc = lambda x: (x * torch.tensor([3.0, 4.0]).view(1, 2, 1, 1)).sum()
         >>> dragan = DRAGANGradientPenalty(loss_weight=10.0)  # lambda = 10
         >>> dragan(disc, torch.randn(4, 2, 1, 1)).item()  # 10 * (||(3, 4)|| - 1)^2
@@ -221,11 +225,11 @@ class DRAGANGradientPenalty(LossModule):
     ) -> None:
         super().__init__(**kwargs)
         label = type(self).__name__
-        self.k = check_real(k, f"{label}.k", low=0.0)
-        self.perturb_scale = check_real(perturb_scale, f"{label}.perturb_scale", low=0.0)
-        self.norm_mode = check_norm_mode(norm_mode, f"{label}.norm_mode")
+        self.k = check_number(k, where=f"{label}.k", low=0.0)
+        self.perturb_scale = check_number(perturb_scale, where=f"{label}.perturb_scale", low=0.0)
+        self.norm_mode = check_choice(norm_mode, NORM_MODES, where=f"{label}.norm_mode")
 
-    @torch.compiler.disable  # autograd.grad(create_graph=True): a graph break, see _autograd
+    @graph_break  # autograd.grad(create_graph=True), see _autograd
     def compute(
         self,
         discriminator: Any,

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
+import torch  # noqa: F401  (the docstring examples use it)
 from torch import Tensor
 
 from ganlosscore import LossInputError, LossModule
 from ganlosscore.checks import check_number
 
-from ._autograd import LossScaler, input_gradient
+from ._autograd import LossScaler, graph_break, input_gradient
 from .gradient_penalty import random_interpolates
 
 __all__ = [
@@ -113,7 +113,7 @@ class WGANDivPenalty(LossModule):
         self.k = check_number(k, where=f"{label}.k", low=0.0)
         self.p = check_number(p, where=f"{label}.p", low=0.0, low_open=True)
 
-    @torch.compiler.disable  # autograd.grad(create_graph=True): a graph break, see _autograd
+    @graph_break  # autograd.grad(create_graph=True), see _autograd
     def compute(
         self,
         discriminator: Any,
@@ -162,7 +162,7 @@ class MaxGradientPenalty(LossModule):
 
     default_loss_name = "loss_max_gp"
 
-    @torch.compiler.disable  # autograd.grad(create_graph=True): a graph break, see _autograd
+    @graph_break  # autograd.grad(create_graph=True), see _autograd
     def compute(
         self,
         discriminator: Any,

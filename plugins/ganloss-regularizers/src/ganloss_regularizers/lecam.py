@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganlosscore import LossModule, is_distributed, sum_over_ranks
+from ganlosscore.checks import check_bool, check_int, check_number
 
 from ._buffers import FullPrecisionBuffers
-from ._validation import check_bool, check_int, check_real
 
 __all__ = ["LeCamRegularizer", "lecam_regularization"]
 
@@ -25,17 +25,11 @@ def lecam_regularization(
     *,
     relu: bool = True,
 ) -> Tensor:
-    r"""``mean(f(D(x) - ema_fake)^2) + mean(f(ema_real - D(G(z)))^2)``.
-
-    ``f`` is ReLU (the authors' code, ``relu=True``) or the identity (the
-    paper's equation, ``relu=False``).
-
-    Input: ``disc_pred_real`` ``(N, *)``, ``disc_pred_fake`` ``(M, *)``, the
-    anchors scalars. Output: a scalar.
+    """The loss at given anchors (``relu=False``: plain squares): see :class:`LeCamRegularizer`.
 
     Example:
         >>> real, fake = torch.tensor([3.0, -1.0]), torch.tensor([0.0, 2.0])
-        >>> lecam_regularization(real, fake, ema_real=1.0, ema_fake=1.0)
+        >>> lecam_regularization(real, fake, ema_real=1.0, ema_fake=1.0)  # (4 + 0)/2 + (0 + 1)/2
         tensor(2.5000)
     """
     real_gap = disc_pred_real - ema_fake
@@ -61,40 +55,14 @@ class LeCamRegularizer(FullPrecisionBuffers, LossModule):
     MMGeneration has no LeCam loss.
 
     The averages are buffers ``ema_real`` and ``ema_fake`` (with the counter
-    ``num_updates``), so they travel in ``state_dict``. They are updated in
-    ``float32`` whatever the predictions' dtype, and stay ``float32`` when the
-    module is cast to ``float16``/``bfloat16`` (``model.half()``), where a step
-    of ``(1 - decay)`` times the gap would often round away. Each call in training
+    ``num_updates``), so they travel in ``state_dict``. Each call in training
     mode first updates them with the detached batch means,
-    :math:`\alpha \leftarrow \mathrm{decay}\,\alpha + (1 - \mathrm{decay})\,\bar D`,
-    then computes the loss with the updated values, as the authors' code does.
-    During the first ``ema_start`` updates the decay is 0 (the average is the
-    batch mean), like the code's ``start_itr``; with the default 1 the averages
-    start from the first batch instead of an arbitrary constant.
-
-    **With interval > 1** (lazy regularization) the averages are updated only
-    on the steps the loss runs (``iteration % interval == 0``): the core skips
-    the call on the others, so this module never sees those batches. ``decay``
-    and ``ema_start`` therefore count updates, not iterations: an average over
-    about ``1 / (1 - decay)`` updates spans ``interval`` times as many
-    iterations. Feed the averages every step instead by running the loss every
-    step (``interval=1``) and scaling it with ``loss_weight``.
-
-    **Under DDP** each rank keeps its own averages, of its own batches, unless
-    ``sync_averages=True``: then, when ``torch.distributed`` is initialised
-    with more than one process, every update all-reduces the sums and counts
-    of both batches' predictions in one collective, so every rank moves its
-    averages towards the mean over all ranks' predictions and the ranks hold
-    the same anchors (as one process on the whole batch would). Every rank
-    must then call the loss at the same steps; a call skipped by ``interval``
-    (in training mode) still takes part, adding nothing, so ranks that
-    disagree on ``outputs['iteration']`` get the aggregator's
-    ``DistributedMismatchError`` rather than crashing or hanging in
-    mismatched collectives. The sums are reduced in float64, on the rank's
-    GPU under NCCL and on the CPU under gloo. Without ``sync_averages`` the
-    ranks' anchors drift apart and a checkpoint holds the saving rank's
-    averages. The averages are detached either way, so the collective carries
-    no gradient.
+    :math:`\alpha \leftarrow \mathrm{decay}\,\alpha + (1 - \mathrm{decay})\,\bar D`
+    (decay 0 during the first ``ema_start`` updates, like the code's
+    ``start_itr``), then computes the loss with the updated values, as the
+    authors' code does. Half precision, ``interval > 1`` (the averages count
+    updates, not iterations) and DDP (``sync_averages``): see the package
+    README, *LeCamRegularizer*.
 
     Args:
         decay: the averages' decay (0.99).
@@ -104,13 +72,12 @@ class LeCamRegularizer(FullPrecisionBuffers, LossModule):
             ``torch.distributed`` is initialised (False).
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
-    Inputs:
-        disc_pred_real: D's output on real data, ``(N, *)``.
-        disc_pred_fake: D's output on generated data, ``(M, *)``.
+    Shape:
+        - disc_pred_real: ``(N, *)``, D's output on real data.
+        - disc_pred_fake: ``(M, *)``, D's output on generated data.
+        - Output: scalar.
 
-    Returns a scalar.
-
-    Example:
+    Examples:
         >>> lecam = LeCamRegularizer(data_info={"disc_pred_real": "real", "disc_pred_fake": "fake"})
         >>> lecam({"real": torch.tensor([2.0]), "fake": torch.tensor([-2.0])})  # relu(2-(-2))^2*2
         tensor(32.)
@@ -135,10 +102,10 @@ class LeCamRegularizer(FullPrecisionBuffers, LossModule):
     ) -> None:
         super().__init__(**kwargs)
         label = type(self).__name__
-        self.decay = check_real(decay, f"{label}.decay", low=0.0, high=1.0, high_open=True)
-        self.ema_start = check_int(ema_start, f"{label}.ema_start", low=0)
-        self.relu = check_bool(relu, f"{label}.relu")
-        self.sync_averages = check_bool(sync_averages, f"{label}.sync_averages")
+        self.decay = check_number(decay, where=f"{label}.decay", low=0, high=1, high_open=True)
+        self.ema_start = check_int(ema_start, where=f"{label}.ema_start", low=0)
+        self.relu = check_bool(relu, where=f"{label}.relu")
+        self.sync_averages = check_bool(sync_averages, where=f"{label}.sync_averages")
         self.register_buffer("ema_real", torch.tensor(0.0))
         self.register_buffer("ema_fake", torch.tensor(0.0))
         self.register_buffer("num_updates", torch.tensor(0, dtype=torch.long))

@@ -11,17 +11,11 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-from ganlosscore import LossModule
+from ganlosscore import LossInputError, LossModule
+from ganlosscore.checks import check_bool, check_int, check_number, check_probability
 
-from ._autograd import LossScaler, input_gradient
+from ._autograd import LossScaler, check_no_apex, graph_break, input_gradient
 from ._buffers import FullPrecisionBuffers
-from ._validation import (
-    RegularizerInputError,
-    check_bool,
-    check_int,
-    check_no_apex,
-    check_real,
-)
 
 __all__ = [
     "GeneratorPathRegularizer",
@@ -127,7 +121,8 @@ def _mean_over_ranks(value: Tensor) -> Tensor:
     """The mean of ``value`` over all ranks, differentiable (identity without a process group)."""
     if not (dist.is_available() and dist.is_initialized()):
         return value
-    return _MeanOverRanks.apply(value)
+    mean: Tensor = _MeanOverRanks.apply(value)  # type: ignore[no-untyped-call]
+    return mean
 
 
 def path_length_penalty(
@@ -179,13 +174,12 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
     * :math:`\sqrt{\cdot + \epsilon}` (``eps``), so a zero gradient gives no NaN;
     * the running mean :math:`a` is the buffer ``mean_path_length`` (in
       ``state_dict``), written only in training mode (``module.train()``), as
-      BatchNorm's running statistics are; it is updated in ``float32`` and
-      stays ``float32`` when the module is cast to half precision;
+      BatchNorm's running statistics are;
     * ``sync_mean_buffer`` averages the batch mean over ranks with a
-      differentiable all-reduce (MMGeneration's is not), so DDP training
-      equals single-process training on the whole batch (equal per-rank
-      batches); every rank must then run the regularizer at the same steps;
+      differentiable all-reduce (MMGeneration's is not);
     * ``interval`` (lazy regularization) is the common keyword, handled by the core.
+
+    Half precision and DDP: see the package README, *GeneratorPathRegularizer*.
 
     **Generator calling convention** (MMGeneration's StyleGAN2): the generator
     is called as ``generator(None, num_batches=n, return_latents=True)`` and
@@ -207,19 +201,15 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
             ``ConfigError`` (use ``loss_scaler`` instead).
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
-    Inputs:
-        generator: callable following the convention above.
-        num_batches: ``int``, the batch size (MMGeneration's ``batch_size`` key).
-        loss_scaler: optional ``torch.amp.GradScaler`` (mixed precision, in
-            place of apex; map it with ``data_info={..., "loss_scaler":
-            "loss_scaler"}``); the projected output is scaled before the
-            gradient and the gradient unscaled after.
+    Shape:
+        - generator: a callable following the convention above.
+        - num_batches: an ``int``, the batch size (MMGeneration's ``batch_size`` key).
+        - loss_scaler: optional ``torch.amp.GradScaler`` (mixed precision, in
+          place of apex): the projected output is scaled before the gradient
+          and the gradient unscaled after.
+        - Output: scalar (``float32`` for a half-precision generator).
 
-    Returns a scalar, in ``float32`` for a half-precision generator (the path
-    lengths are computed from the gradient in ``float32``: ``eps = 1e-8`` is 0
-    in ``float16``).
-
-    Example:
+    Examples:
         >>> class Gen(torch.nn.Module):  # the image is the latent
         ...     def forward(self, z, num_batches, return_latents):
         ...         w = torch.ones(num_batches, 4, requires_grad=True)
@@ -247,16 +237,16 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
     ) -> None:
         super().__init__(**kwargs)
         label = type(self).__name__
-        self.pl_batch_shrink = check_int(pl_batch_shrink, f"{label}.pl_batch_shrink", low=1)
-        self.decay = check_real(decay, f"{label}.decay", low=0.0, high=1.0)
+        self.pl_batch_shrink = check_int(pl_batch_shrink, where=f"{label}.pl_batch_shrink")
+        self.decay = check_probability(decay, where=f"{label}.decay")
         self.pl_batch_size = (
             None
             if pl_batch_size is None
-            else check_int(pl_batch_size, f"{label}.pl_batch_size", low=1)
+            else check_int(pl_batch_size, where=f"{label}.pl_batch_size")
         )
-        self.sync_mean_buffer = check_bool(sync_mean_buffer, f"{label}.sync_mean_buffer")
-        self.eps = check_real(eps, f"{label}.eps", low=0.0)
-        check_no_apex(use_apex_amp, f"{label}.use_apex_amp")
+        self.sync_mean_buffer = check_bool(sync_mean_buffer, where=f"{label}.sync_mean_buffer")
+        self.eps = check_number(eps, where=f"{label}.eps", low=0.0)
+        check_no_apex(use_apex_amp, where=f"{label}.use_apex_amp")
         self.register_buffer("mean_path_length", torch.tensor(0.0))
 
     def path_batch_size(self, num_batches: int) -> int:
@@ -276,7 +266,7 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
         """The random image-space directions ``y``; override to change them."""
         return path_length_noise(fake_img)
 
-    @torch.compiler.disable  # autograd.grad(create_graph=True): a graph break, see _autograd
+    @graph_break  # autograd.grad(create_graph=True), see _autograd
     def compute(
         self, generator: Any, num_batches: int, loss_scaler: LossScaler | None = None
     ) -> Tensor:
@@ -302,7 +292,7 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
         except TypeError as exc:
             if _accepts_the_call(generator):
                 raise  # a TypeError inside the generator: its own bug, untouched
-            raise RegularizerInputError(
+            raise LossInputError(
                 "the generator must accept MMGeneration's StyleGAN2 call "
                 "generator(None, num_batches=n, return_latents=True) and return a mapping with "
                 f"'fake_img' and 'latent'; calling {type(generator).__name__} so failed: {exc}. "
@@ -311,7 +301,7 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
             ) from exc
         if not isinstance(output, Mapping) or not {"fake_img", "latent"} <= output.keys():
             got = sorted(map(str, output)) if isinstance(output, Mapping) else type(output).__name__
-            raise RegularizerInputError(
+            raise LossInputError(
                 "the generator, called as generator(None, num_batches=n, return_latents=True), "
                 "must return a mapping with 'fake_img' and 'latent' (MMGeneration's StyleGAN2 "
                 f"convention); it returned {got}",
@@ -319,7 +309,7 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
             )
         fake_img, latents = output["fake_img"], output["latent"]
         if not (isinstance(latents, Tensor) and latents.requires_grad):
-            raise RegularizerInputError(
+            raise LossInputError(
                 "the generator's 'latent' must be the style codes the images were synthesised "
                 "from, in the autograd graph (requires_grad); it is not, so the path length "
                 "cannot be differentiated",

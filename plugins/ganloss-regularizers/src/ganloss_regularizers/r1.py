@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
+import torch  # noqa: F401  (the docstring examples use it)
 from torch import Tensor
 
 from ganlosscore import LossModule
+from ganlosscore.checks import check_choice
 
-from ._autograd import LossScaler, input_gradient
-from ._validation import check_no_apex, check_norm_mode
+from ._autograd import LossScaler, check_no_apex, graph_break, input_gradient
+from .gradient_penalty import NORM_MODES
 
 __all__ = ["R1GradientPenalty", "R2GradientPenalty", "squared_gradient_penalty"]
 
@@ -66,23 +67,35 @@ def _differentiable_alias(data: Tensor) -> Tensor:
     return data if data.requires_grad else data.detach().requires_grad_()
 
 
-@torch.compiler.disable  # autograd.grad(create_graph=True): a graph break, see _autograd
+@graph_break  # autograd.grad(create_graph=True), see _autograd
 def _sample_gradient_penalty(
-    loss: LossModule,
+    loss: _ZeroCentredPenalty,
     discriminator: Any,
     data: Tensor,
     mask: Tensor | None,
     loss_scaler: LossScaler | None,
-    norm_mode: str,
 ) -> Tensor:
     points = _differentiable_alias(data)
     grad = input_gradient(
         discriminator(points), points, loss_scaler=loss_scaler, where=loss.loss_name()
     )
-    return squared_gradient_penalty(grad, norm_mode=norm_mode, mask=mask)
+    return squared_gradient_penalty(grad, norm_mode=loss.norm_mode, mask=mask)
 
 
-class R1GradientPenalty(LossModule):
+class _ZeroCentredPenalty(LossModule):
+    """R1 and R2: one penalty, at the data their ``compute`` names."""
+
+    def __init__(self, norm_mode: str = "pixel", use_apex_amp: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        label = type(self).__name__
+        self.norm_mode = check_choice(norm_mode, NORM_MODES, where=f"{label}.norm_mode")
+        check_no_apex(use_apex_amp, where=f"{label}.use_apex_amp")
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, norm_mode={self.norm_mode!r}"
+
+
+class R1GradientPenalty(_ZeroCentredPenalty):
     r"""R1: the squared gradient norm of the discriminator at real samples.
 
     .. math::
@@ -95,58 +108,30 @@ class R1GradientPenalty(LossModule):
     2018, whose :math:`\gamma/2` is ``loss_weight``. Mirrors MMGeneration's
     ``r1_gradient_penalty_loss`` / ``R1GradientPenalty`` (default
     ``norm_mode='pixel'``, ``loss_weight=1``); ``norm_mode`` is honoured on both
-    call paths.
-
-    Lazy regularization (StyleGAN2) is the common ``interval`` keyword, which
-    the core handles; scale ``loss_weight`` by the interval yourself if you
-    want StyleGAN2's compensation.
-
-    Mixed precision (in place of MMGeneration's apex): with a ``loss_scaler``
-    (a ``torch.amp.GradScaler`` in the outputs dict, mapped by
-    ``data_info={..., "loss_scaler": "loss_scaler"}``), the discriminator's
-    output is scaled, ``scaler.scale(D(x))``, before the gradient is taken, and
-    the gradient unscaled after, ``/ scaler.get_scale()``, so fp16 gradients
-    do not underflow; a disabled scaler changes nothing. The unscaled gradient
-    and the penalty are in ``float32`` for ``float16``/``bfloat16`` data (the
-    squares of small gradients underflow in ``float16``), so the penalty of
-    half-precision data is a ``float32`` value. The gradient is taken with
-    ``create_graph=True`` so the penalty is differentiable with respect to
-    D's parameters; it also works under ``torch.autocast`` and inside
-    ``DistributedDataParallel`` (each rank averages over its own batch, DDP
-    averages the gradients, which equals the penalty on the whole batch when
-    ranks hold equal batch sizes). DDP needs every parameter to get a gradient
-    in each backward, and one that only shifts D's output (a final bias) gets
-    none from the penalty: back-propagate the penalty together with the GAN
-    loss, or add ``0 * D(x).sum()`` as StyleGAN2 implementations do.
+    call paths. Lazy regularization (StyleGAN2) is the common ``interval``.
+    Mixed precision (``loss_scaler``, in place of apex) and DDP: see the
+    package README, *R1GradientPenalty and R2GradientPenalty*.
 
     Args:
         norm_mode: ``"pixel"`` (default) or ``"HWC"``.
         use_apex_amp: MMGeneration's keyword, accepted so its configs build
-            unchanged; only ``False``: apex is not supported, and ``True`` is a
-            ``ConfigError`` (use ``loss_scaler`` instead).
+            unchanged; only ``False`` (use ``loss_scaler`` instead).
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
-    Inputs:
-        discriminator: callable, ``(N, C, H, W) -> (N, *)``.
-        real_data: ``(N, C, H, W)`` (any ``(N, C, *)``).
-        mask: optional, broadcastable to ``real_data``.
-        loss_scaler: optional ``torch.amp.GradScaler`` (``scale``/``get_scale``).
+    Shape:
+        - discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
+        - real_data: ``(N, C, H, W)`` (any ``(N, C, *)``).
+        - mask: optional, broadcastable to ``real_data``.
+        - loss_scaler: optional ``torch.amp.GradScaler``.
+        - Output: scalar (``float32`` for half-precision data).
 
-    Returns a scalar.
-
-    Example:
+    Examples:
         >>> disc = lambda x: 0.5 * (x**2).sum()  # gradient x
         >>> R1GradientPenalty(norm_mode="HWC")(disc, torch.ones(2, 3, 4, 4)).item()  # 3*4*4
         48.0
     """
 
     default_loss_name = "loss_r1_gp"
-
-    def __init__(self, norm_mode: str = "pixel", use_apex_amp: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        label = type(self).__name__
-        self.norm_mode = check_norm_mode(norm_mode, f"{label}.norm_mode")
-        check_no_apex(use_apex_amp, f"{label}.use_apex_amp")
 
     def compute(
         self,
@@ -155,15 +140,10 @@ class R1GradientPenalty(LossModule):
         mask: Tensor | None = None,
         loss_scaler: LossScaler | None = None,
     ) -> Tensor:
-        return _sample_gradient_penalty(
-            self, discriminator, real_data, mask, loss_scaler, self.norm_mode
-        )
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, norm_mode={self.norm_mode!r}"
+        return _sample_gradient_penalty(self, discriminator, real_data, mask, loss_scaler)
 
 
-class R2GradientPenalty(LossModule):
+class R2GradientPenalty(_ZeroCentredPenalty):
     r"""R2: the squared gradient norm of the discriminator at fake samples.
 
     .. math::
@@ -171,29 +151,27 @@ class R2GradientPenalty(LossModule):
 
     The R2 regularizer of Mescheder et al., ICML 2018; everything else
     (``norm_mode``, ``use_apex_amp``, ``mask``, ``loss_scaler``, ``interval``) as in
-    :class:`R1GradientPenalty`. MMGeneration has no R2 loss.
+    :class:`R1GradientPenalty`. MMGeneration has no R2 loss. R3GAN (Huang et
+    al. 2024) uses R1 and R2 together, each with ``loss_weight = gamma / 2``
+    and ``norm_mode="HWC"`` (the config is in ganloss-adversarial's README).
 
-    Inputs:
-        discriminator: callable, ``(N, C, H, W) -> (N, *)``.
-        fake_data: ``(N, C, H, W)`` (any ``(N, C, *)``); pass it detached in the
-            discriminator step, or gradients also reach the generator.
-        mask, loss_scaler: as in :class:`R1GradientPenalty`.
+    Args:
+        norm_mode, use_apex_amp, **kwargs: as for :class:`R1GradientPenalty`.
 
-    Returns a scalar.
+    Shape:
+        - discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
+        - fake_data: ``(N, C, H, W)`` (any ``(N, C, *)``); pass it detached in
+          the discriminator step, or gradients also reach the generator.
+        - mask, loss_scaler: as for :class:`R1GradientPenalty`.
+        - Output: scalar.
 
-    Example:
+    Examples:
         >>> disc = lambda x: 0.5 * (x**2).sum()
         >>> R2GradientPenalty()(disc, torch.ones(2, 3, 4, 4)).item()  # pixel: 3 channels of 1
         3.0
     """
 
     default_loss_name = "loss_r2_gp"
-
-    def __init__(self, norm_mode: str = "pixel", use_apex_amp: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        label = type(self).__name__
-        self.norm_mode = check_norm_mode(norm_mode, f"{label}.norm_mode")
-        check_no_apex(use_apex_amp, f"{label}.use_apex_amp")
 
     def compute(
         self,
@@ -202,9 +180,4 @@ class R2GradientPenalty(LossModule):
         mask: Tensor | None = None,
         loss_scaler: LossScaler | None = None,
     ) -> Tensor:
-        return _sample_gradient_penalty(
-            self, discriminator, fake_data, mask, loss_scaler, self.norm_mode
-        )
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, norm_mode={self.norm_mode!r}"
+        return _sample_gradient_penalty(self, discriminator, fake_data, mask, loss_scaler)

@@ -11,14 +11,7 @@ __all__ = ["DiscShiftLoss", "disc_shift_loss"]
 
 
 def disc_shift_loss(pred: Tensor) -> Tensor:
-    """``mean(pred ** 2)``: keeps the discriminator's output from drifting away from 0.
-
-    Input: ``pred`` of shape ``(N, *)``. Output: a scalar.
-
-    Example:
-        >>> disc_shift_loss(torch.tensor([1.0, -3.0]))
-        tensor(5.)
-    """
+    """``mean(pred ** 2)``: see :class:`DiscShiftLoss`."""
     return pred.pow(2).mean()
 
 
@@ -35,14 +28,16 @@ class DiscShiftLoss(LossModule):
     ``disc_pred_real`` and once on ``disc_pred_fake``, the two merged under
     one name.
 
-    Inputs:
-        pred: the discriminator's output, shape ``(N, *)``.
+    Args:
+        **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
-    Returns the scalar ``mean(pred ** 2)`` (times ``loss_weight``).
+    Shape:
+        - pred: ``(N, *)``, the discriminator's output.
+        - Output: scalar.
 
-    Example:
+    Examples:
         >>> loss = DiscShiftLoss(loss_weight=0.001, data_info={"pred": "disc_pred_real"})
-        >>> loss({"disc_pred_real": torch.tensor([[2.0], [0.0]])})
+        >>> loss({"disc_pred_real": torch.tensor([[2.0], [0.0]])})  # 0.001 * (4 + 0) / 2
         tensor(0.0020)
     """
 
