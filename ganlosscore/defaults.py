@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.distributed as dist
 
-from .distributed import collective_device, is_distributed
+from .distributed import collective_device, extremes_over_ranks, is_distributed
 from .errors import DistributedMismatchError, GanLossError
 from .hookspecs import hookimpl
 
@@ -107,12 +107,10 @@ def stack_values(values: Any) -> torch.Tensor:
         return torch.stack([t.to("cpu", torch.float64) for t in tensors])
 
 
-# The header all ranks reduce first, with MAX over [facts..., -facts...]: after
-# it every rank holds the largest and the smallest value of each fact over the
-# ranks, exactly (int64), and so reaches the same verdict. Only when every fact
-# agrees is the buffer of values (whose size is one of the facts) reduced.
+# The facts all ranks compare first, in a header of fixed size (see
+# extremes_over_ranks); only when every fact agrees is the buffer of values
+# (whose size is one of the facts) reduced.
 _FACTS = ("count", "max_log_vars", "crc32", "adler32", "step_kind", "step")
-_NO_STEP, _STEPPED = 0, 1
 
 
 def _fingerprints(names: list[str]) -> tuple[int, int]:
@@ -138,18 +136,22 @@ def _reduce_across_ranks(
     names = sorted(log_vars)
     capacity = aggregator.max_log_vars
     device = collective_device(next(iter(log_vars.values())).device)
-    stepped = (_NO_STEP, 0) if step is None else (_STEPPED, int(step))
-    mine = (len(names), capacity, *_fingerprints(names), *stepped)
-    header = torch.tensor([*mine, *(-f for f in mine)], dtype=torch.int64, device=device)
-    dist.all_reduce(header, op=dist.ReduceOp.MAX)
-    reduced = header.tolist()
-    high = dict(zip(_FACTS, reduced[: len(_FACTS)]))
-    low = {fact: -value for fact, value in zip(_FACTS, reduced[len(_FACTS) :])}
-    differ = [fact for fact in _FACTS if high[fact] != low[fact]]
+    mine = dict(
+        zip(
+            _FACTS,
+            (
+                len(names),
+                capacity,
+                *_fingerprints(names),
+                *((0, 0) if step is None else (1, int(step))),
+            ),
+        )
+    )
+    spans = extremes_over_ranks(mine, device)
+    differ = [fact for fact, (low, high) in spans.items() if low != high]
     if differ:
         raise DistributedMismatchError(
-            _mismatch_message(differ, dict(zip(_FACTS, mine)), low, high, names),
-            where=aggregator.name,
+            _mismatch_message(differ, mine, spans, names), where=aggregator.name
         )
     if len(names) > capacity:
         raise DistributedMismatchError(
@@ -165,13 +167,11 @@ def _reduce_across_ranks(
 
 
 def _mismatch_message(
-    differ: list[str],
-    mine: dict[str, int],
-    low: dict[str, int],
-    high: dict[str, int],
-    names: list[str],
+    differ: list[str], mine: dict[str, int], spans: dict[str, tuple[int, int]], names: list[str]
 ) -> str:
     world = dist.get_world_size()
+    low = {fact: span[0] for fact, span in spans.items()}
+    high = {fact: span[1] for fact, span in spans.items()}
     if "max_log_vars" in differ:
         return (
             f"the {world} ranks' aggregators have different max_log_vars (from "
@@ -179,9 +179,10 @@ def _mismatch_message(
             f"{mine['max_log_vars']}); build every rank's aggregator with the same settings"
         )
     if {"count", "crc32", "adler32"} & set(differ):
+        counts = f" ({low['count']} to {high['count']} values)" if "count" in differ else ""
         return (
-            f"the {world} ranks logged different sets of values in this step ({low['count']} "
-            f"to {high['count']} values), so they cannot be averaged (this rank logged "
+            f"the {world} ranks logged different sets of values in this step{counts}, so "
+            "they cannot be averaged (this rank logged "
             f"{names}). Every rank must compute the same losses: look for a loss that is "
             "skipped on some ranks only, such as an interval driven by a per-rank counter "
             "instead of outputs['iteration']"
