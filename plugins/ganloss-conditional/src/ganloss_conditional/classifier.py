@@ -66,9 +66,9 @@ class AuxiliaryClassifierLoss(LossModule):
             ``loss_ac``), ``interval``.
 
     Shape:
-        - logits: ``(N, C)``, the classifier's raw scores for ``C`` classes.
-        - labels: ``(N,)``, integer class indices in ``[0, C)``.
-        - Output: scalar.
+        logits: ``(N, C)``, the classifier's raw scores for ``C`` classes.
+        labels: ``(N,)``, integer class indices in ``[0, C)``.
+        Output: scalar.
 
     Examples:
         >>> loss = AuxiliaryClassifierLoss(data_info={"logits": "cls_real", "labels": "y_real"})
@@ -104,11 +104,11 @@ class DiscTwinClassifierLoss(LossModule):
             ``loss_disc_tac``), ``interval``.
 
     Shape:
-        - logits_real: ``(N, C)``, the classifier on real samples.
-        - labels_real: ``(N,)``, their class indices.
-        - twin_logits_fake: ``(M, C)``, the twin classifier on generated samples.
-        - labels_fake: ``(M,)``, the classes they were generated for.
-        - Output: scalar.
+        logits_real: ``(N, C)``, the classifier on real samples.
+        labels_real: ``(N,)``, their class indices.
+        twin_logits_fake: ``(M, C)``, the twin classifier on generated samples.
+        labels_fake: ``(M,)``, the classes they were generated for.
+        Output: scalar.
 
     Examples:
         >>> loss = DiscTwinClassifierLoss()
@@ -162,10 +162,10 @@ class GenTwinClassifierLoss(LossModule):
             ``loss_gen_tac``), ``interval``.
 
     Shape:
-        - logits: ``(N, C)``, the classifier on generated samples.
-        - twin_logits: ``(N, C)``, the twin classifier on the same samples.
-        - labels: ``(N,)``, the classes they were generated for.
-        - Output: scalar.
+        logits: ``(N, C)``, the classifier on generated samples.
+        twin_logits: ``(N, C)``, the twin classifier on the same samples.
+        labels: ``(N,)``, the classes they were generated for.
+        Output: scalar.
 
     Examples:
         >>> loss = GenTwinClassifierLoss()
@@ -223,11 +223,11 @@ class DiscDiscriminativeClassifierLoss(LossModule):
             ``loss_disc_adc``), ``interval``.
 
     Shape:
-        - logits_real: ``(N, 2K)``, the classifier on real samples.
-        - labels_real: ``(N,)``, their classes in ``[0, K)``.
-        - logits_fake: ``(M, 2K)``, the classifier on generated samples.
-        - labels_fake: ``(M,)``, the classes they were generated for.
-        - Output: scalar.
+        logits_real: ``(N, 2K)``, the classifier on real samples.
+        labels_real: ``(N,)``, their classes in ``[0, K)``.
+        logits_fake: ``(M, 2K)``, the classifier on generated samples.
+        labels_fake: ``(M,)``, the classes they were generated for.
+        Output: scalar.
 
     Examples:
         >>> loss = DiscDiscriminativeClassifierLoss()
@@ -271,9 +271,9 @@ class GenDiscriminativeClassifierLoss(LossModule):
             ``loss_gen_adc``), ``interval``.
 
     Shape:
-        - logits: ``(N, 2K)``, the classifier on generated samples.
-        - labels: ``(N,)``, the classes they were generated for, in ``[0, K)``.
-        - Output: scalar.
+        logits: ``(N, 2K)``, the classifier on generated samples.
+        labels: ``(N,)``, the classes they were generated for, in ``[0, K)``.
+        Output: scalar.
 
     Examples:
         >>> loss = GenDiscriminativeClassifierLoss()

@@ -47,9 +47,9 @@ class MultiHingeLoss(LossModule):
             ``loss_mh``), ``interval``.
 
     Shape:
-        - logits: ``(N, K + 1)``, the discriminator's class scores, fake class last.
-        - labels: ``(N,)``, class indices in ``[0, K)``; only with ``target="label"``.
-        - Output: scalar.
+        logits: ``(N, K + 1)``, the discriminator's class scores, fake class last.
+        labels: ``(N,)``, class indices in ``[0, K)``; only with ``target="label"``.
+        Output: scalar.
 
     Examples:
         >>> real = MultiHingeLoss(data_info={"logits": "mh_real", "labels": "y_real"})

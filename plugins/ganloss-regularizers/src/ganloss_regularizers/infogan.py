@@ -89,11 +89,11 @@ class InfoGANMutualInformationLoss(LossModule):
             ``loss_info``), ``interval``.
 
     Shape:
-        - code_logits: ``(N, n_codes, dim)`` or ``(N, dim)``, ``Q``'s logits.
-        - codes: ``(N, n_codes)`` or ``(N,)``, the categorical codes drawn, integers.
-        - code_mean, code_var: ``(N, d)``, ``Q``'s Gaussian for the continuous codes.
-        - continuous_codes: ``(N, d)``, the continuous codes drawn.
-        - Output: scalar.
+        code_logits: ``(N, n_codes, dim)`` or ``(N, dim)``, ``Q``'s logits.
+        codes: ``(N, n_codes)`` or ``(N,)``, the categorical codes drawn, integers.
+        code_mean, code_var: ``(N, d)``, ``Q``'s Gaussian for the continuous codes.
+        continuous_codes: ``(N, d)``, the continuous codes drawn.
+        Output: scalar.
 
     Examples:
         >>> info = InfoGANMutualInformationLoss()

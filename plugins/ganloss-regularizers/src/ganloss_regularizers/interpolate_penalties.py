@@ -94,10 +94,10 @@ class WGANDivPenalty(LossModule):
             ``loss_wgan_div``), ``interval``.
 
     Shape:
-        - discriminator: a callable ``(N, *) -> (N, *)``, differentiable in its input.
-        - real_data, fake_data: ``(N, *)``, the same shape.
-        - loss_scaler: optional ``torch.amp.GradScaler`` (see ``R1GradientPenalty``).
-        - Output: scalar, in at least ``float32``.
+        discriminator: a callable ``(N, *) -> (N, *)``, differentiable in its input.
+        real_data, fake_data: ``(N, *)``, the same shape.
+        loss_scaler: optional ``torch.amp.GradScaler`` (see ``R1GradientPenalty``).
+        Output: scalar, in at least ``float32``.
 
     Examples:
         >>> disc = lambda x: (x * torch.tensor([3.0, 4.0])).sum()  # gradient [3, 4], norm 5
@@ -149,10 +149,10 @@ class MaxGradientPenalty(LossModule):
             ``loss_max_gp``), ``interval``.
 
     Shape:
-        - discriminator: a callable ``(N, *) -> (N, *)``, differentiable in its input.
-        - real_data, fake_data: ``(N, *)``, the same shape.
-        - loss_scaler: optional ``torch.amp.GradScaler`` (see ``R1GradientPenalty``).
-        - Output: scalar, in at least ``float32``.
+        discriminator: a callable ``(N, *) -> (N, *)``, differentiable in its input.
+        real_data, fake_data: ``(N, *)``, the same shape.
+        loss_scaler: optional ``torch.amp.GradScaler`` (see ``R1GradientPenalty``).
+        Output: scalar, in at least ``float32``.
 
     Examples:
         >>> disc = lambda x: (x * torch.tensor([3.0, 4.0])).sum()  # gradient [3, 4], norm 5

@@ -43,9 +43,9 @@ class LatentConsistencyLoss(LossModule):
             ``loss_zcr``), ``interval``.
 
     Shape:
-        - output: ``(N, *)``, ``D(G(z))`` (disc) or ``G(z)`` (gen).
-        - output_perturbed: the same shape, at ``z'``.
-        - Output: scalar.
+        output: ``(N, *)``, ``D(G(z))`` (disc) or ``G(z)`` (gen).
+        output_perturbed: the same shape, at ``z'``.
+        Output: scalar.
 
     Examples:
         >>> d = LatentConsistencyLoss("disc")
