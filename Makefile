@@ -26,6 +26,7 @@ test-wheels:  ## build every sdist and wheel, install only the wheels in a fresh
 lint:
 	ruff check .
 	ruff format --check .
+	lint-imports
 
 typecheck:
 	mypy ganlosscore

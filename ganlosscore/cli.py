@@ -31,13 +31,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._version import PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, __version__
+from .config import collect_problems, load_config, loss_lists
 from .errors import (
     BrokenDistributionWarning,
     ConfigError,
     GanLossError,
     PluginSelectionWarning,
+    UnknownLossError,
     describe_exception,
 )
+from .hooks import get_plugin_manager, hook_plugin_failures
 from .hookspecs import hookimpl
 from .registry import (
     HOOK_GROUP,
@@ -47,11 +50,13 @@ from .registry import (
     LossRecord,
     available_losses,
     describe_failure,
+    get_loss_class,
     incompatible_reason,
     normalize_dist_name,
     plugin_entries,
     unreadable_distributions,
 )
+from .scaffold import write_plugin
 
 __all__ = ["CoreCommands", "describe_loss", "main"]
 
@@ -94,8 +99,6 @@ UNUSABLE = ("broken", "incompatible")
 
 def cmd_list(args: argparse.Namespace) -> int:
     if args.check:  # import every selected plugin, so that broken ones show their reason
-        from .registry import get_loss_class
-
         for record in available_losses():
             if record.status in ("ok", "conflict"):
                 try:
@@ -154,7 +157,6 @@ def describe_loss(type_name: str) -> dict[str, Any]:
     an unknown, conflicting, deselected or broken loss.
     """
     from .protocol import COMMON_KEYWORDS, constructor_parameters
-    from .registry import get_loss_class
 
     cls = get_loss_class(type_name)
     record = _find_record(type_name)
@@ -256,8 +258,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    from .hooks import get_plugin_manager, hook_plugin_failures
-
     try:
         pm: Any = get_plugin_manager()
     except KeyboardInterrupt:
@@ -354,8 +354,6 @@ def _plugin_row(entry: EntryRecord) -> dict[str, Any]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .config import collect_problems, load_config, loss_lists
-
     config = load_config(args.config)
     names = _names(args.losses)
     problems = collect_problems(config, names)
@@ -387,9 +385,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _not_losses(config: dict[str, Any], problems: Sequence[GanLossError]) -> list[str]:
     """The top-level keys taken for losses whose every ``type`` is unknown."""
-    from .config import loss_lists
-    from .errors import UnknownLossError
-
     unknown = Counter(
         p.where.rsplit(".type", 1)[0].split("[", 1)[0]  # disc[0].type, or a table's gan_loss.type
         for p in problems
@@ -418,8 +413,6 @@ def _names(option: str | None) -> list[str] | None:
 
 def cmd_new_plugin(args: argparse.Namespace) -> int:
     import errno
-
-    from .scaffold import write_plugin
 
     try:
         target = write_plugin(args.name, Path(args.dir))
@@ -508,8 +501,6 @@ def _register_plugin_commands(cli: argparse._SubParsersAction[Any]) -> None:
     ``ganloss`` works. If the plugin manager itself cannot be built, only the
     core's commands are offered.
     """
-    from .hooks import get_plugin_manager
-
     try:
         pm = get_plugin_manager()
         if pm.get_plugin(CORE_PLUGIN_NAME) is None:

@@ -28,7 +28,7 @@ from .errors import (
     did_you_mean,
     several,
 )
-from .registry import get_loss_class
+from .registry import distribution_of, get_loss_class
 
 if TYPE_CHECKING:
     import pluggy
@@ -158,8 +158,6 @@ def _key_text(key: Any) -> str:
 
 def _origin(cls: type) -> str:
     """`` (from ganloss-foo)`` for an installed plugin's class, else ``""``."""
-    from .registry import distribution_of
-
     dist = distribution_of(cls)
     return f" (from {dist})" if dist else ""
 
