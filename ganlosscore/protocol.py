@@ -278,7 +278,7 @@ class LossModule(torch.nn.Module):
                 value = kwargs[arg]
             else:
                 continue  # missing: binding reports it below
-            if not (isinstance(value, Tensor) and value.is_floating_point()):
+            if not (isinstance(value, Tensor) and value.dtype.is_floating_point):
                 check_floating_tensor(value, where=f"{self._loss_name}.{arg}")
         try:
             loss = self.compute(*args, **kwargs)
@@ -327,7 +327,7 @@ class LossModule(torch.nn.Module):
             raise self._missing_key(outputs) from None
         for arg, key in self._floating_items:
             value = inputs[arg]
-            if not (isinstance(value, Tensor) and value.is_floating_point()):
+            if not (isinstance(value, Tensor) and value.dtype.is_floating_point):
                 check_floating_tensor(value, where=f"{self._loss_name}.{arg}", key=key)
         return inputs
 
