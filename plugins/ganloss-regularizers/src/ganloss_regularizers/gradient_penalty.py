@@ -19,6 +19,7 @@ __all__ = [
     "dragan_perturb",
     "gradient_norm",
     "gradient_norm_penalty",
+    "interpolate_gradient",
     "random_interpolates",
 ]
 
@@ -107,6 +108,29 @@ def dragan_perturb(real_data: Tensor, perturb_scale: float = 0.5) -> Tensor:
     return real_data + alpha * (perturb_scale * std * noise)
 
 
+def interpolate_gradient(
+    discriminator: Any,
+    real_data: Tensor,
+    fake_data: Tensor,
+    *,
+    loss_scaler: LossScaler | None = None,
+    where: str = "interpolate_gradient",
+) -> Tensor:
+    """``d sum(D(x_hat)) / d x_hat`` at :func:`random_interpolates`, kept in the graph.
+
+    Input: ``real_data`` and ``fake_data`` of the same shape ``(N, *)`` (else a
+    :class:`~ganlosscore.LossInputError`). Output: that shape, in at least ``float32``.
+    """
+    if real_data.shape != fake_data.shape:
+        raise LossInputError(
+            f"real_data {tuple(real_data.shape)} and fake_data {tuple(fake_data.shape)} "
+            "must have the same shape to be interpolated",
+            where=where,
+        )
+    points = _with_grad(random_interpolates(real_data, fake_data))
+    return input_gradient(discriminator(points), points, loss_scaler=loss_scaler, where=where)
+
+
 def _with_grad(points: Tensor) -> Tensor:
     # Points that already require grad stay in the graph (gradients then
     # reach real_data / fake_data); others become leaves to differentiate at.
@@ -168,15 +192,8 @@ class GradientPenaltyLoss(LossModule):
         mask: Tensor | None = None,
         loss_scaler: LossScaler | None = None,
     ) -> Tensor:
-        if real_data.shape != fake_data.shape:
-            raise LossInputError(
-                f"real_data {tuple(real_data.shape)} and fake_data {tuple(fake_data.shape)} "
-                "must have the same shape to be interpolated",
-                where=self.loss_name(),
-            )
-        points = _with_grad(random_interpolates(real_data, fake_data))
-        grad = input_gradient(
-            discriminator(points), points, loss_scaler=loss_scaler, where=self.loss_name()
+        grad = interpolate_gradient(
+            discriminator, real_data, fake_data, loss_scaler=loss_scaler, where=self.loss_name()
         )
         return gradient_norm_penalty(grad, norm_mode=self.norm_mode, target=1.0, mask=mask)
 

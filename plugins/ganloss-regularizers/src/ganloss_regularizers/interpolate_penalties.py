@@ -13,11 +13,11 @@ from typing import Any
 import torch  # noqa: F401  (the docstring examples use it)
 from torch import Tensor
 
-from ganlosscore import LossInputError, LossModule
+from ganlosscore import LossModule
 from ganlosscore.checks import check_number
 
-from ._autograd import LossScaler, graph_break, input_gradient
-from .gradient_penalty import random_interpolates
+from ._autograd import LossScaler, graph_break
+from .gradient_penalty import interpolate_gradient
 
 __all__ = [
     "MaxGradientPenalty",
@@ -41,16 +41,9 @@ def interpolate_gradient_sq_norms(
     Input: ``real_data`` and ``fake_data`` of the same shape ``(N, *)``.
     The squared norms are in at least ``float32`` (see ``input_gradient``).
     """
-    if real_data.shape != fake_data.shape:
-        raise LossInputError(
-            f"real_data {tuple(real_data.shape)} and fake_data {tuple(fake_data.shape)} "
-            "must have the same shape to be interpolated",
-            where=where,
-        )
-    points = random_interpolates(real_data, fake_data)
-    if not points.requires_grad:  # else it stays in the graph: gradients reach the data
-        points.requires_grad_(True)
-    grad = input_gradient(discriminator(points), points, loss_scaler=loss_scaler, where=where)
+    grad = interpolate_gradient(
+        discriminator, real_data, fake_data, loss_scaler=loss_scaler, where=where
+    )
     return grad.pow(2).flatten(1).sum(dim=1)
 
 
