@@ -8,10 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
-from _toybench_png import read_png
-from ganloss_toybench import default_config
+from ganloss_toybench import default_config, resolve_settings
 from ganloss_toybench.config import default_config_text
+from ganloss_toybench.figure import replot
 
 from ganlosscore.cli import main
 
@@ -40,6 +41,12 @@ def test_listed_in_help(capsys):
     assert "toybench  train a toy GAN" in capsys.readouterr().out
 
 
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def test_short_run_end_to_end(tmp_path, capsys):
     record = run(tmp_path, "--steps", "400")
     out, err = capsys.readouterr()
@@ -60,15 +67,52 @@ def test_short_run_end_to_end(tmp_path, capsys):
 
     assert record["steps"] == 400 and record["processes"] == 1
     expected = default_config()
-    expected["toybench"]["steps"] = 400
-    assert record["config"] == expected
+    expected["toybench"] = resolve_settings(expected["toybench"], {"steps": 400}).to_dict()
+    assert record["config"] == expected  # the settings as run, the images table applied or not
     assert len(record["curves"]["step"]) == 200
     assert set(record["curves"]["disc"]) == {"loss_disc_adv", "loss_r1_gp", "loss"}
     assert len(record["curves"]["gen"]["loss"]) == 200
+    assert "frechet_distance" not in m and "PacGAN" in record["published"]
 
-    width, height, rows = read_png((tmp_path / "ring-seed0.png").read_bytes())
-    assert (width, height) == (1120, 560)
-    assert (214, 39, 40) in {px for row in rows for px in row}  # the mode centres
+    assert png_size(tmp_path / "ring-seed0.png") == (1100, 950)
+    assert (tmp_path / "ring-seed0.pdf").read_bytes().startswith(b"%PDF-")
+    with np.load(tmp_path / "ring-seed0.npz") as arrays:
+        assert arrays["samples"].shape == arrays["real"].shape == (2500, 2)
+        assert arrays["centres"].shape == (8, 2) and float(arrays["std"]) == 0.02
+        # the figure's colours are the metrics' verdicts
+        assert int(arrays["high_quality"].sum()) == sum(m["counts"])
+
+
+def test_stacked_digits_end_to_end_and_replot(tmp_path, capsys):
+    config = tmp_path / "short.json"
+    short = {"steps": 6, "num_samples": 300}
+    config.write_text(json.dumps({**default_config(), "toybench": {"images": short}}, default=str))
+    record = run(tmp_path, "--config", str(config), "--dataset", "stacked-digits")
+    out = capsys.readouterr().out
+    assert "Fréchet distance" in out and "held-out real digits" in out
+    m = record["metrics"]
+    assert m["num_modes"] == 1000 and m["num_samples"] == 300 and len(m["counts"]) == 1000
+    assert sum(m["counts"]) == 300  # every sample counts, read with confidence or not
+    assert m["modes"] == sum(c > 0 for c in m["counts"]) and m["frechet_distance"] > 0
+    assert record["classifier"]["held_out_accuracy"] >= 0.98
+    real = record["real_held_out"]
+    assert real["num_samples"] == 300 and real["high_quality"] > 0.8
+    # the images table replaced the 2-D values, the config's own table replaced those
+    settings = record["config"]["toybench"]
+    assert (settings["steps"], settings["latent_dim"], settings["ema"]) == (6, 32, 0.999)
+    assert "published" not in record
+
+    stem = tmp_path / "stacked-digits-seed0"
+    with np.load(stem.with_suffix(".npz")) as arrays:
+        assert arrays["samples"].shape == (300, 3, 8, 8) and arrays["samples"].dtype == np.uint8
+        assert np.bincount(arrays["modes"], minlength=1000).tolist() == m["counts"]
+    before = stem.with_suffix(".png").stat().st_mtime_ns
+    stem.with_suffix(".pdf").unlink()
+    assert replot(stem.with_suffix(".json")) == [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
+    assert (
+        stem.with_suffix(".pdf").exists() and stem.with_suffix(".png").stat().st_mtime_ns >= before
+    )
+    assert png_size(stem.with_suffix(".png")) == (1100, 950)
 
 
 def test_same_seed_same_result(tmp_path):

@@ -46,7 +46,7 @@ def test_example_configs_build(path):
 
 
 def test_readme_python_example(capsys):
-    (code,) = blocks("python")
+    (code,) = [block for block in blocks("python") if "run_toybench" in block]
     exec(compile(code, str(README), "exec"), {})
     # run_toybench prints its summary, then the example prints its three numbers
     modes, high_quality, _ = capsys.readouterr().out.splitlines()[-1].split()
@@ -54,8 +54,23 @@ def test_readme_python_example(capsys):
 
 
 @pytest.mark.parametrize(
-    "module", ["data", "metrics", "models", "png", "figure", "training", "progress", "config"]
+    "module",
+    ["data", "metrics", "models", "classifier", "figure", "training", "progress", "config"],
 )
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(f"ganloss_toybench.{module}"))
     assert result.failed == 0
+
+
+def test_readme_replot_example(tmp_path, monkeypatch):
+    from ganloss_toybench import load_run_config, run_toybench
+
+    (code,) = [block for block in blocks("python") if "replot(" in block]
+    monkeypatch.chdir(tmp_path)
+    settings, disc, gen, _ = load_run_config(None, {"dataset": "grid", "steps": 5})
+    run_toybench(settings, disc, gen, out_dir="toybench-out", progress=False)
+    for suffix in (".png", ".pdf"):
+        (tmp_path / "toybench-out" / f"grid-seed0{suffix}").unlink()
+    exec(compile(code, str(README), "exec"), {})
+    assert (tmp_path / "toybench-out" / "grid-seed0.png").exists()
+    assert (tmp_path / "toybench-out" / "grid-seed0.pdf").exists()
