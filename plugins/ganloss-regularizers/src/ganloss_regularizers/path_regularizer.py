@@ -270,7 +270,8 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
     def compute(
         self, generator: Any, num_batches: int, loss_scaler: LossScaler | None = None
     ) -> Tensor:
-        fake_img, latents = self._generate(generator, self.path_batch_size(num_batches))
+        n = self.path_batch_size(num_batches)
+        fake_img, latents = _generate(generator, n, where=self.loss_name())
         lengths = path_lengths(
             fake_img,
             latents,
@@ -286,42 +287,44 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
                 self.mean_path_length.copy_(path_mean.detach())
         return penalty
 
-    def _generate(self, generator: Any, num_batches: int) -> tuple[Tensor, Tensor]:
-        try:
-            output = generator(None, num_batches=num_batches, return_latents=True)
-        except TypeError as exc:
-            if _accepts_the_call(generator):
-                raise  # a TypeError inside the generator: its own bug, untouched
-            raise LossInputError(
-                "the generator must accept MMGeneration's StyleGAN2 call "
-                "generator(None, num_batches=n, return_latents=True) and return a mapping with "
-                f"'fake_img' and 'latent'; calling {type(generator).__name__} so failed: {exc}. "
-                "Wrap your generator in a module that samples the latents and returns both",
-                where=self.loss_name(),
-            ) from exc
-        if not isinstance(output, Mapping) or not {"fake_img", "latent"} <= output.keys():
-            got = sorted(map(str, output)) if isinstance(output, Mapping) else type(output).__name__
-            raise LossInputError(
-                "the generator, called as generator(None, num_batches=n, return_latents=True), "
-                "must return a mapping with 'fake_img' and 'latent' (MMGeneration's StyleGAN2 "
-                f"convention); it returned {got}",
-                where=self.loss_name(),
-            )
-        fake_img, latents = output["fake_img"], output["latent"]
-        if not (isinstance(latents, Tensor) and latents.requires_grad):
-            raise LossInputError(
-                "the generator's 'latent' must be the style codes the images were synthesised "
-                "from, in the autograd graph (requires_grad); it is not, so the path length "
-                "cannot be differentiated",
-                where=self.loss_name(),
-            )
-        return fake_img, latents
-
     def extra_repr(self) -> str:
         return (
             f"{super().extra_repr()}, decay={self.decay}, pl_batch_shrink={self.pl_batch_shrink}, "
             f"pl_batch_size={self.pl_batch_size}, sync_mean_buffer={self.sync_mean_buffer}"
         )
+
+
+def _generate(generator: Any, num_batches: int, *, where: str) -> tuple[Tensor, Tensor]:
+    """``(fake_img, latent)`` from MMGeneration's StyleGAN2 call, or an error naming the fix."""
+    try:
+        output = generator(None, num_batches=num_batches, return_latents=True)
+    except TypeError as exc:
+        if _accepts_the_call(generator):
+            raise  # a TypeError inside the generator: its own bug, untouched
+        raise LossInputError(
+            "the generator must accept MMGeneration's StyleGAN2 call "
+            "generator(None, num_batches=n, return_latents=True) and return a mapping with "
+            f"'fake_img' and 'latent'; calling {type(generator).__name__} so failed: {exc}. "
+            "Wrap your generator in a module that samples the latents and returns both",
+            where=where,
+        ) from exc
+    if not isinstance(output, Mapping) or not {"fake_img", "latent"} <= output.keys():
+        got = sorted(map(str, output)) if isinstance(output, Mapping) else type(output).__name__
+        raise LossInputError(
+            "the generator, called as generator(None, num_batches=n, return_latents=True), "
+            "must return a mapping with 'fake_img' and 'latent' (MMGeneration's StyleGAN2 "
+            f"convention); it returned {got}",
+            where=where,
+        )
+    fake_img, latents = output["fake_img"], output["latent"]
+    if not (isinstance(latents, Tensor) and latents.requires_grad):
+        raise LossInputError(
+            "the generator's 'latent' must be the style codes the images were synthesised "
+            "from, in the autograd graph (requires_grad); it is not, so the path length "
+            "cannot be differentiated",
+            where=where,
+        )
+    return fake_img, latents
 
 
 def _accepts_the_call(generator: Any) -> bool:
