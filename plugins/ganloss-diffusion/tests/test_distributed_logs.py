@@ -65,9 +65,10 @@ def test_every_rank_logs_the_global_quartile_means_from_one_collective(per_rank)
     for rank, got in enumerate(per_rank):
         extra, log_vars, loss_calls = got["extra"], got["log_vars"], got["loss_calls"]
         collectives = got["collectives"]
-        # one all_reduce of 2 specs x (4 sums + 4 counts); then the aggregator's own
-        assert loss_calls == [16]
-        assert collectives == 2
+        # one all_reduce of 2 specs x (4 sums + 4 counts), after sum_over_ranks' size
+        # header (2 slots); then the aggregator's own (its header, then the values)
+        assert loss_calls == [2, 16]
+        assert collectives == 4
         assert extra.keys() == EXPECTED.keys()
         for key, value in EXPECTED.items():
             assert extra[key] == pytest.approx(value), (rank, key)
@@ -153,7 +154,7 @@ def test_every_call_sends_the_same_float64_buffer_whatever_its_precision(fake_wo
         ones, zeros = torch.ones(4, 3, dtype=dtype), torch.zeros(4, 3, dtype=dtype)
         value = loss({"p": ones, "t": zeros, "timesteps": timesteps, "iteration": iteration})
         assert (value is None) == (iteration == 1)
-    assert fake_world == [(torch.float64, "cpu", 16)] * 3
+    assert fake_world == [(torch.int64, "cpu", 2), (torch.float64, "cpu", 16)] * 3  # size header
     # the logs keep the values' precision (at least float32): here the float64 call's
     assert loss.extra_log_vars["mse_quartile_0"].dtype == torch.float64
 

@@ -123,7 +123,8 @@ def test_sync_averages_gives_every_rank_the_averages_of_all_ranks_predictions():
     synced = [(6.0, -5.0), (5.955, -4.945)]
     local = {0: [(2.0, -2.0), (1.98, -1.98)], 1: [(8.0, -6.0), (7.94, -5.93)]}
     for rank, (report, sizes) in enumerate(r.value for r in results):
-        assert sizes == [4, 4]  # one all-reduce per update: two sums and two counts
+        # one all-reduce per update (two sums and two counts), after a size header of 2
+        assert sizes == [2, 4, 2, 4]
         assert report["synced"] == [pytest.approx(pair) for pair in synced]
         assert report["local"] == [pytest.approx(pair) for pair in local[rank]]
     # rank 0's step-2 loss, batch (0, 0): relu(0 + 4.945)^2 + relu(5.955 - 0)^2
@@ -179,14 +180,14 @@ def test_every_synced_update_and_skip_sends_the_same_float64_buffer(fake_world):
         batch = {k: v.to(dtype) for k, v in outputs([1.0, 3.0], [-1.0, -3.0]).items()}
         value = lecam({**batch, "iteration": iteration})
         assert (value is None) == (iteration == 1)
-    assert fake_world == [(torch.float64, "cpu", 4)] * 3
+    assert fake_world == [(torch.int64, "cpu", 2), (torch.float64, "cpu", 4)] * 3  # size header
     # a stand-in world of one: the averages are this process's means, (2, -2)
     assert (lecam.ema_real.item(), lecam.ema_fake.item()) == (2.0, -2.0)
     # in eval mode the averages are not updated, so neither a call nor a skip syncs
     lecam.eval()
     lecam({**outputs([1.0], [1.0]), "iteration": 0})
     lecam({**outputs([1.0], [1.0]), "iteration": 1})
-    assert len(fake_world) == 3
+    assert len(fake_world) == 6
 
 
 @pytest.mark.parametrize(

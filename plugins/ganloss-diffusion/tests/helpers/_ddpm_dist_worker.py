@@ -54,7 +54,7 @@ def run(rank: int, world: int) -> dict[str, Any]:
         return {
             "extra": {k: float(v) for k, v in loss.extra_log_vars.items()},
             "log_vars": log_vars,
-            "loss_calls": sizes[:1],  # the loss's collective comes before the aggregator's
+            "loss_calls": sizes[:2],  # the loss's collective (size header, buffer) comes first
             "collectives": len(sizes),
         }
     finally:
