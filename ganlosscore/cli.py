@@ -356,6 +356,8 @@ def _plugin_row(entry: EntryRecord) -> dict[str, Any]:
 def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     names = _names(args.losses)
+    if names is None and Path(args.config).suffix.lower() == ".py":
+        names = _mmcv_loss_sections(config, args.config)
     problems = collect_problems(config, names)
     if problems:
         print(f"{args.config}: {_plural(len(problems), 'problem')}")
@@ -397,6 +399,21 @@ def _not_losses(config: dict[str, Any], problems: Sequence[GanLossError]) -> lis
         if typed and unknown[key] == typed:
             suspects.append(key)
     return suspects
+
+
+def _mmcv_loss_sections(config: dict[str, Any], file: str) -> list[str]:
+    """The loss entries under ``model`` of an MMGeneration-style ``.py`` config, by dotted key."""
+    from .pyconfig import LOSS_KEYS, loss_sections
+
+    found = list(loss_sections(config))
+    if not found:
+        raise ConfigError(
+            f"holds no loss entries under model: a .py config's losses are dicts with a 'type' "
+            f"under model's {', '.join(LOSS_KEYS)} or another *_loss key; name others with "
+            f"--losses (e.g. --losses model.my_losses)",
+            file=file,
+        )
+    return found
 
 
 def _names(option: str | None) -> list[str] | None:

@@ -388,10 +388,14 @@ def load_config(path: str | Path) -> dict[str, Any]:
             f"is a directory, not a config file; give a {_FORMATS} file{_config_files_in(path)}",
             file=file,
         )
+    if suffix == ".py":  # MMCV's style, evaluated by ganlosscore.pyconfig, never run
+        from .pyconfig import load_py_config
+
+        return load_py_config(path, read_text=_read_text)
     if suffix not in SUFFIXES:
         raise ConfigError(
             f"unsupported config format {brief(suffix or '(no suffix)')}; use one of "
-            f"{', '.join(SUFFIXES)} (Python config files are not executed, by design)",
+            f"{', '.join(SUFFIXES)} or .py (Python configs are read, never run)",
             file=file,
         )
     text = _decode(_read_regular_file(path, file), file)
@@ -480,6 +484,11 @@ def _read_regular_file(path: Path, file: str) -> bytes:
             file=file,
         )
     return raw
+
+
+def _read_text(path: Path) -> str:
+    """The text of a config file (for the ``.py`` reader and its ``_base_`` files)."""
+    return _decode(_read_regular_file(path, str(path)), str(path))
 
 
 def _file_kind(path: Path, mode: int) -> str:

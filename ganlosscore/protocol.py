@@ -452,10 +452,13 @@ def _check_name(name: Any, label: str) -> str:
             "or pass loss_name='loss_...'",
             where="loss_name",
         )
-    if not isinstance(name, str) or not name.startswith("loss_"):
+    # MMGeneration's rule (its _parse_losses adds every term whose name contains
+    # 'loss'), so that its CycleGAN and Pix2Pix configs ('cycle_loss', 'id_loss',
+    # 'pixel_loss') build unchanged; loss_ stays the convention for class defaults.
+    if not isinstance(name, str) or "loss" not in name:
         raise ConfigError(
-            f"loss_name must be a string starting with 'loss_' (only such terms are "
-            f"added to the total), got {brief(name)}",
+            f"loss_name must be a string starting with 'loss_' or, as in MMGeneration, "
+            f"containing 'loss' (only such terms are added to the total), got {brief(name)}",
             where="loss_name",
         )
     return name

@@ -424,7 +424,7 @@ def test_check_passes_a_good_file(tmp_path, local_losses, ganloss_cli):
     ("name", "content", "message"),
     [
         ("missing.toml", None, "cannot read the config file: No such file or directory"),
-        ("gan.py", "disc = []", "unsupported config format '.py'"),
+        ("gan.ini", "disc = []", "unsupported config format '.ini'"),
         ("gan.json", "{disc: [", "invalid JSON at line 1, column 2"),
         ("gan.yaml", "- 1\n- 2\n", "the top level of a config file must be a mapping"),
         ("gan.toml", "optimizer = 'adam'\n", "the config holds no list of losses"),
