@@ -75,10 +75,10 @@ class DiscAdversarialLoss(LossModule):
             ``loss_disc_adv``), ``interval``.
 
     Shape:
-        - pred_real: ``(N, *)``, the discriminator's raw outputs on real samples.
-        - pred_fake: ``(M, *)``, on generated samples (``rpgan``: the shape of
-          ``pred_real``, paired sample by sample).
-        - Output: scalar.
+        pred_real: ``(N, *)``, the discriminator's raw outputs on real samples.
+        pred_fake: ``(M, *)``, on generated samples (``rpgan``: the shape of
+            ``pred_real``, paired sample by sample).
+        Output: scalar.
 
     Examples:
         >>> loss = DiscAdversarialLoss("ns", data_info={"pred_real": "r", "pred_fake": "f"})
@@ -147,11 +147,11 @@ class GenAdversarialLoss(LossModule):
             mapped in ``data_info``: checked at construction.
 
     Shape:
-        - pred_fake: ``(M, *)``, the discriminator's raw outputs on generated
-          samples (with gradients to the generator).
-        - pred_real: ``(N, *)``, its outputs on real samples, for the
-          relativistic types only (``rpgan``: the shape of ``pred_fake``).
-        - Output: scalar.
+        pred_fake: ``(M, *)``, the discriminator's raw outputs on generated
+            samples (with gradients to the generator).
+        pred_real: ``(N, *)``, its outputs on real samples, for the
+            relativistic types only (``rpgan``: the shape of ``pred_fake``).
+        Output: scalar.
 
     Examples:
         >>> loss = GenAdversarialLoss("ns", data_info={"pred_fake": "disc_pred_fake_g"})

@@ -64,9 +64,9 @@ class GANLoss(LossModule):
         **kwargs: ``data_info``, ``loss_name`` (default ``loss_gan``), ``interval``.
 
     Shape:
-        - input: ``(N, *)``, discriminator outputs (logits); ``target_is_real``
-          and ``is_disc`` are bools (or one-element tensors holding one).
-        - Output: scalar.
+        input: ``(N, *)``, discriminator outputs (logits); ``target_is_real``
+            and ``is_disc`` are bools (or one-element tensors holding one).
+        Output: scalar.
 
     Examples:
         >>> loss = GANLoss("vanilla", loss_weight=2.0)

@@ -51,13 +51,13 @@ class BalancedConsistencyLoss(LossModule):
             construction.
 
     Shape:
-        - discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
-        - augment: a callable, ``(N, C, H, W) -> (N, C, H, W)``.
-        - real_data, fake_data: ``(N, C, H, W)``; optional, see above. Pass
-          ``fake_data`` detached in the discriminator step.
-        - disc_pred_real, disc_pred_fake: optional precomputed ``D(real_data)``,
-          ``D(fake_data)``.
-        - Output: scalar.
+        discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
+        augment: a callable, ``(N, C, H, W) -> (N, C, H, W)``.
+        real_data, fake_data: ``(N, C, H, W)``; optional, see above. Pass
+            ``fake_data`` detached in the discriminator step.
+        disc_pred_real, disc_pred_fake: optional precomputed ``D(real_data)``,
+            ``D(fake_data)``.
+        Output: scalar.
 
     Examples:
         >>> disc = lambda x: x.sum(dim=(1, 2, 3))

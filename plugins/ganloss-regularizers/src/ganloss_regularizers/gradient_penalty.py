@@ -161,13 +161,13 @@ class GradientPenaltyLoss(LossModule):
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
     Shape:
-        - discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
-        - real_data, fake_data: ``(N, C, H, W)`` (any ``(N, C, *)``), the same shape.
-        - mask: optional, broadcastable to the data (inpainting); the gradient is
-          multiplied by it and the penalty divided by ``mean(mask)``.
-        - loss_scaler: optional ``torch.amp.GradScaler`` (mixed precision: see
-          the package README).
-        - Output: scalar (``float32`` for half-precision data).
+        discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
+        real_data, fake_data: ``(N, C, H, W)`` (any ``(N, C, *)``), the same shape.
+        mask: optional, broadcastable to the data (inpainting); the gradient is
+            multiplied by it and the penalty divided by ``mean(mask)``.
+        loss_scaler: optional ``torch.amp.GradScaler`` (mixed precision: see
+            the package README).
+        Output: scalar (``float32`` for half-precision data).
 
     Examples:
         >>> disc = lambda x: (x * torch.tensor([3.0, 4.0]).view(1, 2, 1, 1)).sum()
@@ -223,10 +223,10 @@ class DRAGANGradientPenalty(LossModule):
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
     Shape:
-        - discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
-        - real_data: ``(N, C, H, W)`` (any ``(N, C, *)``).
-        - loss_scaler: optional ``torch.amp.GradScaler``.
-        - Output: scalar (``float32`` for half-precision data).
+        discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
+        real_data: ``(N, C, H, W)`` (any ``(N, C, *)``).
+        loss_scaler: optional ``torch.amp.GradScaler``.
+        Output: scalar (``float32`` for half-precision data).
 
     Examples:
         >>> disc = lambda x: (x * torch.tensor([3.0, 4.0]).view(1, 2, 1, 1)).sum()

@@ -73,9 +73,9 @@ class LeCamRegularizer(FullPrecisionBuffers, LossModule):
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
     Shape:
-        - disc_pred_real: ``(N, *)``, D's output on real data.
-        - disc_pred_fake: ``(M, *)``, D's output on generated data.
-        - Output: scalar.
+        disc_pred_real: ``(N, *)``, D's output on real data.
+        disc_pred_fake: ``(M, *)``, D's output on generated data.
+        Output: scalar.
 
     Examples:
         >>> lecam = LeCamRegularizer(data_info={"disc_pred_real": "real", "disc_pred_fake": "fake"})

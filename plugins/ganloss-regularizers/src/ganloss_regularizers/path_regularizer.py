@@ -202,12 +202,12 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
     Shape:
-        - generator: a callable following the convention above.
-        - num_batches: an ``int``, the batch size (MMGeneration's ``batch_size`` key).
-        - loss_scaler: optional ``torch.amp.GradScaler`` (mixed precision, in
-          place of apex): the projected output is scaled before the gradient
-          and the gradient unscaled after.
-        - Output: scalar (``float32`` for a half-precision generator).
+        generator: a callable following the convention above.
+        num_batches: an ``int``, the batch size (MMGeneration's ``batch_size`` key).
+        loss_scaler: optional ``torch.amp.GradScaler`` (mixed precision, in
+            place of apex): the projected output is scaled before the gradient
+            and the gradient unscaled after.
+        Output: scalar (``float32`` for a half-precision generator).
 
     Examples:
         >>> class Gen(torch.nn.Module):  # the image is the latent

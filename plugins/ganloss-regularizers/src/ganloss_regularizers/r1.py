@@ -119,11 +119,11 @@ class R1GradientPenalty(_ZeroCentredPenalty):
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
     Shape:
-        - discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
-        - real_data: ``(N, C, H, W)`` (any ``(N, C, *)``).
-        - mask: optional, broadcastable to ``real_data``.
-        - loss_scaler: optional ``torch.amp.GradScaler``.
-        - Output: scalar (``float32`` for half-precision data).
+        discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
+        real_data: ``(N, C, H, W)`` (any ``(N, C, *)``).
+        mask: optional, broadcastable to ``real_data``.
+        loss_scaler: optional ``torch.amp.GradScaler``.
+        Output: scalar (``float32`` for half-precision data).
 
     Examples:
         >>> disc = lambda x: 0.5 * (x**2).sum()  # gradient x
@@ -159,11 +159,11 @@ class R2GradientPenalty(_ZeroCentredPenalty):
         norm_mode, use_apex_amp, **kwargs: as for :class:`R1GradientPenalty`.
 
     Shape:
-        - discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
-        - fake_data: ``(N, C, H, W)`` (any ``(N, C, *)``); pass it detached in
-          the discriminator step, or gradients also reach the generator.
-        - mask, loss_scaler: as for :class:`R1GradientPenalty`.
-        - Output: scalar.
+        discriminator: a callable, ``(N, C, H, W) -> (N, *)``.
+        fake_data: ``(N, C, H, W)`` (any ``(N, C, *)``); pass it detached in
+            the discriminator step, or gradients also reach the generator.
+        mask, loss_scaler: as for :class:`R1GradientPenalty`.
+        Output: scalar.
 
     Examples:
         >>> disc = lambda x: 0.5 * (x**2).sum()

@@ -32,8 +32,8 @@ class DiscShiftLoss(LossModule):
         **kwargs: ``loss_weight``, ``data_info``, ``loss_name``, ``interval``.
 
     Shape:
-        - pred: ``(N, *)``, the discriminator's output.
-        - Output: scalar.
+        pred: ``(N, *)``, the discriminator's output.
+        Output: scalar.
 
     Examples:
         >>> loss = DiscShiftLoss(loss_weight=0.001, data_info={"pred": "disc_pred_real"})
