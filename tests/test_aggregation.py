@@ -535,3 +535,133 @@ def test_finite_values_whose_sum_overflows_are_not_called_non_finite():
     agg = build_aggregator([{"type": LogsBig, "data_info": {"pred": "p"}}])
     log_vars = agg({"p": torch.ones(1)}).log_vars
     assert log_vars == {"loss_big": 1.0, "loss": 1.0, "big_a": 1e308, "big_b": 1e308}
+
+
+# -- what plugins give back is checked, naming the plugin (issue 14.5b) -------------
+
+
+@pytest.mark.parametrize(
+    ("returned", "problem"),
+    [
+        (lambda total: total, r"returned tensor\(5\.\); it must return \(total, log_vars\)"),
+        (lambda total: (total, [total]), r"returned \(Tensor, list\)"),
+        (
+            lambda total: (total, {"loss": 5.0}),
+            r"returned log values that are not one-element tensors \(loss: 5\.0\)",
+        ),
+        (lambda total: (total, {"loss": total.repeat(2)}), r"returned log values that are not"),
+    ],
+    ids=["a-tensor", "a-list", "floats", "a-vector"],
+)
+def test_a_parse_implementation_of_the_wrong_shape_is_an_error_naming_it(returned, problem):
+    from ganlosscore import GanLossError
+    from ganlosscore.hooks import new_plugin_manager
+
+    class Parser:
+        @hookimpl
+        def ganloss_parse_losses(self, losses):
+            return returned(sum(losses.values()))
+
+    pm = new_plugin_manager(installed=False)
+    pm.register(Parser(), name="my-parser")
+    agg = build_aggregator([shift("p")], plugin_manager=pm)
+    with pytest.raises(
+        GanLossError, match=r"ganloss_parse_losses of plugin 'my-parser' " + problem
+    ):
+        agg({"p": torch.tensor([1.0, 3.0])})  # mean(x**2) = 5
+
+
+@pytest.mark.parametrize(
+    ("returned", "problem"),
+    [
+        (lambda log_vars: log_vars, r"returned Tensor tensor\(5\.\) for 'loss_disc_shift'"),
+        (lambda log_vars: list(log_vars), r"returned list \['loss_disc_shift', 'loss'\]"),
+        (lambda log_vars: {k: True for k in log_vars}, r"returned bool True"),
+    ],
+    ids=["tensors", "a-list", "bools"],
+)
+def test_a_reduce_implementation_of_the_wrong_shape_is_an_error_naming_it(returned, problem):
+    from ganlosscore import GanLossError
+    from ganlosscore.hooks import new_plugin_manager
+
+    class Reducer:
+        @hookimpl
+        def ganloss_reduce_log_vars(self, log_vars):
+            return returned(log_vars)
+
+    pm = new_plugin_manager(installed=False)
+    pm.register(Reducer(), name="my-reducer")
+    result = build_aggregator([shift("p")], plugin_manager=pm, nonfinite="ignore")(
+        {"p": torch.tensor([1.0, 3.0])}
+    )
+    with pytest.raises(
+        GanLossError, match=r"ganloss_reduce_log_vars of plugin 'my-reducer' " + problem
+    ):
+        result.log_vars  # noqa: B018
+
+
+def test_a_reduce_implementation_may_return_integers():
+    from ganlosscore.hooks import new_plugin_manager
+
+    class Rounded:
+        @hookimpl
+        def ganloss_reduce_log_vars(self, log_vars, step):
+            return {k: round(float(v)) for k, v in log_vars.items()} | {"step": step}
+
+    pm = new_plugin_manager(installed=False)
+    pm.register(Rounded())
+    result = build_aggregator([shift("p")], plugin_manager=pm)({"p": torch.ones(1), "iteration": 3})
+    assert result.log_vars == {"loss_disc_shift": 1.0, "loss": 1.0, "step": 3.0}
+    assert all(type(v) is float for v in result.log_vars.values())
+
+
+# -- copies share the plugin manager (issue 14.6) -----------------------------------
+
+
+class Triple:
+    @hookimpl
+    def ganloss_compute_loss(self, loss, outputs):
+        return 3 * loss(outputs)
+
+
+@pytest.mark.parametrize("copy_with", ["deepcopy", "pickle"])
+def test_a_copy_of_an_aggregator_with_its_own_manager_shares_the_manager(copy_with):
+    import copy
+    import pickle
+
+    from ganlosscore.hooks import new_plugin_manager
+
+    pm = new_plugin_manager(installed=False)
+    pm.register(Triple())
+    agg = build_aggregator([shift("p", interval=2)], plugin_manager=pm, nonfinite="defer")
+    agg({"p": torch.tensor([float("nan")]), "iteration": 0})  # a record under "defer"
+    if copy_with == "deepcopy":
+        twin = copy.deepcopy(agg)
+    else:
+        twin = pickle.loads(pickle.dumps(agg))
+    assert twin.plugin_manager is pm  # shared, not copied (before: a TypeError)
+    assert twin.losses[0] is not agg.losses[0]
+    # 3 * mean([2]**2) = 12: the copy runs through the shared manager's plugin
+    assert twin({"p": torch.tensor([2.0]), "iteration": 2}).total.item() == 12.0
+    with pytest.raises(NonFiniteLossError):  # the state came along: the NaN of the original
+        twin.check_finite()
+    with pytest.raises(NonFiniteLossError):  # ...and the original keeps its own
+        agg.check_finite()
+
+
+def test_an_aggregator_unpickled_where_its_manager_does_not_exist_says_so():
+    import pickle
+
+    from ganlosscore.hooks import new_plugin_manager
+
+    pm = new_plugin_manager(installed=False)
+    data = pickle.dumps(build_aggregator([shift("p")], plugin_manager=pm))
+    del pm  # as in another process: the token finds no manager
+    import gc
+
+    gc.collect()
+    twin = pickle.loads(data)
+    with pytest.raises(ConfigError, match="pickled with a plugin manager of its own"):
+        twin({"p": torch.ones(1)})
+    twin.plugin_manager = new_plugin_manager(installed=False)
+    assert twin({"p": torch.ones(1)}).log_vars["loss"] == 1.0

@@ -198,3 +198,65 @@ def test_build_aggregator_uses_a_private_plugin_manager_and_leaves_the_global_al
     assert not any(isinstance(p, Triple) for p in global_pm.get_plugins())
     # an aggregator without one still uses the process-wide manager: 4, not 12
     assert build_aggregator(TWO_LOSSES[:1])(INPUTS).total.item() == 4.0
+
+
+# -- a hook plugin that failed to load stops aggregation (issue 14.4a) ---------------
+
+RESCALE_SOURCE = """
+import missing_dependency_of_rescale  # the plugin cannot be imported
+"""
+
+
+def test_a_hook_plugin_that_failed_to_load_makes_every_aggregation_raise(
+    ganloss_distribution, monkeypatch
+):
+    from ganlosscore import PluginLoadError
+    from ganlosscore.hooks import reset_plugin_manager
+    from ganlosscore.registry import refresh
+
+    ganloss_distribution(
+        "ganloss-rescale",
+        hooks={"rescale": "rescale_hooks"},
+        modules={"rescale_hooks.py": RESCALE_SOURCE},
+    )
+    agg = build_aggregator(TWO_LOSSES[:1])
+    # before, the plugin was dropped silently and training went on with another objective
+    for _ in range(2):
+        with pytest.raises(PluginLoadError) as info:
+            agg(INPUTS)
+        message = str(info.value)
+        assert "ganloss-rescale" in message
+        assert "No module named 'missing_dependency_of_rescale'" in message
+        assert "GANLOSS_DISABLE_PLUGINS=ganloss-rescale" in message
+    # deselected, it is no longer expected: aggregation runs, 4 = mean([2]**2)
+    monkeypatch.setenv("GANLOSS_DISABLE_PLUGINS", "ganloss-rescale")
+    refresh()
+    reset_plugin_manager()
+    assert agg(INPUTS).log_vars == {"loss_disc_shift": 4.0, "loss": 4.0}
+
+
+def test_a_private_manager_without_installed_plugins_ignores_their_failures(
+    ganloss_distribution,
+):
+    ganloss_distribution(
+        "ganloss-rescale",
+        hooks={"rescale": "rescale_hooks"},
+        modules={"rescale_hooks.py": RESCALE_SOURCE},
+    )
+    agg = build_aggregator(TWO_LOSSES[:1], plugin_manager=new_plugin_manager(installed=False))
+    assert agg(INPUTS).log_vars["loss"] == 4.0
+
+
+# -- hook monitoring through pluggy's public API ----------------------------------------
+
+
+def test_tracing_turns_the_bypass_off_until_undone():
+    from ganlosscore.hooks import bypassable_hooks
+
+    pm = new_plugin_manager(installed=False)
+    assert "ganloss_compute_loss" in bypassable_hooks(pm)
+    undo = pm.enable_tracing()  # pluggy's enable_tracing adds a hook-call monitor
+    assert bypassable_hooks(pm) == frozenset()
+    undo()
+    undo()  # undoing twice counts once
+    assert "ganloss_compute_loss" in bypassable_hooks(pm)
