@@ -110,7 +110,9 @@ def _register_installed(pm: _PluginManager) -> None:
             except Exception:
                 pm.unregister(name=name)
                 raise
-        except (Exception, SystemExit) as exc:  # a module calling sys.exit() is broken too
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # sys.exit() or any BaseException on import: broken too
             reason = describe_failure(exc)
             _failures[name] = pm.load_failures[name] = reason
             if strict:

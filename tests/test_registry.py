@@ -450,3 +450,17 @@ def test_a_loss_init_that_exits_is_a_config_error_naming_the_distribution(ganlos
     assert isinstance(info.value.__cause__, SystemExit)
     with pytest.raises(KeyboardInterrupt):
         build_loss({"type": "ExitLoss", "code": "interrupt"})
+
+
+def test_a_hook_plugin_raising_a_base_exception_on_import_is_recorded_not_raised(
+    ganloss_distribution,
+):
+    from ganlosscore.hooks import get_plugin_manager, hook_plugin_failures
+
+    ganloss_distribution(
+        "ganloss-boomhooks",
+        hooks={"boom": "boom_hooks"},
+        modules={"boom_hooks.py": "raise GeneratorExit('bye')\n"},
+    )
+    get_plugin_manager()
+    assert hook_plugin_failures() == {"ganloss-boomhooks:boom": "GeneratorExit: bye"}
