@@ -44,7 +44,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, brief
+from .errors import ConfigError, brief, describe_exception
 
 __all__ = ["LOSS_KEYS", "MAX_DEPTH", "MAX_VALUES", "load_py_config", "loss_sections"]
 
@@ -423,7 +423,7 @@ class _FileEvaluator:
             raise self.error(
                 node,
                 f"{brief(ast.unparse(node), 60)} cannot be computed: "
-                f"{type(exc).__name__}: {brief(str(exc), 120)} (the left side is "
+                f"{describe_exception(exc, 120)} (the left side is "
                 f"{type(left).__name__} {brief(left)}, the right side "
                 f"{type(right).__name__} {brief(right)})",
             ) from None
@@ -488,7 +488,7 @@ class _FileEvaluator:
             raise self.error(
                 node,
                 f"{brief(ast.unparse(node), 60)} cannot be computed: "
-                f"{type(exc).__name__}: {brief(str(exc), 120)}",
+                f"{describe_exception(exc, 120)}",
             ) from None
         return self.made(node, result)
 

@@ -1,0 +1,1 @@
+_base_ = "./loop_b.py"
