@@ -278,3 +278,19 @@ def test_inputs_that_are_not_floating_tensors_name_the_loss_and_key():
         loss(outputs)
     with pytest.raises(LossInputError, match=r"loss_gen_adv.pred_fake: .*got NoneType None"):
         GenAdversarialLoss("ns")(None)
+
+
+@pytest.mark.parametrize("gan_type", ["ns", "ragan", "rpgan"])
+def test_a_loss_holds_its_function_and_still_pickles_copies_and_compiles(gan_type):
+    import copy
+    import pickle
+
+    disc = DiscAdversarialLoss(gan_type, data_info={"pred_real": "r", "pred_fake": "f"})
+    gen = GenAdversarialLoss(gan_type, data_info={"pred_fake": "f", "pred_real": "r"})
+    outputs = {"r": torch.tensor([1.0, 0.0]), "f": torch.tensor([-1.0, 2.0])}
+    for loss in (disc, gen):
+        expected = loss(outputs)
+        for clone in (pickle.loads(pickle.dumps(loss)), copy.deepcopy(loss)):
+            assert torch.equal(clone(outputs), expected)
+        compiled = torch.compile(loss, backend="eager", fullgraph=True)
+        assert torch.allclose(compiled(outputs), expected)
