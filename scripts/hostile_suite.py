@@ -16,7 +16,7 @@ of five outcomes:
 The project promises ``untyped``, ``hang`` and ``wrong`` are all zero
 (``docs/reliability.md`` shows the figures; ``tests/test_hostile_suite.py``
 runs this script and compares). The cases run in this one process, each under
-a ``SIGALRM`` time limit and the process under a 16 GiB address-space limit.
+a ``SIGALRM`` time limit and the process under a 4 GiB address-space limit.
 """
 
 from __future__ import annotations
@@ -499,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if isinstance(sys.stdout, io.TextIOWrapper):  # case details may hold a lone surrogate
         sys.stdout.reconfigure(errors="backslashreplace")
-    limit = 16 << 30  # a runaway expansion ends in MemoryError, not in the machine's OOM killer
+    limit = 4 << 30  # a runaway expansion ends in MemoryError, not in the machine's OOM killer
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or hard > limit:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
