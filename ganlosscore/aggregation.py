@@ -235,16 +235,21 @@ class LossAggregator(torch.nn.Module):
         if not values and not total.requires_grad:  # every loss skipped this step
             total = self._zero_total(outputs, total)
         step = outputs.get("iteration")
-        if is_distributed():
+        distributed = is_distributed()
+        if distributed:
             self._calls.add_(1)
             if step is None:
                 step = self._calls.clone()
         result = LossResult(total, values, log_tensors, step=step, aggregator=self)
-        if self.nonfinite == "raise" or self.nonfinite == "warn":
-            floats = result.log_vars  # one host synchronisation: the policy's cost
+        policy = self.nonfinite
+        if policy == "raise" or policy == "warn":  # read now: one host synchronisation
+            if distributed or "ganloss_reduce_log_vars" not in bypass:
+                floats = result.log_vars
+            else:  # the default reduction of one process, inlined: the hot path
+                floats = result._log_vars = defaults.local_floats(log_tensors)
             if not all(map(math.isfinite, floats.values())):
                 self._report_nonfinite(floats, outputs)
-        elif self.nonfinite == "defer":
+        elif policy == "defer":
             self._count_nonfinite(log_tensors)
         if "ganloss_after_aggregate" not in bypass:
             hook.ganloss_after_aggregate(result=result, outputs=outputs, aggregator=self)

@@ -90,19 +90,30 @@ def ganloss_reduce_log_vars(
         return {}
     if is_distributed():
         return _reduce_across_ranks(log_vars, aggregator, step)
-    return dict(zip(log_vars, floats_of(list(log_vars.values()))))
+    return local_floats(log_vars)
+
+
+def local_floats(log_vars: Mapping[str, torch.Tensor]) -> dict[str, float]:
+    """``log_vars`` as Python floats, in order, with one host transfer (no collective)."""
+    return dict(zip(log_vars, floats_of(list(log_vars.values())))) if log_vars else {}
 
 
 def floats_of(tensors: list[torch.Tensor]) -> list[float]:
     """The values of one-element tensors as Python floats, with one host transfer."""
-    return [float(v) for v in stack_values(tensors).tolist()]
+    stacked = stack_values(tensors)
+    values: list[float] = stacked.tolist()
+    return values if stacked.is_floating_point() else [float(v) for v in values]
 
 
 def stack_values(values: Any) -> torch.Tensor:
     """One-element tensors as one 1-D tensor (dtypes promoted; on the CPU if devices differ)."""
-    tensors = [v if v.ndim == 0 else v.reshape(()) for v in values]
+    tensors = list(values)
     try:
         return torch.stack(tensors)  # dtypes are promoted
+    except RuntimeError:  # shapes (1,) beside ()
+        tensors = [t.reshape(()) for t in tensors]
+    try:
+        return torch.stack(tensors)
     except RuntimeError:  # mixed devices: gather them on the CPU
         return torch.stack([t.to("cpu", torch.float64) for t in tensors])
 
