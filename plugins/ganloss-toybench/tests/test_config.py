@@ -156,8 +156,7 @@ def test_every_setting_problem_is_reported_at_once():
     ]
     assert str(error).splitlines()[0] == "5 problems in the [toybench] settings:"
     assert str(error).splitlines()[2] == (
-        "  - --dataset: must be one of 'ring', 'grid', 'digits', 'stacked-digits'; "
-        "got 'spiral'."
+        "  - --dataset: must be one of 'ring', 'grid', 'digits', 'stacked-digits'; got 'spiral'."
     )
 
 

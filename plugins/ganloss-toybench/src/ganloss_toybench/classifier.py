@@ -170,7 +170,9 @@ def read_digits(model: DigitClassifier, images: Tensor, batch: int = 8192) -> Di
     """
     n, channels = images.shape[:2]
     digits = images.reshape(n * channels, 1, *images.shape[-2:]).float()
-    features = torch.cat([model.features(part) for part in digits.split(batch)])
+    features = torch.cat(
+        [model.features(digits[i : i + batch]) for i in range(0, len(digits), batch)]
+    )
     probabilities = model.head(features).softmax(dim=1)
     confidence, labels = probabilities.max(dim=1)
     digit_value = 10 ** torch.arange(channels - 1, -1, -1)

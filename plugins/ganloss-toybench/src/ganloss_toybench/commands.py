@@ -43,7 +43,7 @@ def ganloss_register_commands(cli: argparse._SubParsersAction[Any]) -> None:
 def add_toybench_command(cli: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = cli.add_parser(
         "toybench",
-        help="train a toy GAN (2-D mixtures, 8x8 digits) with a loss config; count modes and quality",
+        help="train a toy GAN (2-D points, 8x8 digits) with a loss config; count modes, quality",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -324,7 +324,7 @@ def summary(record: Mapping[str, Any], paths: Mapping[str, Path]) -> str:
     """The table printed at the end of a run."""
     m = record["metrics"]
     kl = "-" if m["reverse_kl"] is None else f"{m['reverse_kl']:.4f}"
-    rows = [
+    rows: list[tuple[str, ...]] = [
         ("modes captured", f"{m['modes']} / {m['num_modes']}"),
         ("high-quality samples", f"{100 * m['high_quality']:.1f} %"),
         ("reverse KL", kl),

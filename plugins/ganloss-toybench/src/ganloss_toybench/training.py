@@ -225,7 +225,8 @@ def train(
     if settings.ema > 0:
         from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-        average = AveragedModel(gen, multi_avg_fn=get_ema_multi_avg_fn(settings.ema))
+        averaging = get_ema_multi_avg_fn(settings.ema)  # type: ignore[no-untyped-call]
+        average = AveragedModel(gen, multi_avg_fn=averaging)
     disc_losses, gen_losses = build_losses(disc_config, gen_config)
     gen_reads_real = _reads(gen_losses, ("real_imgs", "disc_pred_real"))
 
@@ -346,7 +347,7 @@ def generate(
 ) -> Tensor:
     """``num_samples`` generated samples in data space, from a noise stream of their own."""
     stream = _stream(seed, 0, 3)
-    latent_dim = int(generator.latent_dim)
+    latent_dim: int = getattr(generator, "latent_dim")  # noqa: B009 - a module attribute
     parts = []
     for start in range(0, num_samples, batch):
         noise = torch.randn(min(batch, num_samples - start), latent_dim, generator=stream)
