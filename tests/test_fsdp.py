@@ -32,3 +32,15 @@ def test_adversarial_losses_under_fully_shard_equal_one_process(shard_layers):
     results = run_ranks(fsdp_disc_step, 2, args=(shard_layers, False))
     _assert_like_one_process(results, with_r1=False)
 
+
+
+def test_r1_with_the_discriminator_sharded_as_one_unit_equals_one_process():
+    results = run_ranks(fsdp_disc_step, 2, args=(False, True))
+    _assert_like_one_process(results, with_r1=True)
+
+
+def test_r1_with_every_layer_sharded_equals_one_process():
+    # Before, the input gradient's backward freed the last layer's gathered parameters:
+    # backward() failed with "setStorage ... size 0" (or that layer got no gradient).
+    results = run_ranks(fsdp_disc_step, 2, args=(True, True))
+    _assert_like_one_process(results, with_r1=True)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 import torch
+import torch.distributed as dist
 from torch import Tensor
 
 from ganlosscore import ConfigError, LossInputError
@@ -56,6 +57,7 @@ def input_gradient(
     output: Tensor,
     inputs: Tensor,
     *,
+    network: Any = None,
     loss_scaler: LossScaler | None = None,
     where: str = "input_gradient",
 ) -> Tensor:
@@ -98,6 +100,8 @@ def input_gradient(
         retain_graph=True,
         allow_unused=True,
     )
+    if network is not None:
+        regather_sharded(network)
     if grad is None:  # a zero penalty here would hide a broken setup
         raise LossInputError(
             "the network's output does not depend on the input being penalised (a network "
@@ -114,3 +118,26 @@ def input_gradient(
 
 
 _HALF = (torch.float16, torch.bfloat16)
+
+
+def regather_sharded(network: Any) -> None:
+    """Gather the parameters of a network sharded with FSDP2 again, after an input gradient.
+
+    ``fully_shard`` frees a module's gathered parameters when a backward pass
+    through it ends, and ``torch.autograd.grad`` is such a pass; the penalty's
+    graph (``create_graph=True``) still holds those parameters, so its
+    ``backward()`` failed (``setStorage: ... storage of size 0``) or left some
+    parameters without a gradient. Gathering them again (the public
+    ``FSDPModule.unshard``, a collective every rank makes, as every rank
+    computes the penalty) gives the gradients of one process on the whole
+    batch. Nothing happens without a process group or for other networks.
+    """
+    if not (dist.is_available() and dist.is_initialized() and isinstance(network, torch.nn.Module)):
+        return
+    try:
+        from torch.distributed.fsdp import FSDPModule
+    except ImportError:  # torch < 2.6: no FSDP2
+        return
+    for module in network.modules():
+        if isinstance(module, FSDPModule):
+            module.unshard()

@@ -128,7 +128,9 @@ def interpolate_gradient(
             where=where,
         )
     points = _with_grad(random_interpolates(real_data, fake_data))
-    return input_gradient(discriminator(points), points, loss_scaler=loss_scaler, where=where)
+    return input_gradient(
+        discriminator(points), points, network=discriminator, loss_scaler=loss_scaler, where=where
+    )
 
 
 def _with_grad(points: Tensor) -> Tensor:
@@ -255,7 +257,11 @@ class DRAGANGradientPenalty(LossModule):
     ) -> Tensor:
         points = _with_grad(dragan_perturb(real_data, self.perturb_scale))
         grad = input_gradient(
-            discriminator(points), points, loss_scaler=loss_scaler, where=self.loss_name()
+            discriminator(points),
+            points,
+            network=discriminator,
+            loss_scaler=loss_scaler,
+            where=self.loss_name(),
         )
         return gradient_norm_penalty(grad, norm_mode=self.norm_mode, target=self.k)
 

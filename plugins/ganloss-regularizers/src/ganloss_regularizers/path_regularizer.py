@@ -14,7 +14,7 @@ from torch import Tensor
 from ganlosscore import LossInputError, LossModule
 from ganlosscore.checks import check_bool, check_int, check_number, check_probability
 
-from ._autograd import LossScaler, check_no_apex, graph_break, input_gradient
+from ._autograd import LossScaler, check_no_apex, graph_break, input_gradient, regather_sharded
 from ._buffers import FullPrecisionBuffers
 
 __all__ = [
@@ -279,6 +279,7 @@ class GeneratorPathRegularizer(FullPrecisionBuffers, LossModule):
             eps=self.eps,
             loss_scaler=loss_scaler,
         )
+        regather_sharded(generator)  # a generator under fully_shard (see regather_sharded)
         penalty, path_mean = path_length_penalty(
             lengths, self.mean_path_length, decay=self.decay, sync=self.sync_mean_buffer
         )

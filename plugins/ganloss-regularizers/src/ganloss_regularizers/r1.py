@@ -77,7 +77,11 @@ def _sample_gradient_penalty(
 ) -> Tensor:
     points = _differentiable_alias(data)
     grad = input_gradient(
-        discriminator(points), points, loss_scaler=loss_scaler, where=loss.loss_name()
+        discriminator(points),
+        points,
+        network=discriminator,
+        loss_scaler=loss_scaler,
+        where=loss.loss_name(),
     )
     return squared_gradient_penalty(grad, norm_mode=loss.norm_mode, mask=mask)
 
