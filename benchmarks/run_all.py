@@ -14,7 +14,14 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("aggregation.py", "discovery.py", "distributed.py", "regularizers.py", "scaling.py")
+SCRIPTS = (
+    "aggregation.py",
+    "discovery.py",
+    "distributed.py",
+    "regularizers.py",
+    "scaling.py",
+    "compile.py",
+)
 
 
 def main() -> int:
