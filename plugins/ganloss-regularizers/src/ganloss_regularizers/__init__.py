@@ -3,7 +3,9 @@
 Discriminator: ``DiscShiftLoss`` (PGGAN drift), ``GradientPenaltyLoss``
 (WGAN-GP), ``R1GradientPenalty`` / ``R2GradientPenalty``,
 ``DRAGANGradientPenalty``, ``LeCamRegularizer``, ``BalancedConsistencyLoss``
-(bCR). Generator: ``GeneratorPathRegularizer`` (StyleGAN2 path length).
+(bCR), ``WGANDivPenalty``, ``MaxGradientPenalty``; both: ``LatentConsistencyLoss``
+(zCR), ``InfoGANMutualInformationLoss``. Generator: ``GeneratorPathRegularizer``
+(StyleGAN2 path length).
 
 Installed, they are found by ganlosscore through entry points and built from
 configs by name, e.g. ``{"type": "R1GradientPenalty", "loss_weight": 5.0,
@@ -21,6 +23,15 @@ from .gradient_penalty import (
     gradient_norm_penalty,
     random_interpolates,
 )
+from .infogan import InfoGANMutualInformationLoss, categorical_code_nll, continuous_code_nll
+from .interpolate_penalties import (
+    MaxGradientPenalty,
+    WGANDivPenalty,
+    interpolate_gradient_sq_norms,
+    max_gradient_penalty,
+    wgan_div_penalty,
+)
+from .latent_consistency import LatentConsistencyLoss
 from .lecam import LeCamRegularizer, lecam_regularization
 from .path_regularizer import (
     GeneratorPathRegularizer,
@@ -37,19 +48,28 @@ __all__ = [
     "DiscShiftLoss",
     "GeneratorPathRegularizer",
     "GradientPenaltyLoss",
+    "InfoGANMutualInformationLoss",
+    "LatentConsistencyLoss",
     "LeCamRegularizer",
+    "MaxGradientPenalty",
     "R1GradientPenalty",
     "R2GradientPenalty",
+    "WGANDivPenalty",
     "__version__",
+    "categorical_code_nll",
     "consistency_penalty",
+    "continuous_code_nll",
     "disc_shift_loss",
     "dragan_perturb",
     "gradient_norm",
     "gradient_norm_penalty",
+    "interpolate_gradient_sq_norms",
     "lecam_regularization",
+    "max_gradient_penalty",
     "path_length_noise",
     "path_length_penalty",
     "path_lengths",
     "random_interpolates",
     "squared_gradient_penalty",
+    "wgan_div_penalty",
 ]
