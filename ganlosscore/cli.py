@@ -56,7 +56,7 @@ from .registry import (
     plugin_entries,
     unreadable_distributions,
 )
-from .scaffold import write_plugin
+from .scaffold import LICENSES, PluginNameWarning, write_plugin
 
 __all__ = ["CoreCommands", "describe_loss", "main"]
 
@@ -432,7 +432,13 @@ def cmd_new_plugin(args: argparse.Namespace) -> int:
     import errno
 
     try:
-        target = write_plugin(args.name, Path(args.dir))
+        target = write_plugin(
+            args.name,
+            Path(args.dir),
+            hooks_only=args.hooks_only,
+            license=args.license,
+            author=args.author,
+        )
     except OSError as exc:  # what the scaffold's own checks cannot foresee (a path too long)
         hint = (
             "; choose a shorter name or --dir"
@@ -503,6 +509,20 @@ def add_core_commands(cli: argparse._SubParsersAction[Any]) -> None:
     p = cli.add_parser("new-plugin", help="write a new loss package, ready to install and test")
     p.add_argument("name", help="distribution name, e.g. ganloss-mylosses")
     p.add_argument("--dir", default=".", help="parent directory (default: current)")
+    p.add_argument(
+        "--hooks-only",
+        action="store_true",
+        help="a package of hook implementations (a ganlosscore.hooks entry point), no loss",
+    )
+    p.add_argument(
+        "--license",
+        choices=list(LICENSES),
+        default="MIT",
+        help="the LICENSE file and pyproject.toml's licence (default: MIT)",
+    )
+    p.add_argument(
+        "--author", help="the copyright holder in LICENSE and pyproject.toml (default: YOUR NAME)"
+    )
     p.set_defaults(func=cmd_new_plugin)
 
 
@@ -633,7 +653,7 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     """Our warnings as one ``ganloss: warning: ...`` paragraph, without a source line."""
-    if issubclass(category, (PluginSelectionWarning, BrokenDistributionWarning)):
+    if issubclass(category, (PluginSelectionWarning, BrokenDistributionWarning, PluginNameWarning)):
         print(f"ganloss: warning: {message}", file=sys.stderr if file is None else file)
     else:
         _SHOW_WARNING(message, category, filename, lineno, file, line)

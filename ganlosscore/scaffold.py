@@ -124,9 +124,10 @@ def write_plugin(
     """
     names = plugin_names(name)
     if license not in LICENSES:
+        by_case = {spdx.lower(): spdx for spdx in LICENSES}.get(str(license).lower())
+        hint = f" Did you mean {by_case!r}?" if by_case else did_you_mean(str(license), LICENSES)
         raise ConfigError(
-            f"unknown licence {brief(license)}; choose one of {', '.join(LICENSES)}"
-            f"{did_you_mean(str(license), LICENSES)}",
+            f"unknown licence {brief(license)}; choose one of {', '.join(LICENSES)}.{hint}",
             where="new-plugin --license",
         )
     author = AUTHOR_PLACEHOLDER if author is None else author

@@ -1,5 +1,6 @@
 """``ganloss new-plugin``: a complete package that installs and passes its own tests."""
 
+import datetime
 import importlib.util
 import json
 import os
@@ -7,13 +8,21 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import importlib_metadata
 import pytest
 
 from ganlosscore import PROTOCOL_VERSION, ConfigError
-from ganlosscore.scaffold import core_requirement, plugin_names, write_plugin
+from ganlosscore.scaffold import (
+    AUTHOR_PLACEHOLDER,
+    LICENSES,
+    PluginNameWarning,
+    core_requirement,
+    plugin_names,
+    write_plugin,
+)
 
 try:
     import tomllib
@@ -21,7 +30,9 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 FILES = [
+    ".github/workflows/test.yml",
     ".gitignore",
+    "LICENSE",
     "README.md",
     "pyproject.toml",
     "src/ganloss_toy/__init__.py",
@@ -98,28 +109,41 @@ def test_core_requirement_is_this_minor_series():
 
 
 @pytest.mark.parametrize(
-    ("name", "package", "cls", "loss_name"),
+    ("name", "package", "cls", "loss_name", "stem"),
     [
-        ("ganloss-toy", "ganloss_toy", "ToyLoss", "loss_toy"),
-        ("ganloss-my-losses", "ganloss_my_losses", "MyLossesLoss", "loss_my_losses"),
-        ("Ganloss_Fancy", "ganloss_fancy", "FancyLoss", "loss_fancy"),
-        ("my-gan-losses", "my_gan_losses", "MyGanLossesLoss", "loss_my_gan_losses"),
-        ("ganloss-3d", "ganloss_3d", "Ganloss3dLoss", "loss_3d"),  # a class starts with a letter
+        ("ganloss-toy", "ganloss_toy", "ToyLoss", "loss_toy", "toy"),
+        ("ganloss-my-losses", "ganloss_my_losses", "MyLossesLoss", "loss_my_losses", "my_losses"),
+        ("Ganloss_Fancy", "ganloss_fancy", "FancyLoss", "loss_fancy", "fancy"),
+        ("ganloss.dots", "ganloss_dots", "DotsLoss", "loss_dots", "dots"),
+        (
+            "my-gan-losses",
+            "my_gan_losses",
+            "MyGanLossesLoss",
+            "loss_my_gan_losses",
+            "my_gan_losses",
+        ),
+        # a class name and an import package cannot start with a digit
+        ("ganloss-3d", "ganloss_3d", "Ganloss3dLoss", "loss_3d", "3d"),
+        ("ganloss-2d-3d", "ganloss_2d_3d", "Ganloss2d3dLoss", "loss_2d_3d", "2d_3d"),
     ],
 )
-def test_names_derived_from_the_distribution_name(name, package, cls, loss_name):
-    assert plugin_names(name) == {
+def test_names_derived_from_the_distribution_name(name, package, cls, loss_name, stem):
+    names = plugin_names(name)
+    assert names == {
         "name": name,
         "package": package,
         "cls": cls,
         "loss_name": loss_name,
+        "stem": stem,
     }
+    assert names["package"].isidentifier() and names["cls"].isidentifier()
 
 
 @pytest.mark.parametrize(
     ("name", "message"),
     [
         ("3losses", "is not a valid distribution name"),
+        ("2d", "must not start with a digit"),
         ("ganloss--toy", "is not a valid distribution name"),
         ("ganloss toy", "is not a valid distribution name"),
         ("ganloss-toy-", "is not a valid distribution name"),
@@ -190,13 +214,202 @@ def test_a_loss_name_another_distribution_offers_is_refused(ganloss_distribution
     with pytest.raises(ConfigError, match="'ToyLoss', a loss type ganloss-other already offers"):
         write_plugin("ganloss-toy", tmp_path)
     assert not (tmp_path / "ganloss-toy").exists()
-    # The same distribution regenerating its own package is fine.
+    # A hooks-only package has no example loss, so the name is free for it.
+    assert write_plugin("ganloss-toy", tmp_path, hooks_only=True).name == "ganloss-toy"
+
+
+def test_an_installed_distribution_name_is_refused(ganloss_distribution, tmp_path, ganloss_cli):
+    # Its editable install would replace the installed package (files and entry points).
     ganloss_distribution(
-        "ganloss-mine",
-        losses={"MineLoss": "mine_pkg:MineLoss"},
-        modules={"mine_pkg/__init__.py": ""},
+        "ganloss-other",
+        losses={"OtherLoss": "other_pkg:OtherLoss"},
+        modules={"other_pkg/__init__.py": ""},
     )
-    assert write_plugin("ganloss-mine", tmp_path).name == "ganloss-mine"
+    out = tmp_path / "out"
+    out.mkdir()
+    for spelling in ("ganloss-other", "Ganloss_Other", "ganloss.other"):
+        with pytest.raises(ConfigError, match="is an installed distribution") as raised:
+            write_plugin(spelling, out, hooks_only=spelling == "ganloss.other")
+        assert "pip uninstall ganloss-other" in str(raised.value)
+        assert f"e.g. {spelling}-extra" in str(raised.value)
+    result = ganloss_cli("new-plugin", "ganloss-other", "--dir", str(out))
+    assert result.status == 1 and result.out == ""
+    assert result.err.startswith(
+        "ganloss: error: new-plugin: ganloss-other is an installed distribution (ganloss-other "
+    )
+    assert list(out.iterdir()) == []
+
+
+def test_the_real_regularizers_package_is_not_replaced(tmp_path):
+    # The report's case: `ganloss new-plugin ganloss-regularizers` used to succeed.
+    try:
+        importlib_metadata.distribution("ganloss-regularizers")
+    except importlib_metadata.PackageNotFoundError:
+        pytest.skip("ganloss-regularizers is not installed")
+    with pytest.raises(ConfigError, match="ganloss-regularizers is an installed distribution"):
+        write_plugin("ganloss-regularizers", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_importable_module_of_the_package_name_is_refused(tmp_path, monkeypatch):
+    # No distribution, but `import ganloss_shadow` already finds something.
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "ganloss_shadow.py").write_text("")
+    monkeypatch.syspath_prepend(str(modules))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(ConfigError, match="ganloss_shadow.py is already importable"):
+        write_plugin("ganloss-shadow", out)
+    assert list(out.iterdir()) == []
+
+
+def test_a_name_without_the_prefix_warns(tmp_path, ganloss_cli):
+    with pytest.warns(PluginNameWarning, match="my-gan-losses does not start with 'ganloss-'"):
+        write_plugin("my-gan-losses", tmp_path)
+    result = ganloss_cli("new-plugin", "other-losses", "--dir", str(tmp_path))
+    assert result.status == 0
+    assert result.err.splitlines() == [
+        "ganloss: warning: other-losses does not start with 'ganloss-': the ecosystem's "
+        "packages are called ganloss-<topic> so that users find them; consider "
+        "ganloss-other-losses"
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the prefix: no warning
+        write_plugin("ganloss-toy", tmp_path)
+
+
+def test_a_name_with_a_digit_makes_a_valid_package_and_class(tmp_path):
+    package = write_plugin("ganloss-2d", tmp_path)
+    losses = (package / "src/ganloss_2d/losses.py").read_text()
+    assert "class Ganloss2dLoss(LossModule):" in losses
+    assert 'default_loss_name = "loss_2d"' in losses
+    compile(losses, "losses.py", "exec")
+    meta = tomllib.loads((package / "pyproject.toml").read_text())
+    assert meta["project"]["entry-points"]["ganlosscore.losses"] == {
+        "Ganloss2dLoss": "ganloss_2d.losses:Ganloss2dLoss"
+    }
+
+
+HOOKS_FILES = [
+    ".github/workflows/test.yml",
+    ".gitignore",
+    "LICENSE",
+    "README.md",
+    "pyproject.toml",
+    "src/ganloss_toylog/__init__.py",
+    "src/ganloss_toylog/_version.py",
+    "src/ganloss_toylog/hooks.py",
+    "src/ganloss_toylog/py.typed",
+    "tests/test_hooks.py",
+]
+
+
+def test_hooks_only_writes_a_hook_package_without_a_loss(tmp_path, ganloss_cli):
+    result = ganloss_cli("new-plugin", "ganloss-toylog", "--hooks-only", "--dir", str(tmp_path))
+    assert result.status == 0, result.err
+    package = tmp_path / "ganloss-toylog"
+    assert tree(package) == HOOKS_FILES
+    meta = tomllib.loads((package / "pyproject.toml").read_text())
+    assert meta["project"]["entry-points"] == {
+        "ganlosscore.hooks": {"toylog": "ganloss_toylog.hooks"},
+        "ganlosscore.protocol": {str(PROTOCOL_VERSION): "ganloss_toylog"},
+    }
+    hooks = (package / "src/ganloss_toylog/hooks.py").read_text()
+    assert "@hookimpl\ndef ganloss_after_aggregate(" in hooks
+    tests = (package / "tests/test_hooks.py").read_text()
+    assert "from ganloss_toylog import hooks" in tests
+    readme = (package / "README.md").read_text()
+    assert "GANLOSS_DISABLE_PLUGINS=ganloss-toylog" in readme and "LossModule" not in readme
+    for source in package.rglob("*.py"):
+        compile(source.read_text(), str(source), "exec")
+        assert "{{" not in source.read_text()
+
+
+def test_the_hook_module_imports_no_torch(tmp_path):
+    # `ganloss plugins` imports hook modules; its annotations must not import torch.
+    package = write_plugin("ganloss-toylog", tmp_path, hooks_only=True)
+    code = (
+        "import sys; import ganloss_toylog.hooks as h; "
+        "assert callable(h.ganloss_after_aggregate); print('torch' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(package / "src")}
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "False"
+
+
+def test_license_default_mit_with_the_author_placeholder(tmp_path):
+    package = write_plugin("ganloss-toy", tmp_path)
+    license_text = (package / "LICENSE").read_text()
+    year = datetime.date.today().year
+    assert license_text.startswith(f"MIT License\n\nCopyright (c) {year} {AUTHOR_PLACEHOLDER}\n")
+    project = tomllib.loads((package / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert project["authors"] == [{"name": AUTHOR_PLACEHOLDER}]
+
+
+@pytest.mark.parametrize(
+    ("spdx", "first_line"),
+    [("Apache-2.0", "Apache License"), ("BSD-3-Clause", "BSD 3-Clause License")],
+)
+def test_license_and_author_chosen(tmp_path, ganloss_cli, spdx, first_line):
+    author = 'Ada "AL" Lovelace {{year}}'  # quoted in TOML; not read as a template
+    result = ganloss_cli(
+        "new-plugin", "ganloss-toy", "--license", spdx, "--author", author, "--dir", str(tmp_path)
+    )
+    assert result.status == 0, result.err
+    package = tmp_path / "ganloss-toy"
+    license_text = (package / "LICENSE").read_text()
+    assert license_text.lstrip().startswith(first_line)
+    assert license_text == LICENSES[spdx].replace(
+        "{{year}}", str(datetime.date.today().year)
+    ).replace("{{author}}", author)
+    project = tomllib.loads((package / "pyproject.toml").read_text())["project"]
+    assert project["license"] == spdx and project["authors"] == [{"name": author}]
+
+
+def test_a_bad_license_or_author_is_a_config_error(tmp_path, ganloss_cli):
+    with pytest.raises(
+        ConfigError, match=r"unknown licence 'mit'; choose one of MIT, .* Did you mean 'MIT'\?"
+    ):
+        write_plugin("ganloss-toy", tmp_path, license="mit")
+    with pytest.raises(ConfigError, match="the author must be a name on one line"):
+        write_plugin("ganloss-toy", tmp_path, author="Ada\nLovelace")
+    assert list(tmp_path.iterdir()) == []
+    result = ganloss_cli("new-plugin", "ganloss-toy", "--license", "GPL", "--dir", str(tmp_path))
+    assert result.status == 2 and "invalid choice: 'GPL'" in result.err
+
+
+def test_the_test_extra_builds_and_checks_distributions(tmp_path):
+    # The README's `python -m build` and `twine check` need these: they come with [test].
+    for hooks_only, name in ((False, "ganloss-toy"), (True, "ganloss-toylog")):
+        package = write_plugin(name, tmp_path, hooks_only=hooks_only)
+        meta = tomllib.loads((package / "pyproject.toml").read_text())
+        test_extra = meta["project"]["optional-dependencies"]["test"]
+        assert {req.split(">")[0] for req in test_extra} == {"pytest", "build", "twine"}
+        assert meta["build-system"]["requires"] == ["setuptools>=77"]  # SPDX license
+        readme = (package / "README.md").read_text()
+        assert "python -m build\npython -m twine check --strict dist/*" in readme
+
+
+def test_the_ci_workflow_installs_cpu_torch_the_test_extra_and_runs_pytest(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    package = write_plugin("ganloss-toy", tmp_path)
+    workflow = yaml.safe_load((package / ".github/workflows/test.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    assert job["runs-on"] == "ubuntu-latest"
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert runs == [
+        "python -m pip install torch --index-url https://download.pytorch.org/whl/cpu",
+        "python -m pip install -e '.[test]'",
+        "python -m pytest",
+        "python -m build && python -m twine check --strict dist/*",
+    ]
+    uses = [step["uses"].split("@")[0] for step in job["steps"] if "uses" in step]
+    assert uses == ["actions/checkout", "actions/setup-python"]
+    # GitHub's expression syntax survives the template filling.
+    assert job["steps"][1]["with"]["python-version"] == "${{ matrix.python-version }}"
 
 
 # -- end to end: generate, pip install, list, build, run its tests ----------------------
@@ -214,6 +427,9 @@ config = load_config(sys.argv[1])
 aggregator = build_aggregator(config["disc"], name="disc")
 import torch
 result = aggregator({"disc_pred_real": torch.tensor([1.0, 3.0])})
+from ganlosscore import get_plugin_manager
+import ganloss_toylog.hooks
+assert ganloss_toylog.hooks in get_plugin_manager().get_plugins()  # the hooks-only package
 print(json.dumps({
     "record": [toy.distribution, toy.version, toy.status, toy.target],
     "total": result.total.item(),
@@ -235,7 +451,9 @@ def can_build_offline() -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not can_build_offline(), reason="no setuptools that builds wheels offline")
 def test_a_generated_plugin_installs_lists_builds_and_passes_its_tests(tmp_path):
+    # Both variants, installed with one pip run and tested with one pytest run (it is slow).
     package = write_plugin("ganloss-toy", tmp_path)
+    hooks_package = write_plugin("ganloss-toylog", tmp_path, hooks_only=True)
     site = tmp_path / "site"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GANLOSS_", "PYTEST_"))}
     env["PYTHONPATH"] = str(site)
@@ -255,6 +473,7 @@ def test_a_generated_plugin_installs_lists_builds_and_passes_its_tests(tmp_path)
         "--target",
         str(site),
         str(package),
+        str(hooks_package),
     )
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert (site / "ganloss_toy" / "losses.py").is_file()
@@ -289,7 +508,27 @@ def test_a_generated_plugin_installs_lists_builds_and_passes_its_tests(tmp_path)
     assert outcome["log_vars"] == {"loss_toy": 1.0, "loss": 1.0}
 
     tested = run(
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=package
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        str(package / "tests"),
+        str(hooks_package / "tests"),
+        cwd=tmp_path,
     )
     assert tested.returncode == 0, tested.stdout + tested.stderr
-    assert "4 passed" in tested.stdout
+    assert "6 passed" in tested.stdout  # 4 of the loss package, 2 of the hooks package
+
+    # The README's Publish steps, with the tools the test extra brings.
+    if importlib.util.find_spec("build") and importlib.util.find_spec("twine"):
+        dist = tmp_path / "dist"
+        built = run(
+            sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(package)
+        )
+        assert built.returncode == 0, built.stdout + built.stderr
+        wheels = sorted(p.name for p in dist.iterdir())
+        assert wheels == ["ganloss_toy-0.1.0-py3-none-any.whl", "ganloss_toy-0.1.0.tar.gz"]
+        checked = run(sys.executable, "-m", "twine", "check", "--strict", *map(str, dist.iterdir()))
+        assert checked.returncode == 0, checked.stdout + checked.stderr
