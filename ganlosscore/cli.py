@@ -151,7 +151,12 @@ def _record_json(record: LossRecord) -> dict[str, Any]:
 
 
 def describe_loss(type_name: str) -> dict[str, Any]:
-    """What ``ganloss info`` shows: origin, loss name, inputs, hyperparameters, summary.
+    """What ``ganloss info`` shows: origin, loss name, inputs, hyperparameters, docs, a config.
+
+    ``doc`` is the class's whole docstring and ``summary`` its first paragraph;
+    each input and hyperparameter carries the ``description`` its entry in the
+    docstring's ``Args:`` section gives (None without one); ``config`` is a
+    TOML snippet for the loss, to paste into a config file.
 
     Imports the loss's plugin (and so torch); raises the registry's errors for
     an unknown, conflicting, deselected or broken loss.
@@ -162,7 +167,9 @@ def describe_loss(type_name: str) -> dict[str, Any]:
     record = _find_record(type_name)
     params = constructor_parameters(cls)
     doc = inspect.cleandoc(cls.__doc__) if cls.__doc__ else ""  # not LossModule's, inherited
-    return {
+    described = _section_entries(doc, ("Args:", "Arguments:"))
+    shapes = _section_entries(doc, ("Shape:",))  # torch's layout gives the inputs' shapes
+    info = {
         "name": type_name,
         "class": f"{cls.__module__}.{cls.__qualname__}",
         "distribution": record.distribution if record else None,
@@ -172,7 +179,14 @@ def describe_loss(type_name: str) -> dict[str, Any]:
         "default_data_info": (
             dict(cls.default_data_info) if cls.default_data_info is not None else None
         ),
-        "inputs": [{"name": s.name, "required": s.required} for s in cls.input_specs],
+        "inputs": [
+            {
+                "name": s.name,
+                "required": s.required,
+                "description": described.get(s.name) or shapes.get(s.name),
+            }
+            for s in cls.input_specs
+        ],
         "accepts_any_input": cls.accepts_any_input,
         "hyperparameters": [
             {
@@ -180,6 +194,7 @@ def describe_loss(type_name: str) -> dict[str, Any]:
                 "required": p.default is p.empty,
                 "default": None if p.default is p.empty else _jsonable(p.default),
                 "annotation": _annotation(p.annotation),
+                "description": described.get(name),
             }
             for name, p in params.items()
             if name not in COMMON_KEYWORDS
@@ -188,7 +203,83 @@ def describe_loss(type_name: str) -> dict[str, Any]:
             name: _jsonable(p.default) for name, p in params.items() if name in COMMON_KEYWORDS
         },
         "summary": " ".join(doc.split("\n\n", 1)[0].split()),
+        "doc": doc,
     }
+    info["config"] = _config_snippet(info)
+    return info
+
+
+def _section_entries(doc: str, headers: tuple[str, ...]) -> dict[str, str]:
+    """``name -> text`` from a section (``Args:``, ``Shape:``) of a Google-style docstring."""
+    descriptions: dict[str, str] = {}
+    lines = doc.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() in headers)
+    except StopIteration:
+        return descriptions
+    indent: int | None = None
+    name = None
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            continue
+        depth = len(line) - len(line.lstrip())
+        if indent is None:
+            indent = depth
+        if depth < indent or (depth == 0 and line.rstrip().endswith(":")):
+            break  # the next section
+        if depth == indent and ":" in line:
+            head, _, text = line.strip().partition(":")
+            name = head.split("(")[0].strip().lstrip("*")
+            descriptions[name] = text.strip()
+        elif name is not None:
+            descriptions[name] = f"{descriptions[name]} {line.strip()}".strip()
+    return descriptions
+
+
+def _config_snippet(info: dict[str, Any]) -> str:
+    """A TOML table for the loss: its type, data_info, and each hyperparameter's default.
+
+    A required hyperparameter has no default to show: it is written as a
+    comment to fill in (``ganloss check`` reports it until then).
+    """
+    lines = ["[[losses]]", f"type = {json.dumps(info['name'])}"]
+    if info["default_data_info"] is None:
+        required = [s["name"] for s in info["inputs"] if s["required"]]
+        optional = [s["name"] for s in info["inputs"] if not s["required"]]
+        if required or optional:
+            pairs = ", ".join(f"{n} = {json.dumps(n)}" for n in required)
+            lines.append(f"data_info = {{ {pairs} }}  # input = key of the outputs dict")
+        if optional:
+            lines.append(f"# optional inputs: {', '.join(optional)}")
+    for hp in info["hyperparameters"]:
+        value = _toml_value(hp["default"])
+        if hp["required"]:
+            kind = f" ({hp['annotation']})" if hp["annotation"] else ""
+            lines.append(f"# {hp['name']} = ...  # required{kind}: set it")
+        elif value is None:
+            lines.append(f"# {hp['name']} = {hp['default']!r}  # default, not expressible in TOML")
+        else:
+            lines.append(f"{hp['name']} = {value}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str | None:
+    """``value`` as TOML, or None when TOML cannot express it (None, an object)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value) if value == value and abs(value) != float("inf") else None
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        items = [_toml_value(v) for v in value]
+        return None if None in items else f"[{', '.join(str(i) for i in items)}]"
+    if isinstance(value, dict):
+        pairs = [(k, _toml_value(v)) for k, v in value.items()]
+        if any(v is None for _, v in pairs):
+            return None
+        return "{ " + ", ".join(f"{json.dumps(k)} = {v}" for k, v in pairs) + " }"
+    return None
 
 
 def _find_record(type_name: str) -> LossRecord | None:
@@ -231,14 +322,15 @@ def cmd_info(args: argparse.Namespace) -> int:
     else:
         origin = "origin unknown"
     print(f"{info['name']}  ({info['class']}, {origin})")
-    if info["summary"]:
-        print(f"\n  {info['summary']}")
+    if info["doc"]:
+        print("\n" + "\n".join(f"  {line}".rstrip() for line in info["doc"].splitlines()))
     print(f"\n  default loss_name: {info['default_loss_name']}")
     if info["default_data_info"] is not None:
         print(f"  default data_info: {info['default_data_info']}")
     print("  inputs (data_info keys):")
     for spec in info["inputs"]:
-        print(f"    {spec['name']:<20} {'required' if spec['required'] else 'optional'}")
+        about = f"  {spec['description']}" if spec["description"] else ""
+        print(f"    {spec['name']:<20} {'required' if spec['required'] else 'optional'}{about}")
     if info["accepts_any_input"]:
         print(f"    {'**kwargs':<20} any further input")
     if not info["inputs"] and not info["accepts_any_input"]:
@@ -247,10 +339,13 @@ def cmd_info(args: argparse.Namespace) -> int:
     for hp in info["hyperparameters"]:
         default = "required" if hp["required"] else f"default {hp['default']!r}"
         kind = f"  ({hp['annotation']})" if hp["annotation"] else ""
-        print(f"    {hp['name']:<20} {default}{kind}")
+        about = f"  {hp['description']}" if hp["description"] else ""
+        print(f"    {hp['name']:<20} {default}{kind}{about}")
     if not info["hyperparameters"]:
         print("    (none)")
     print("  common: " + ", ".join(f"{k}={v!r}" for k, v in info["common"].items()))
+    print("\n  config (TOML):")
+    print("\n".join(f"    {line}" for line in info["config"].splitlines()))
     return 0
 
 

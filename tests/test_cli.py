@@ -275,14 +275,36 @@ def test_info_describes_origin_inputs_hyperparameters_and_summary(
         "status": "ok",
         "default_loss_name": "loss_hinge",
         "default_data_info": None,
-        "inputs": [{"name": "pred", "required": True}, {"name": "mask", "required": False}],
+        "inputs": [
+            {"name": "pred", "required": True, "description": None},
+            {"name": "mask", "required": False, "description": None},
+        ],
         "accepts_any_input": False,
         "hyperparameters": [
-            {"name": "margin", "required": True, "default": None, "annotation": "float"},
-            {"name": "scale", "required": False, "default": 2.0, "annotation": "float"},
+            {
+                "name": "margin",
+                "required": True,
+                "default": None,
+                "annotation": "float",
+                "description": None,
+            },
+            {
+                "name": "scale",
+                "required": False,
+                "default": 2.0,
+                "annotation": "float",
+                "description": None,
+            },
         ],
         "common": {"loss_weight": 1.0, "data_info": None, "loss_name": None, "interval": 1},
         "summary": "Hinge on the margin, ``mean(relu(margin - pred)) * scale``.",
+        "doc": "Hinge on the margin, ``mean(relu(margin - pred)) * scale``.\n\n"
+        "The second paragraph is not part of the summary.",
+        "config": '[[losses]]\ntype = "HingeLoss"\n'
+        'data_info = { pred = "pred" }  # input = key of the outputs dict\n'
+        "# optional inputs: mask\n"
+        "# margin = ...  # required (float): set it\n"
+        "scale = 2.0\n",
     }
 
     text = ganloss_cli("info", "HingeLoss")
@@ -295,7 +317,8 @@ def test_info_describes_origin_inputs_hyperparameters_and_summary(
     assert lines[lines.index("inputs (data_info keys):") + 2].split() == ["mask", "optional"]
     assert "margin               required  (float)" in lines
     assert "scale                default 2.0  (float)" in lines
-    assert "second paragraph" not in text.out
+    assert "The second paragraph is not part of the summary." in lines  # the whole docstring
+    assert lines[lines.index("config (TOML):") + 1 :] == info["config"].splitlines()
 
 
 def test_info_does_not_show_the_base_class_docstring(ganloss_distribution, only, ganloss_cli):
@@ -310,10 +333,10 @@ def test_info_does_not_show_the_base_class_docstring(ganloss_distribution, only,
 def test_info_on_a_local_loss(local_losses, ganloss_cli):
     info = json.loads(ganloss_cli("info", "PairLoss", "--json").out)
     assert (info["distribution"], info["status"]) == ("<local>", "local")
-    assert info["inputs"] == [
-        {"name": "a", "required": True},
-        {"name": "b", "required": True},
-        {"name": "mask", "required": False},
+    assert [(i["name"], i["required"]) for i in info["inputs"]] == [
+        ("a", True),
+        ("b", True),
+        ("mask", False),
     ]
     text = ganloss_cli("info", "PairLoss").out
     assert "registered locally with register_loss" in text.splitlines()[0]
@@ -1032,3 +1055,58 @@ def test_plugins_shows_a_distribution_with_unreadable_metadata_and_exits_1(
         "broken",
         "skipped, its METADATA has no Name: field",
     )
+
+
+DOCUMENTED = """
+from ganlosscore import LossModule
+
+
+class NoteLoss(LossModule):
+    \"\"\"A documented loss.
+
+    Args:
+        scale (float): Multiplies the mean,
+            which is all there is to it.
+        mode: ``"mean"`` or ``"sum"``.
+        **kwargs: the common keywords.
+
+    Shape:
+        pred: ``(N, *)``, the discriminator's output.
+        Output: scalar.
+    \"\"\"
+
+    default_loss_name = "loss_note"
+
+    def __init__(self, scale=0.5, mode="mean", flags=(1, 2), **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+
+    def compute(self, pred):
+        return pred.mean() * self.scale
+"""
+
+
+def test_info_describes_each_input_and_option_and_gives_a_config_that_checks(
+    ganloss_distribution, only, ganloss_cli, tmp_path
+):
+    ganloss_distribution("ganloss-note", **loss_dist("note_pkg", "NoteLoss", source=DOCUMENTED))
+    only("ganloss-note")
+    info = json.loads(ganloss_cli("info", "NoteLoss", "--json").out)
+    assert info["inputs"] == [
+        {"name": "pred", "required": True, "description": "``(N, *)``, the discriminator's output."}
+    ]
+    described = {hp["name"]: hp["description"] for hp in info["hyperparameters"]}
+    assert described == {
+        "scale": "Multiplies the mean, which is all there is to it.",
+        "mode": '``"mean"`` or ``"sum"``.',
+        "flags": None,
+    }
+    assert info["config"] == (
+        '[[losses]]\ntype = "NoteLoss"\n'
+        'data_info = { pred = "pred" }  # input = key of the outputs dict\n'
+        'scale = 0.5\nmode = "mean"\nflags = [1, 2]\n'
+    )
+    path = tmp_path / "note.toml"
+    path.write_text(info["config"])
+    result = ganloss_cli("check", str(path))
+    assert (result.status, result.out) == (0, f"{path}: ok, losses (1 loss)\n")
