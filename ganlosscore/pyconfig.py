@@ -25,7 +25,7 @@ most :data:`MAX_INT_BITS` bits (``10 ** 10 ** 9`` is refused before it is
 computed), a string at most :data:`MAX_STRING` characters, a file's values
 at most :data:`MAX_VALUES` (shared values counted each time they appear),
 and all the strings and containers a file makes together at most
-:data:`MAX_WORK` units, so no file can take more than a moment or a few
+:data:`MAX_WORK` units, so no file can take more than a few seconds or a few
 hundred megabytes. The file itself is read by :func:`ganlosscore.load_config`
 (a regular file of at most 1 MiB).
 
@@ -172,13 +172,14 @@ class _Reader:
         try:
             tree = ast.parse(text, filename=file)
         except SyntaxError as exc:
+            place = f"line {exc.lineno}, column {exc.offset}: " if exc.lineno else ""
+            raise ConfigError(f"{place}not valid Python: {exc.msg}", file=file) from None
+        except ValueError as exc:  # a null byte, on Pythons that do not call it a SyntaxError
+            raise ConfigError(f"not valid Python: {exc}", file=file) from None
+        except (RecursionError, MemoryError) as exc:
             raise ConfigError(
-                f"line {exc.lineno}, column {exc.offset}: not valid Python: {exc.msg}", file=file
-            ) from None
-        except (RecursionError, MemoryError, ValueError) as exc:
-            raise ConfigError(
-                f"cannot be parsed ({type(exc).__name__}): it nests too deeply or holds a null "
-                "byte; a config of losses needs a few levels",
+                f"cannot be parsed ({type(exc).__name__}): its expressions nest too deeply "
+                f"(a config needs a few levels; at most {MAX_DEPTH} are read)",
                 file=file,
             ) from None
         names = _FileEvaluator(self, file, text).run(tree)

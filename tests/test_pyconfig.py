@@ -187,6 +187,10 @@ def test_nothing_runs(tmp_path):
             f"makes values nested more than {MAX_DEPTH} levels deep",
         ),
         ("a = 'x' * 100000\n" + "b = a + ''\n" * 120, "makes more than 10,000,000 characters"),
+        # refused by Python's parser (MemoryError, RecursionError) or by the depth bound
+        ("x = " + "-" * 200_000 + "1\n", "expressions nest"),
+        ("x = " + "+".join(["1"] * 100_000) + "\n", "expressions nest"),
+        ("x = 1\0\n", "not valid Python: source code string cannot contain null bytes"),
         ("x = float('1e999') ** 2\n", None),  # inf ** 2 is inf: cheap, allowed
         ("x = 1.5 ** 100000\n", "cannot be computed: OverflowError"),
     ],
