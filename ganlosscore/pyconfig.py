@@ -228,10 +228,14 @@ class _Reader:
             try:
                 values = self.read(base, (*chain, path))
             except ConfigError as exc:
-                if exc.file is not None and exc.file != file:
-                    exc.summary += f" (a _base_ of {file})"
-                    exc._refresh()
-                raise
+                if exc.file in (None, file):
+                    raise
+                raise ConfigError(
+                    f"{exc.summary} (a _base_ of {file})",
+                    where=exc.where,
+                    file=exc.file,
+                    problems=exc.problems,
+                ) from exc.__cause__
             for key, value in values.items():
                 if key in merged:
                     raise ConfigError(
