@@ -1,36 +1,38 @@
-"""MkDocs hook: write the generated parts of the docs from what is installed.
+"""MkDocs hook: the parts of the site that come from what is installed.
 
-A page asks for generated content with a marker on a line of its own:
+mkdocstrings renders every docstring (the losses, the hookspecs, the Python
+API); this hook only decides *which* objects there are, which no static tool
+knows, and does the two things mkdocstrings cannot:
 
-``<!-- ganloss:catalogue -->``
-    every loss ``available_losses()`` lists, grouped by distribution: origin,
-    inputs, hyperparameters and defaults (``ganlosscore.cli.describe_loss``)
-    and the class docstring, which holds the formula;
-``<!-- ganloss:hookspec NAME -->``
-    one hookspec of ``ganlosscore.hookspecs``: signature, kind, arguments,
-    return value and default, from the spec and its docstring;
-``<!-- ganloss:cli -->``
-    every sub-command of ``ganloss``, from its argparse parser (with the
-    commands that installed plugins add).
+* it writes the loss catalogue's pages when the site is built, one per
+  installed distribution with a section per loss (the facts of ``ganloss
+  info`` and a ``:::`` directive for the class), the table of all losses
+  where ``docs/catalogue.md`` has ``<!-- ganloss:catalogue -->``, and the
+  Python API page from ``ganlosscore.__all__``; none of these is in the repo;
+* it puts the usage of every ``ganloss`` sub-command where ``docs/cli.md``
+  has ``<!-- ganloss:cli -->`` (mkdocstrings documents Python objects, not an
+  argparse parser with the commands plugins add);
+* it turns the formulas (``pymdownx.arithmatex`` output) into MathML with
+  ``latex2mathml``, so they show with no network and no JavaScript.
 
-Nothing here is written twice: the docstrings and the metadata are the source.
 Whatever cannot be generated faithfully (a loss that fails to import, a
-hookspec whose docstring misses an argument, a bundled plugin that is not
+hookspec left out of ``docs/hooks.md`` or whose docstring misses an
+argument, a formula latex2mathml cannot read, a bundled plugin that is not
 installed) is logged as a warning, which fails ``mkdocs build --strict``.
 
-``tests/test_docs.py`` loads this file by path and calls :func:`expand`, so it
-must not need MkDocs itself.
+``tests/test_docs.py`` loads this file by path, so it must not need MkDocs
+at import time.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import inspect
 import io
 import logging
 import os
 import re
-import textwrap
 from collections.abc import Callable
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -39,9 +41,10 @@ from typing import Any
 log = logging.getLogger("mkdocs.hooks.ganloss_docs")
 
 ROOT = Path(__file__).resolve().parents[1]
-MARKER = re.compile(r"^<!-- ganloss:(?P<what>[a-z-]+)(?: (?P<arg>[A-Za-z0-9_.:-]+))? -->$", re.M)
-MARKER_HOOKSPECS = re.compile(r"^<!-- ganloss:hookspec ([A-Za-z0-9_]+) -->$", re.M)
-
+MARKER = re.compile(r"^<!-- ganloss:(?P<what>[a-z-]+) -->$", re.M)
+HOOKSPEC_DIRECTIVE = re.compile(r"^::: ganlosscore\.hookspecs\.(\w+)\s*$", re.M)
+CATALOGUE_PAGE = "catalogue.md"
+API_PAGE = "api.md"
 
 # -- MkDocs events -----------------------------------------------------------------
 
@@ -56,39 +59,72 @@ def on_config(config: Any) -> Any:
     return config
 
 
+def on_files(files: Any, config: Any) -> Any:
+    """Add the generated pages, and the catalogue's pages to the nav under the catalogue."""
+    from mkdocs.structure.files import File
+
+    pages = generated_pages(warn=log.warning)
+    for src_uri, content in pages.items():
+        files.append(File.generated(config, src_uri, content=content))
+    dist_pages = [uri for uri in pages if uri.startswith("catalogue/")]
+    config.nav = _with_catalogue_pages(config.nav, dist_pages)
+    return files
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     return expand(markdown, page=page.file.src_uri, warn=log.warning)
 
 
-# -- expansion -----------------------------------------------------------------------
+def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
+    return math_to_mathml(html_text, page=page.file.src_uri, warn=log.warning)
+
+
+# -- pages and markers -----------------------------------------------------------------
+
+
+def generated_pages(warn: Callable[..., None] | None = None) -> dict[str, str]:
+    """``src_uri -> Markdown`` of every page this hook adds to the site."""
+    warn = warn or log.warning
+    pages = {API_PAGE: render_api()}
+    for dist, records in sorted(_records_by_dist(warn).items()):
+        pages[f"catalogue/{dist}.md"] = render_distribution(dist, records, warn)
+    return pages
 
 
 def expand(markdown: str, *, page: str = "<page>", warn: Callable[..., None] | None = None) -> str:
-    """Replace every marker of ``markdown`` with its generated Markdown."""
+    """Replace every marker of ``markdown`` with its generated Markdown, and check hooks.md."""
     warn = warn or log.warning
 
     def replace(match: re.Match[str]) -> str:
-        what, arg = match["what"], match["arg"]
-        if what == "catalogue" and arg is None:
-            return render_catalogue(warn)
-        if what == "hookspec" and arg is not None:
-            return render_hookspec(arg, warn)
-        if what == "cli" and arg is None:
+        if match["what"] == "catalogue":
+            return render_catalogue_table(warn)
+        if match["what"] == "cli":
             return render_cli()
         warn("%s: unknown generated-content marker %r", page, match[0])
         return match[0]
 
-    out = MARKER.sub(replace, markdown)
-    named = set(MARKER_HOOKSPECS.findall(markdown))
-    if named:  # a page documenting hookspecs documents all of them
-        for name in sorted(set(hookspec_names()) - named):
-            warn(
-                "%s: the hookspec %s is not documented (add <!-- ganloss:hookspec %s -->)",
-                page,
-                name,
-                name,
-            )
-    return out
+    documented = HOOKSPEC_DIRECTIVE.findall(markdown)
+    if documented:  # a page documenting hookspecs documents all of them, each well
+        for problem in hookspec_problems(documented):
+            warn("%s: %s", page, problem)
+    return MARKER.sub(replace, markdown)
+
+
+def _with_catalogue_pages(nav: Any, dist_pages: list[str]) -> Any:
+    """The nav with the catalogue's entry turned into a section of its pages."""
+    if isinstance(nav, list):
+        return [_with_catalogue_pages(item, dist_pages) for item in nav]
+    if isinstance(nav, dict):
+        out = {}
+        for title, value in nav.items():
+            if value == CATALOGUE_PAGE:
+                out[title] = [{"All losses": CATALOGUE_PAGE}] + [
+                    {Path(uri).stem: uri} for uri in dist_pages
+                ]
+            else:
+                out[title] = _with_catalogue_pages(value, dist_pages)
+        return out
+    return nav
 
 
 def missing_bundled_plugins() -> list[str]:
@@ -108,237 +144,144 @@ def missing_bundled_plugins() -> list[str]:
     return [name for name in bundled if normalize_dist_name(name) not in installed]
 
 
-# -- docstrings to Markdown ------------------------------------------------------------
+def _rest_to_markdown(text: str) -> str:
+    """The griffe extension's reST conversion, for the text this hook writes itself."""
+    import importlib.util
 
-_ROLE = re.compile(r":(?:math|class|func|meth|mod|data|attr|obj|exc):`~?([^`]+)`")
-_LITERAL = re.compile(r"``(.+?)``")
-_SECTION = re.compile(
-    r"^(Args|Arguments|Parameters|Inputs?|Outputs?|Returns?|Raises|Examples?|Notes?|Papers?|"
-    r"Shape|Attributes):\s*(.*)$"
-)
-_TABLE_RULE = re.compile(r"^=+( +=+)+$")
-_LONE_STAR = re.compile(r"(?<=[\s(,])\*(?=[\s),]|$)")
-
-
-def inline(text: str) -> str:
-    """rST inline markup to Markdown: ``x`` and :role:`x` become `x`."""
-
-    def role(match: re.Match[str]) -> str:
-        target = match[1]
-        if match[0].startswith(":math:"):
-            return f"`{target}`"
-        shown = target.rsplit(".", 1)[-1] if "~" in match[0] else target
-        return f"`{shown}`"
-
-    text = _LITERAL.sub(lambda m: f"`{m[1]}`", _ROLE.sub(role, text))
-    # A lone '*' outside code, as in "(N, *)", must not open an emphasis.
-    parts = text.split("`")
-    parts[::2] = [_LONE_STAR.sub(r"\\*", part) for part in parts[::2]]
-    return "`".join(parts)
+    spec = importlib.util.spec_from_file_location(
+        "ganloss_griffe_docs", Path(__file__).with_name("griffe_ganloss.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.rest_to_markdown(text))
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
+# -- formulas ------------------------------------------------------------------------------
+
+_ARITHMATEX = re.compile(r'<(?P<tag>span|div) class="arithmatex">(?P<tex>.*?)</(?P=tag)>', re.S)
 
 
-def _take_block(lines: list[str], start: int, base: int) -> tuple[list[str], int]:
-    """The lines from ``start`` indented deeper than ``base`` (blank lines included)."""
-    end = start
-    while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) > base):
-        end += 1
-    while end > start and not lines[end - 1].strip():
-        end -= 1
-    return lines[start:end], end
+def math_to_mathml(
+    html_text: str, *, page: str = "<page>", warn: Callable[..., None] | None = None
+) -> str:
+    """Every formula ``pymdownx.arithmatex`` marked (generic mode) as MathML."""
+    import latex2mathml.converter
 
+    warn = warn or log.warning
 
-def _fence(lines: list[str], language: str) -> list[str]:
-    body = textwrap.dedent("\n".join(lines)).strip("\n")
-    return ["", f"```{language}", body, "```", ""]
+    def convert(match: re.Match[str]) -> str:
+        tex = html.unescape(match["tex"]).strip()
+        block = match["tag"] == "div"
+        for opening, closing in (("\\[", "\\]"), ("\\(", "\\)"), ("$$", "$$"), ("$", "$")):
+            if tex.startswith(opening) and tex.endswith(closing):
+                tex = tex[len(opening) : len(tex) - len(closing)].strip()
+                break
+        try:
+            mathml = latex2mathml.converter.convert(tex, display="block" if block else "inline")
+        except Exception as exc:  # latex2mathml raises several types for bad LaTeX
+            warn("%s: the formula %r cannot be rendered as MathML: %s", page, tex, exc)
+            return match[0]
+        return f'<div class="ganloss-math">{mathml}</div>' if block else mathml
 
-
-def _simple_table(lines: list[str], start: int) -> tuple[list[str], int]:
-    """An rST simple table (``===`` rules) as a Markdown table, and the line after it.
-
-    Three rules mean a header row (between the first two); two, none.
-    """
-    rule = lines[start]
-    spans = [m.start() for m in re.finditer(r"=+", rule)]
-    rows: list[list[str]] = []
-    header: list[str] | None = None
-    end, rules = start + 1, 1
-    while end < len(lines) and lines[end].strip():
-        if _TABLE_RULE.match(lines[end].strip()):
-            rules += 1
-            following = lines[end + 1] if end + 1 < len(lines) else ""
-            if rules == 2 and following.strip() and not _TABLE_RULE.match(following.strip()):
-                header, rows = rows[0] if rows else None, []
-                end += 1
-                continue
-            end += 1
-            break
-        cells = [
-            inline(lines[end][a : spans[n + 1] if n + 1 < len(spans) else None].strip())
-            for n, a in enumerate(spans)
-        ]
-        rows.append(cells)
-        end += 1
-    head = header or [" "] * len(spans)
-    table = ["| " + " | ".join(head) + " |", "|" + "---|" * len(spans)]
-    table += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
-    return ["", *table, ""], end
-
-
-def _items(block: list[str]) -> list[str]:
-    """A Google-style section body (``name: text`` items) as a Markdown list."""
-    block = textwrap.dedent("\n".join(block)).splitlines()
-    items: list[str] = []
-    for line in block:
-        if not line.strip():
-            continue
-        if _indent(line) == 0 or not items:
-            name, sep, rest = line.strip().partition(": ")
-            if sep and re.fullmatch(r"[\w*, ]+", name):
-                names = ", ".join(f"`{n.strip()}`" for n in name.split(","))
-                items.append(f"- {names}: {inline(rest)}")
-            else:
-                items.append(f"- {inline(line.strip())}")
-        else:
-            items[-1] += " " + inline(line.strip())
-    return ["", *items, ""]
-
-
-def docstring_to_markdown(doc: str) -> str:
-    """A Google/Sphinx-style docstring as Markdown (formulas as LaTeX code blocks)."""
-    lines = inspect.cleandoc(doc).splitlines()
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        stripped = line.strip()
-        if stripped == ".. math::":
-            block, i = _take_block(lines, i + 1, _indent(line))
-            out += _fence(block, "latex")
-            continue
-        if _TABLE_RULE.match(stripped):
-            table, i = _simple_table(lines, i)
-            out += table
-            continue
-        section = _SECTION.match(line)
-        if section:
-            label, rest = section.groups()
-            if rest:
-                out += ["", f"**{label}:** {inline(rest)}"]
-                i += 1
-                continue
-            block, i = _take_block(lines, i + 1, _indent(line))
-            if any(b.strip().startswith(">>>") for b in block):
-                out += ["", f"**{label}:**", *_fence(block, "pycon")]
-            else:
-                out += ["", f"**{label}:**", *_items(block)]
-            continue
-        if stripped.endswith("::") and i + 1 < len(lines):  # an rST literal block
-            text = stripped[:-2].rstrip()
-            block, i = _take_block(lines, i + 1, _indent(line))
-            if text:
-                out.append(inline(text) + ":")
-            out += _fence(block, "python")
-            continue
-        if stripped.startswith(("* ", "- ")):
-            if out and out[-1].strip() and not out[-1].lstrip().startswith("- "):
-                out.append("")
-            out.append("- " + inline(stripped[2:]))
-            i += 1
-            continue
-        if stripped and out and out[-1].startswith("- ") and _indent(line) > 0:
-            out[-1] += " " + inline(stripped)  # a list item's continuation
-            i += 1
-            continue
-        out.append(inline(stripped))
-        i += 1
-    text = "\n".join(out)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return _ARITHMATEX.sub(convert, html_text)
 
 
 # -- the loss catalogue ------------------------------------------------------------------
 
 
-def _module_docstring_target(cls: type) -> str | None:
-    """The module whose docstring a class docstring points at (``see the module docstring``)."""
-    return cls.__module__ if "module docstring" in (cls.__doc__ or "") else None
-
-
-def render_catalogue(warn: Callable[..., None]) -> str:
-    import importlib
-
-    import importlib_metadata
-
-    from ganlosscore import GanLossError, available_losses
-    from ganlosscore.cli import describe_loss
-    from ganlosscore.registry import get_loss_class
+def _records_by_dist(warn: Callable[..., None]) -> dict[str, list[Any]]:
+    from ganlosscore import available_losses
 
     records = available_losses()
     if not records:
         warn("the loss catalogue is empty: no loss package is installed")
-        return "*No loss package is installed in the environment that built these docs.*\n"
-
     by_dist: dict[str, list[Any]] = {}
     for record in records:
         by_dist.setdefault(record.distribution, []).append(record)
+    return by_dist
+
+
+def _describe(record: Any) -> tuple[dict[str, Any], type]:
+    from ganlosscore.cli import describe_loss
+    from ganlosscore.registry import get_loss_class
+
+    type_name = record.name if record.status == "local" else record.qualified_name
+    return describe_loss(type_name), get_loss_class(type_name)
+
+
+def render_catalogue_table(warn: Callable[..., None]) -> str:
+    """One row per installed loss, linking to its section on its distribution's page."""
+    from ganlosscore import GanLossError
 
     out = ["| loss | package | default `loss_name` | summary |", "|---|---|---|---|"]
-    described: dict[str, tuple[dict[str, Any], type] | str] = {}
+    for dist, records in sorted(_records_by_dist(warn).items()):
+        for record in records:
+            try:
+                info, _ = _describe(record)
+                summary = _rest_to_markdown(str(info["summary"]))
+                loss_name = f"`{info['default_loss_name']}`"
+            except GanLossError as exc:
+                summary, loss_name = f"cannot be loaded: {exc}", "-"
+            summary = summary.replace("|", "\\|")
+            out.append(
+                f"| [`{record.name}`](catalogue/{dist}.md#{_anchor(record)}) | "
+                f"[{dist}](catalogue/{dist}.md) | {loss_name} | {summary} |"
+            )
+    return "\n".join(out) + "\n"
+
+
+def render_distribution(dist: str, records: list[Any], warn: Callable[..., None]) -> str:
+    """The catalogue page of one distribution: a section per loss, rendered by mkdocstrings."""
+    import importlib_metadata
+
+    from ganlosscore import GanLossError
+
+    version = records[0].version or ""
+    out = [f"# {dist} {version}".rstrip(), ""]
+    try:
+        summary = importlib_metadata.metadata(dist).get("Summary")
+    except importlib_metadata.PackageNotFoundError:  # a local registration
+        summary = None
+    if summary:
+        out += [summary, ""]
+    out += [
+        "Each section gives the facts `ganloss info` shows, then the class's docstring. "
+        "The [catalogue's first page](../catalogue.md) says how to read them.",
+        "",
+    ]
+    modules: list[str] = []
     for record in records:
-        type_name = record.name if record.status == "local" else record.qualified_name
+        out += [f"## `{record.name}` {{ #{_anchor(record)} }}", ""]
         try:
-            info = describe_loss(type_name)
-            described[record.qualified_name] = (info, get_loss_class(type_name))
+            info, cls = _describe(record)
         except GanLossError as exc:
             warn("the catalogue cannot describe %s: %s", record.qualified_name, exc)
-            described[record.qualified_name] = str(exc)
-            info = {"default_loss_name": None, "summary": f"cannot be loaded: {exc}"}
-        loss_name = f"`{info['default_loss_name']}`" if info["default_loss_name"] else "-"
-        summary = inline(str(info["summary"])).replace("|", "\\|")
-        out.append(
-            f"| [`{record.name}`](#{_anchor(record)}) | {record.distribution} | {loss_name} | "
-            f"{summary} |"
-        )
-    out.append("")
-
-    for dist, dist_records in sorted(by_dist.items()):
-        version = dist_records[0].version or ""
-        out += ["", f"## {dist} {version}".rstrip() + f" {{ #{_slug(dist)} }}", ""]
-        try:
-            summary = importlib_metadata.metadata(dist).get("Summary")
-        except importlib_metadata.PackageNotFoundError:  # a local registration
-            summary = None
-        if summary:
-            out += [summary, ""]
-        modules: list[str] = []
-        for record in dist_records:
-            entry = described[record.qualified_name]
-            out += ["", f"### `{record.name}` {{ #{_anchor(record)} }}", ""]
-            if isinstance(entry, str):
-                out += [f"*This loss could not be loaded:* {inline(entry)}", ""]
-                continue
-            info, cls = entry
-            out += _facts(record, info, cls)
-            if not cls.__doc__:
-                warn("%s has no docstring, so the catalogue has no formula for it", record.name)
-            text = docstring_to_markdown(cls.__doc__ or "*No docstring.*")
-            module = _module_docstring_target(cls)
-            if module:  # the class points at its module's docstring: render that once, below
-                if module not in modules:
-                    modules.append(module)
-                link = f"the [notes of `{module}`](#{_slug(module)})"
-                text, found = re.subn(r"\bthe module docstring\b", link, text)
-                if not found:
-                    text += f"\nSee {link}.\n"
-            out += ["", text]
-        for module in modules:
-            doc = inspect.getdoc(importlib.import_module(module)) or ""
-            out += ["", f"### Notes of `{module}` {{ #{_slug(module)} }}", ""]
-            out += [docstring_to_markdown(doc)]
+            out += [f"*This loss could not be loaded:* {exc}", ""]
+            continue
+        if not cls.__doc__:
+            warn("%s has no docstring, so the catalogue has no formula for it", record.name)
+        out += _facts(record, info, cls)
+        out += [_directive(f"{cls.__module__}.{cls.__qualname__}"), ""]
+        if "module docstring" in (cls.__doc__ or "") and cls.__module__ not in modules:
+            modules.append(cls.__module__)
+    for module in modules:
+        out += [f"## Notes of `{module}` {{ #{_slug(module)} }}", "", _directive(module), ""]
     return "\n".join(out) + "\n"
+
+
+def _directive(identifier: str) -> str:
+    """A mkdocstrings block for one object: its docstring, under our own heading."""
+    return "\n".join(
+        [
+            f"::: {identifier}",
+            "    options:",
+            "      show_root_heading: false",
+            "      show_root_toc_entry: false",
+            "      members: false",
+            "      heading_level: 3",
+        ]
+    )
 
 
 def _facts(record: Any, info: dict[str, Any], cls: type) -> list[str]:
@@ -393,6 +336,41 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
 
 
+# -- the Python API -----------------------------------------------------------------------
+
+
+def render_api() -> str:
+    """``ganlosscore.__all__`` grouped by the module that defines each name, then the kit."""
+    import importlib
+
+    import ganlosscore
+
+    by_module: dict[str, list[str]] = {}
+    for name in ganlosscore.__all__:
+        obj = getattr(ganlosscore, name)
+        module = getattr(obj, "__module__", None)
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)) or not module:
+            continue  # constants (__version__, PROTOCOL_VERSION) and markers
+        by_module.setdefault(module, []).append(name)
+    out = [
+        "# Python API",
+        "",
+        "What `import ganlosscore` exports (`ganlosscore.__all__`), grouped by the module "
+        "that defines it, and the conformance kit `ganlosscore.testing`. Import every name "
+        "from `ganlosscore` itself; the modules are where each is defined. The hook "
+        "markers `hookimpl` and `hookspec` are described on the [hooks page](hooks.md).",
+        "",
+    ]
+    for module, names in sorted(by_module.items()):
+        doc = inspect.getdoc(importlib.import_module(module)) or ""
+        out += [f"## `{module}`", "", doc.split("\n\n", 1)[0], ""]
+        for name in names:
+            out += [f"::: {module}.{name}", "    options:", "      heading_level: 3", ""]
+    out += ["## `ganlosscore.testing`", "", "::: ganlosscore.testing", "    options:"]
+    out += ["      heading_level: 3", "      show_root_heading: false", ""]
+    return "\n".join(out)
+
+
 # -- the hooks reference --------------------------------------------------------------------
 
 
@@ -408,79 +386,47 @@ def hookspec_names() -> list[str]:
     ]
 
 
-def hookspec_facts(name: str) -> dict[str, Any]:
-    """What the reference says about one hookspec, read from the spec itself.
+def hookspec_problems(documented: list[str]) -> list[str]:
+    """What keeps ``documented`` (hookspec names) from being a full reference.
 
-    ``arguments`` are the signature's parameters with their ``:param:``
-    text (``None`` where the docstring has none), ``kind`` is ``firstresult``
-    or ``all``, ``default`` the docstring's ``Default:`` paragraph.
+    Each hookspec must be there once, and its docstring (read by griffe's
+    Sphinx parser, as mkdocstrings reads it) must describe every argument
+    and nothing else, and say its ``Default:``.
     """
+    import griffe
+
     from ganlosscore import hookspecs
 
-    spec = getattr(hookspecs, name)
-    opts = getattr(spec, f"{hookspecs.PROJECT}_spec")
-    doc = inspect.getdoc(spec) or ""
-    params: dict[str, str] = {}
-    returns = None
-    summary: list[str] = []
-    default = None
-    for block in re.split(r"\n\s*\n", doc):
-        text = block.strip()
-        if text.startswith(":param") or text.startswith(":returns:"):
-            for field in re.split(r"\n(?=:)", text):
-                field = " ".join(field.split())
-                param = re.match(r":param (\w+):\s*(.*)", field)
-                if param:
-                    params[param[1]] = param[2]
-                elif field.startswith(":returns:"):
-                    returns = field[len(":returns:") :].strip()
-        elif text.startswith("Default:"):
-            default = " ".join(text[len("Default:") :].split())
-        else:
-            summary.append(" ".join(text.split()))
-    arguments = list(inspect.signature(spec).parameters)
-    return {
-        "name": name,
-        "arguments": {arg: params.get(arg) for arg in arguments},
-        "documented_unknown": sorted(set(params) - set(arguments)),
-        "kind": "firstresult" if opts.get("firstresult") else "all",
-        "historic": bool(opts.get("historic")),
-        "summary": summary,
-        "returns": returns,
-        "default": default,
-    }
-
-
-KIND_TEXT = {
-    "firstresult": "firstresult: implementations run newest first, and the first one that "
-    "returns something other than `None` gives the result",
-    "all": "all called: every implementation runs and the results are collected in a list",
-}
-
-
-def render_hookspec(name: str, warn: Callable[..., None]) -> str:
-    if name not in hookspec_names():
-        warn("the hooks reference documents %s, which is not a hookspec", name)
-        return f"### `{name}`\n\n*Not a hookspec of this version of ganlosscore.*\n"
-    facts = hookspec_facts(name)
-    for arg, text in facts["arguments"].items():
-        if text is None:
-            warn("the docstring of hookspec %s does not describe its argument %r", name, arg)
-    for arg in facts["documented_unknown"]:
-        warn("the docstring of hookspec %s describes %r, which it does not take", name, arg)
-    if facts["default"] is None:
-        warn("the docstring of hookspec %s has no 'Default:' paragraph", name)
-    signature = f"{name}({', '.join(facts['arguments'])})"
-    out = [f"### `{name}` {{ #{name} }}", "", "```python", signature, "```", ""]
-    out += [inline(p) for p in facts["summary"]] + [""]
-    out += [f"- **Kind:** {KIND_TEXT[facts['kind']]}."]
-    out += [f"- **Default:** {inline(facts['default'] or 'undocumented')}"]
-    out += ["- **Arguments:**"]
-    for arg, text in facts["arguments"].items():
-        out.append(f"    - `{arg}`: {inline(text or 'undocumented')}")
-    if facts["returns"]:
-        out.append(f"- **Returns:** {inline(facts['returns'])}")
-    return "\n".join(out) + "\n"
+    names = hookspec_names()
+    problems = [
+        f"the hookspec {n} is not documented (add ::: ganlosscore.hookspecs.{n})"
+        for n in names
+        if n not in documented
+    ]
+    problems += [f"{n} is documented but is not a hookspec" for n in documented if n not in names]
+    problems += [f"{n} is documented twice" for n in set(documented) if documented.count(n) > 1]
+    for name in names:
+        spec = getattr(hookspecs, name)
+        doc = inspect.getdoc(spec) or ""
+        sections = griffe.Docstring(doc).parse("sphinx", warnings=False)
+        described = {
+            p.name
+            for s in sections
+            if s.kind is griffe.DocstringSectionKind.parameters
+            for p in s.value
+        }
+        arguments = set(inspect.signature(spec).parameters)
+        problems += [
+            f"the docstring of {name} does not describe {a!r}"
+            for a in sorted(arguments - described)
+        ]
+        problems += [
+            f"the docstring of {name} describes {a!r}, which it does not take"
+            for a in sorted(described - arguments)
+        ]
+        if "Default:" not in doc:
+            problems.append(f"the docstring of {name} has no 'Default:' paragraph")
+    return problems
 
 
 # -- the CLI reference ------------------------------------------------------------------------
@@ -550,7 +496,7 @@ def render_cli() -> str:
         if name not in CORE_COMMANDS:
             origin = f" *(added by `{origins.get(name, 'an installed plugin')}`)*"
         out += [f"### `ganloss {name}` {{ #ganloss-{_slug(name)} }}", ""]
-        out += [f"{inline(help_[:1].upper() + help_[1:])}.{origin}", ""]
+        out += [f"{help_[:1].upper() + help_[1:]}.{origin}", ""]
         out += ["```text", _help_text(parser), "```", ""]
     return "\n".join(out)
 
@@ -558,11 +504,14 @@ def render_cli() -> str:
 __all__ = [
     "cli_commands",
     "command_origins",
-    "docstring_to_markdown",
     "expand",
-    "hookspec_facts",
+    "generated_pages",
     "hookspec_names",
+    "hookspec_problems",
+    "math_to_mathml",
     "missing_bundled_plugins",
     "on_config",
+    "on_files",
+    "on_page_content",
     "on_page_markdown",
 ]

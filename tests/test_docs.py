@@ -7,11 +7,15 @@
   default, and nothing else;
 * the loss catalogue lists every loss ``ganloss list`` shows, and the CLI
   reference every sub-command;
-* the site builds with ``mkdocs build --strict`` (skipped without MkDocs).
+* the site builds with ``mkdocs build --strict`` (skipped without MkDocs),
+  shows every catalogue formula as MathML, and works from disk with nothing
+  from a CDN.
 
-The generated parts come from ``docs_hooks/ganloss_docs.py``, the MkDocs hook;
-it is loaded here by path, as MkDocs loads it, so that only ``tests/`` is on
-``sys.path`` and the suite still runs against installed wheels.
+The generated parts come from ``docs_hooks/ganloss_docs.py`` (the MkDocs hook)
+and ``docs_hooks/griffe_ganloss.py`` (the griffe extension mkdocstrings
+uses); they are loaded here by path, as MkDocs loads them, so that only
+``tests/`` is on ``sys.path`` and the suite still runs against installed
+wheels.
 """
 
 from __future__ import annotations
@@ -52,10 +56,9 @@ def code_blocks(text: str) -> list[tuple[str, int, str, bool]]:
     return blocks
 
 
-def load_docs_hook() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "ganloss_docs_hook", ROOT / "docs_hooks" / "ganloss_docs.py"
-    )
+def load_module(path: str) -> ModuleType:
+    """A file of docs_hooks/, loaded by path as MkDocs and mkdocstrings load it."""
+    spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -64,7 +67,7 @@ def load_docs_hook() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def docs_hook() -> ModuleType:
-    return load_docs_hook()
+    return load_module("docs_hooks/ganloss_docs.py")
 
 
 def render(docs_hook: ModuleType, page: str) -> tuple[str, list[str]]:
@@ -148,32 +151,34 @@ def test_code_blocks_name_their_language() -> None:
 
 
 def test_hooks_page_documents_every_hookspec(docs_hook: ModuleType) -> None:
+    pytest.importorskip("griffe")  # the docs extra: the check reads docstrings as griffe does
+    source = (DOCS / "hooks.md").read_text(encoding="utf-8")
+    documented = docs_hook.HOOKSPEC_DIRECTIVE.findall(source)
+    assert sorted(documented) == sorted(docs_hook.hookspec_names()), "one ::: per hookspec"
+    assert docs_hook.hookspec_problems(documented) == []
+    _, warnings = render(docs_hook, "hooks.md")
+    assert not warnings, warnings
+
+
+def test_hookspec_check_finds_a_gap(docs_hook: ModuleType) -> None:
+    """The check above is real: a hookspec left out, or an argument undescribed, is found."""
+    pytest.importorskip("griffe")
     from ganlosscore import hookspecs
 
-    source = (DOCS / "hooks.md").read_text(encoding="utf-8")
-    rendered, warnings = render(docs_hook, "hooks.md")
-    assert not warnings, warnings
-    marker = f"{hookspecs.PROJECT}_spec"
-    specs = {
-        name: obj
-        for name, obj in vars(hookspecs).items()
-        if callable(obj) and getattr(obj, marker, None) is not None
-    }
-    documented = re.findall(r"^<!-- ganloss:hookspec (\w+) -->$", source, re.M)
-    assert sorted(documented) == sorted(specs), "one marker per hookspec, no more"
-    for name, spec in specs.items():
-        section = rendered.split(f"### `{name}`", 1)[1].split("\n### ", 1)[0]
-        arguments = list(inspect.signature(spec).parameters)
-        assert f"{name}({', '.join(arguments)})" in section
-        for argument in arguments:
-            assert re.search(rf"^\s+- `{argument}`: (?!undocumented)", section, re.M), (
-                f"{name}: argument {argument} is not described"
-            )
-        firstresult = getattr(spec, marker)["firstresult"]
-        assert ("**Kind:** firstresult" if firstresult else "**Kind:** all called") in section
-        doc = " ".join((spec.__doc__ or "").split())
-        default = doc.split("Default:", 1)[1].strip()
-        assert f"**Default:** {docs_hook.inline(default)}" in section
+    names = docs_hook.hookspec_names()
+    problems = docs_hook.hookspec_problems(names[1:])
+    assert problems == [
+        f"the hookspec {names[0]} is not documented (add ::: ganlosscore.hookspecs.{names[0]})"
+    ]
+    spec = getattr(hookspecs, names[0])
+    original = spec.__doc__
+    spec.__doc__ = "\n".join(line for line in original.splitlines() if ":param loss:" not in line)
+    try:
+        assert f"the docstring of {names[0]} does not describe 'loss'" in (
+            docs_hook.hookspec_problems(names)
+        )
+    finally:
+        spec.__doc__ = original
 
 
 def test_catalogue_lists_every_loss_ganloss_list_shows(docs_hook: ModuleType) -> None:
@@ -184,21 +189,25 @@ def test_catalogue_lists_every_loss_ganloss_list_shows(docs_hook: ModuleType) ->
         assert main(["list", "--json"]) == 0
     listed = json.loads(buffer.getvalue())
     assert listed, "no loss is installed, so the catalogue cannot be checked"
-    rendered, warnings = render(docs_hook, "catalogue.md")
-    assert not warnings, warnings
-    headings = re.findall(r"^### `([^`]+)` \{ #", rendered, re.M)
+    warnings: list[str] = []
+    pages = docs_hook.generated_pages(warn=lambda msg, *args: warnings.append(msg % args))
+    table, table_warnings = render(docs_hook, "catalogue.md")
+    assert not warnings + table_warnings, warnings + table_warnings
     for record in listed:
-        assert record["name"] in headings, f"{record['name']} is missing from the catalogue"
-        section = rendered.split(f"### `{record['name']}`", 1)[1].split("\n### ", 1)[0]
-        assert record["distribution"] in section
+        page = pages[f"catalogue/{record['distribution']}.md"]
+        assert f"## `{record['name']}` {{ #{record['name']} }}" in page, record["name"]
+        section = page.split(f"## `{record['name']}`", 1)[1].split("\n## ", 1)[0]
+        assert "\n::: ganloss_" in section, f"{record['name']}: no mkdocstrings directive"
+        link = f"(catalogue/{record['distribution']}.md#{record['name']})"
+        assert link in table, f"{record['name']} is missing from the table of all losses"
 
 
 def test_catalogue_shows_inputs_hyperparameters_and_formula(docs_hook: ModuleType) -> None:
-    rendered, _ = render(docs_hook, "catalogue.md")
-    section = rendered.split("### `GradientPenaltyLoss`", 1)[1].split("\n### ", 1)[0]
+    page = docs_hook.generated_pages()["catalogue/ganloss-regularizers.md"]
+    section = page.split("## `GradientPenaltyLoss`", 1)[1].split("\n## ", 1)[0]
     assert "`discriminator`, `real_data`, `fake_data`; optional `mask`" in section
     assert "`norm_mode='pixel'`" in section
-    assert "```latex" in section
+    assert "::: ganloss_regularizers.gradient_penalty.GradientPenaltyLoss" in section
 
 
 def test_cli_reference_lists_every_command(docs_hook: ModuleType) -> None:
@@ -206,6 +215,37 @@ def test_cli_reference_lists_every_command(docs_hook: ModuleType) -> None:
     assert not warnings, warnings
     for name in docs_hook.cli_commands():
         assert f"### `ganloss {name}`" in rendered, f"ganloss {name} is not documented"
+
+
+def test_rest_math_becomes_arithmatex_and_then_mathml(docs_hook: ModuleType) -> None:
+    pytest.importorskip("latex2mathml")
+    griffe_ext = load_module("docs_hooks/griffe_ganloss.py")
+    doc = "Summary.\n\n.. math::\n    L = \\mathbb{E} x^2\n\nwith :math:`x \\ge 0`."
+    assert griffe_ext.rest_to_markdown(doc) == (
+        "Summary.\n\n$$\nL = \\mathbb{E} x^2\n$$\n\nwith $x \\ge 0$."
+    )
+    # what pymdownx.arithmatex (generic) makes of it, escaped as in the page
+    html = (
+        '<div class="arithmatex">\\[L = \\mathbb{E} x^2\\]</div>'
+        '<p>with <span class="arithmatex">\\(x \\ge 0\\)</span></p>'
+    )
+    warnings: list[str] = []
+    out = docs_hook.math_to_mathml(html, warn=lambda msg, *args: warnings.append(msg % args))
+    assert not warnings
+    assert out.count("<math") == 2 and 'display="block"' in out
+    assert "\\mathbb" not in out and "arithmatex" not in out
+    assert "<mi>&#x1D53C;</mi>" in out  # \\mathbb{E}: the character U+1D53C, a blackboard E
+
+
+def test_simple_table_becomes_markdown() -> None:
+    pytest.importorskip("griffe")
+    griffe_ext = load_module("docs_hooks/griffe_ganloss.py")
+    doc = (
+        "Each term:\n\n====  =====\nkind  value\n====  =====\n``a``  one\nb     two\n====  =====\n"
+    )
+    assert "| kind | value |\n|---|---|\n| ``a`` | one |\n| b | two |" in (
+        griffe_ext.rest_to_markdown(doc)
+    )
 
 
 def test_plugin_page_shows_every_file_the_scaffold_writes(tmp_path: Path) -> None:
@@ -217,30 +257,122 @@ def test_plugin_page_shows_every_file_the_scaffold_writes(tmp_path: Path) -> Non
         assert path.name in page, f"the scaffold writes {path.relative_to(target)}; show it"
 
 
-def test_every_page_is_in_the_nav() -> None:
+def nav_pages(nav: object) -> list[str]:
+    if isinstance(nav, str):
+        return [nav]
+    if isinstance(nav, list):
+        return [p for item in nav for p in nav_pages(item)]
+    if isinstance(nav, dict):
+        return [p for value in nav.values() for p in nav_pages(value)]
+    return []
+
+
+def test_every_page_is_in_the_nav(docs_hook: ModuleType) -> None:
+    """Every page of docs/ and every generated page but the catalogue's (the hook adds those)."""
     yaml = pytest.importorskip("yaml")
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-
-    def pages(nav: object) -> list[str]:
-        if isinstance(nav, str):
-            return [nav]
-        if isinstance(nav, list):
-            return [p for item in nav for p in pages(item)]
-        if isinstance(nav, dict):
-            return [p for value in nav.values() for p in pages(value)]
-        return []
-
-    assert sorted(pages(config["nav"])) == sorted(p.name for p in PAGES)
+    generated = [p for p in docs_hook.generated_pages() if not p.startswith("catalogue/")]
+    assert sorted(nav_pages(config["nav"])) == sorted([p.name for p in PAGES] + generated)
+    assert not set(generated) & {p.name for p in PAGES}, "a generated page is also committed"
 
 
-def test_strict_build(tmp_path: Path) -> None:
+# -- the built site ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built once with ``mkdocs build --strict`` (as CI does)."""
     pytest.importorskip("mkdocs")
+    site_dir = tmp_path_factory.mktemp("site")
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "site" / "catalogue" / "index.html").is_file()
+    return site_dir
+
+
+def test_strict_build(site: Path) -> None:
+    for page in [*PAGES, Path("api.md")]:
+        assert (site / page.with_suffix(".html").name).is_file(), page.name
+    assert sorted(p.name for p in (site / "catalogue").glob("*.html")), "no catalogue page"
+
+
+def formulas(docstring: str) -> int:
+    """How many formulas (``.. math::`` blocks and ``:math:`` roles) a docstring has."""
+    return len(re.findall(r"^\s*\.\. math::\s*$", docstring, re.M)) + len(
+        re.findall(r":math:`", docstring)
+    )
+
+
+RAW_LATEX = re.compile(r"\\(?:[A-Za-z]{2,}|[\[\]()])")
+
+
+def visible_text(html: str) -> str:
+    """The page's text outside MathML, code and scripts."""
+    for element in ("math", "code", "pre", "script", "style"):
+        html = re.sub(rf"<{element}\b.*?</{element}>", "", html, flags=re.S)
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def test_every_catalogue_formula_is_mathml(site: Path) -> None:
+    from ganlosscore import available_losses
+    from ganlosscore.registry import get_loss_class
+
+    expected: dict[str, int] = {}
+    modules: dict[str, set[str]] = {}
+    for record in available_losses():
+        cls = get_loss_class(record.qualified_name)
+        expected[record.distribution] = expected.get(record.distribution, 0) + formulas(
+            inspect.getdoc(cls) or ""
+        )
+        if "module docstring" in (cls.__doc__ or ""):
+            modules.setdefault(record.distribution, set()).add(cls.__module__)
+    for dist, names in modules.items():
+        for name in names:
+            expected[dist] += formulas(inspect.getdoc(sys.modules[name]) or "")
+    assert sum(expected.values()) >= 21, expected  # the issue counted 21 formula blocks
+    for dist, count in expected.items():
+        html = (site / "catalogue" / f"{dist}.html").read_text(encoding="utf-8")
+        assert html.count("<math") >= count, f"{dist}: {html.count('<math')} of {count} formulas"
+        assert 'class="arithmatex"' not in html, f"{dist}: a formula was left unconverted"
+        raw = RAW_LATEX.findall(visible_text(html))
+        assert not raw, f"{dist}: raw LaTeX shows on the page: {raw[:5]}"
+        assert ".. math::" not in html and ":math:`" not in html
+
+
+def test_site_reads_from_disk_with_nothing_from_a_cdn(site: Path) -> None:
+    pages = sorted(site.rglob("*.html"))
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        remote = re.findall(r'<(?:script|link|img)\b[^>]*(?:src|href)="(?:https?:)?//[^"]*"', html)
+        remote = [tag for tag in remote if 'rel="canonical"' not in tag]
+        assert not remote, f"{page.relative_to(site)} loads from the network: {remote}"
+        # from file://, a link to a directory shows a listing: every link names its page
+        for link in re.findall(r'href="([^"#:]+)"', html):
+            assert not link.endswith("/"), f"{page.relative_to(site)} links to directory {link}"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "iframe-worker-shim.js" in index  # lets the search worker run from file://
+    assert (site / "search" / "search_index.js").is_file()  # the index, without a fetch
+    assert '"hooks.html"' in index or "hooks.html" in index
+
+
+def test_hooks_page_renders_each_hookspec_with_kind_and_arguments(
+    site: Path, docs_hook: ModuleType
+) -> None:
+    from ganlosscore import hookspecs
+
+    html = (site / "hooks.html").read_text(encoding="utf-8")
+    for name in docs_hook.hookspec_names():
+        anchor = f'id="ganlosscore.hookspecs.{name}"'
+        assert anchor in html, name
+        section = html.split(anchor, 1)[1].split('class="doc doc-object doc-function"', 1)[0]
+        spec = getattr(hookspecs, name)
+        firstresult = getattr(spec, f"{hookspecs.PROJECT}_spec")["firstresult"]
+        assert ("firstresult:" if firstresult else "all called:") in visible_text(section)
+        for argument in inspect.signature(spec).parameters:
+            assert f"<code>{argument}</code>" in section, f"{name}: {argument} not shown"
