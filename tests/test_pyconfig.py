@@ -282,3 +282,10 @@ def test_a_base_that_is_a_fifo_is_refused_without_waiting(tmp_path):
     os.mkfifo(tmp_path / "pipe.py")
     message = hostile(tmp_path, "_base_ = 'pipe.py'\n", file=tmp_path / "pipe.py")
     assert "a named pipe (FIFO), not a regular file" in message
+
+
+def test_ganloss_check_losses_option_names_sections_of_a_py_config(local_losses, ganloss_cli):
+    path = DATA / "pair_gan_pairs.py"
+    result = ganloss_cli("check", str(path), "--losses", "model.gen_auxiliary_loss")
+    assert result.status == 0, result.out + result.err
+    assert result.out == f"{path}: ok, model.gen_auxiliary_loss (2 losses)\n"
