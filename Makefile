@@ -14,8 +14,12 @@ install:  ## the core and every plugin, editable
 install-test: install  ## the same, with the test extras (and MkDocs, for the strict docs build test)
 	$(PIP) install -q -e '.[test,docs]' $(foreach p,$(PLUGINS),-e '$(p)[test]')
 
+# The command through the interpreter, not the `ganloss` script: `make run
+# PYTHON=venv/bin/python` works without activating the venv (its bin/ is not on PATH).
+# RUN_ARGS: options for the job, e.g. RUN_ARGS='--steps 200 --out /tmp/tb'.
+RUN_ARGS ?=
 run: install  ## the main job
-	ganloss toybench
+	$(PYTHON) -m ganlosscore toybench $(RUN_ARGS)
 
 test: install-test  ## every test: the core's and every plugin's
 	$(PYTHON) -m pytest --import-mode=importlib -p no:cacheprovider tests $(addsuffix /tests,$(PLUGINS))
