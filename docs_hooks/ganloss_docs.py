@@ -27,6 +27,7 @@ at import time.
 from __future__ import annotations
 
 import argparse
+import functools
 import html
 import inspect
 import io
@@ -144,8 +145,9 @@ def missing_bundled_plugins() -> list[str]:
     return [name for name in bundled if normalize_dist_name(name) not in installed]
 
 
-def _rest_to_markdown(text: str) -> str:
-    """The griffe extension's reST conversion, for the text this hook writes itself."""
+@functools.cache
+def _griffe_extension() -> Any:
+    """``griffe_ganloss.py`` beside this file, loaded by path as mkdocstrings loads it."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -154,7 +156,12 @@ def _rest_to_markdown(text: str) -> str:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return str(module.rest_to_markdown(text))
+    return module
+
+
+def _rest_to_markdown(text: str) -> str:
+    """The griffe extension's reST conversion, for the text this hook writes itself."""
+    return str(_griffe_extension().rest_to_markdown(text))
 
 
 # -- formulas ------------------------------------------------------------------------------
@@ -278,6 +285,7 @@ def _directive(identifier: str) -> str:
             "    options:",
             "      show_root_heading: false",
             "      show_root_toc_entry: false",
+            "      show_bases: false",
             "      members: false",
             "      heading_level: 3",
         ]
