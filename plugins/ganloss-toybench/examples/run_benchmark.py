@@ -1,5 +1,8 @@
 """Run the toybench over loss configurations, datasets and seeds; print a Markdown table.
 
+Datasets: ring and grid by default; ``--datasets stacked-digits`` (or
+``digits``) adds the digits, whose rows also give the Fréchet distance.
+
 Each run is one ``ganloss toybench`` process (timed from the outside, process
 start included); ``--jobs`` runs that many at once (each uses one thread,
 the default). The table gives, per configuration and dataset, the median over
@@ -57,8 +60,8 @@ def run_one(name: str, dataset: str, seed: int, out: Path) -> float:
 def table(out: Path, datasets: list[str], seeds: list[int]) -> str:
     lines = [
         "| losses | dataset | modes (median; seeds) | % high quality (median; seeds) "
-        "| reverse KL (median) | seconds per run (median; max) |",
-        "|---|---|---|---|---|---|",
+        "| reverse KL (median) | Fréchet distance (median) | seconds per run (median; max) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name in CONFIGS:
         for dataset in datasets:
@@ -76,11 +79,17 @@ def table(out: Path, datasets: list[str], seeds: list[int]) -> str:
             secs = [r.get("process_seconds", r["wall_seconds"]) for r in records]
             total = records[0]["metrics"]["num_modes"]
             kl_text = f"{statistics.median(kl):.4f}" if kl else "-"
+            fds = [
+                r["metrics"]["frechet_distance"]
+                for r in records
+                if "frechet_distance" in r["metrics"]
+            ]
+            fd_text = f"{statistics.median(fds):.1f}" if fds else "-"
             lines.append(
                 f"| {name} | {dataset} "
                 f"| {statistics.median(modes):g} / {total}; {', '.join(map(str, modes))} "
                 f"| {statistics.median(hq):.1f}; {', '.join(f'{v:.1f}' for v in hq)} "
-                f"| {kl_text} | {statistics.median(secs):.1f}; {max(secs):.1f} |"
+                f"| {kl_text} | {fd_text} | {statistics.median(secs):.1f}; {max(secs):.1f} |"
             )
     return "\n".join(lines)
 
