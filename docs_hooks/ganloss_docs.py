@@ -312,9 +312,7 @@ def _facts(record: Any, info: dict[str, Any], cls: type) -> list[str]:
     rows.append(("hyperparameters", ", ".join(_hyperparameters(info, cls)) or "none"))
     common = ", ".join(f"`{k}={v!r}`" for k, v in info["common"].items())
     rows.append(("common keywords", common))
-    lines = ["| | |", "|---|---|"]
-    lines += [f"| {key} | {value.replace('|', chr(92) + '|')} |" for key, value in rows]
-    return [*lines, ""]
+    return [*(f"- **{key}:** {value}" for key, value in rows), ""]
 
 
 def _hyperparameters(info: dict[str, Any], cls: type) -> list[str]:
