@@ -1,9 +1,11 @@
 """ganloss-toybench: does a ganlosscore loss configuration train a GAN?
 
 The ``ganloss toybench`` command (registered through the ``ganlosscore.hooks``
-entry point) trains small MLPs on 2-D Gaussian mixtures (``ring``, ``grid``)
-with the ``disc`` and ``gen`` losses of a config, and reports the VEEGAN /
-PacGAN mode metrics. From Python::
+entry point) trains small MLPs on 2-D Gaussian mixtures (``ring``, ``grid``),
+or small CNNs on 8 x 8 digits (``digits``: 10 modes, ``stacked-digits``:
+1,000), with the ``disc`` and ``gen`` losses of a config, and reports the
+VEEGAN / PacGAN mode metrics (and, on digits, a Fréchet distance in the
+features of its digit classifier). From Python::
 
     from ganloss_toybench import load_run_config, run_toybench
 
@@ -23,10 +25,19 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .classifier import DigitClassifier, load_classifier, read_digits
     from .config import Settings, default_config, resolve_settings
-    from .data import DATASETS, GaussianMixture, grid, ring
-    from .metrics import ModeMetrics, mode_metrics, reverse_kl_to_uniform
-    from .models import MLPDiscriminator, MLPGenerator
+    from .data import DATASETS, DigitImages, GaussianMixture, grid, load_dataset, ring
+    from .figure import replot
+    from .metrics import (
+        ModeMetrics,
+        frechet_distance,
+        histogram_metrics,
+        image_metrics,
+        mode_metrics,
+        reverse_kl_to_uniform,
+    )
+    from .models import ConvDiscriminator, ConvGenerator, MLPDiscriminator, MLPGenerator
     from .runner import RunOutcome, load_run_config, run_distributed, run_toybench
     from .training import TrainResult, train
 
@@ -34,13 +45,24 @@ _LAZY: dict[str, str] = {
     "Settings": "config",
     "default_config": "config",
     "resolve_settings": "config",
+    "DigitClassifier": "classifier",
+    "load_classifier": "classifier",
+    "read_digits": "classifier",
     "DATASETS": "data",
+    "DigitImages": "data",
     "GaussianMixture": "data",
     "grid": "data",
+    "load_dataset": "data",
     "ring": "data",
+    "replot": "figure",
     "ModeMetrics": "metrics",
+    "frechet_distance": "metrics",
+    "histogram_metrics": "metrics",
+    "image_metrics": "metrics",
     "mode_metrics": "metrics",
     "reverse_kl_to_uniform": "metrics",
+    "ConvDiscriminator": "models",
+    "ConvGenerator": "models",
     "MLPDiscriminator": "models",
     "MLPGenerator": "models",
     "RunOutcome": "runner",
@@ -53,6 +75,10 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "DATASETS",
+    "ConvDiscriminator",
+    "ConvGenerator",
+    "DigitClassifier",
+    "DigitImages",
     "GaussianMixture",
     "MLPDiscriminator",
     "MLPGenerator",
@@ -62,9 +88,16 @@ __all__ = [
     "TrainResult",
     "__version__",
     "default_config",
+    "frechet_distance",
     "grid",
+    "histogram_metrics",
+    "image_metrics",
+    "load_classifier",
+    "load_dataset",
     "load_run_config",
     "mode_metrics",
+    "read_digits",
+    "replot",
     "resolve_settings",
     "reverse_kl_to_uniform",
     "ring",
