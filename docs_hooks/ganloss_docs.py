@@ -373,7 +373,22 @@ def render_api() -> str:
         for name in names:
             out += [f"::: {module}.{name}", "    options:", "      heading_level: 3", ""]
     out += ["## `ganlosscore.testing`", "", "::: ganlosscore.testing", "    options:"]
-    out += ["      heading_level: 3", "      show_root_heading: false", ""]
+    out += ["      heading_level: 3", "      show_root_heading: false"]
+    out += ["      show_root_toc_entry: false", ""]
+    out += [
+        "## The pytest fixtures (`ganlosscore.testing.plugin`)",
+        "",
+        "Installing `ganlosscore` registers this module as a pytest plugin, so a test asks "
+        "for a fixture by its name.",
+        "",
+        "::: ganlosscore.testing.plugin",
+        "    options:",
+        "      heading_level: 3",
+        "      show_root_heading: false",
+        "      show_root_toc_entry: false",
+        '      filters: ["^ganloss_"]',
+        "",
+    ]
     return "\n".join(out)
 
 

@@ -376,3 +376,18 @@ def test_hooks_page_renders_each_hookspec_with_kind_and_arguments(
         assert ("firstresult:" if firstresult else "all called:") in visible_text(section)
         for argument in inspect.signature(spec).parameters:
             assert f"<code>{argument}</code>" in section, f"{name}: {argument} not shown"
+
+
+def test_api_page_documents_every_exported_name_and_fixture(site: Path) -> None:
+    import ganlosscore
+    from ganlosscore.testing import plugin
+
+    html = (site / "api.html").read_text(encoding="utf-8")
+    for name in ganlosscore.__all__:
+        obj = getattr(ganlosscore, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert f'id="{obj.__module__}.{name}"' in html, f"{name} is not on the API page"
+    fixtures = [n for n in vars(plugin) if n.startswith("ganloss_")]
+    assert fixtures
+    for name in fixtures:
+        assert f'id="ganlosscore.testing.plugin.{name}"' in html, f"fixture {name} is missing"
