@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._version import PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, __version__
-from .config import collect_problems, load_config, loss_lists
+from .config import collect_problems, keys_text, load_config, loss_lists
 from .errors import (
     BrokenDistributionWarning,
     ConfigError,
@@ -462,7 +462,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if suspects:
             checked = [k for k in loss_lists(config)[0] if k not in suspects]
             print(
-                f"No 'type' in {', '.join(suspects)} names a loss: if "
+                f"No 'type' in {keys_text(suspects)} names a loss: if "
                 f"{'it is' if len(suspects) == 1 else 'they are'} not losses (a model's "
                 "config, say), check only the lists of losses: "
                 f"ganloss check {shlex.quote(args.config)} --losses {','.join(checked) or 'KEY'}"
@@ -475,7 +475,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     ]
     line = f"{args.config}: ok, {', '.join(phases)}"
     if ignored and names is None:
-        line += f"; not losses: {', '.join(ignored)}"
+        line += f"; not losses: {keys_text(list(ignored))}"
     print(line)
     return 0
 

@@ -40,6 +40,7 @@ __all__ = [
     "build_aggregator",
     "build_loss",
     "collect_problems",
+    "keys_text",
     "load_config",
     "loss_lists",
 ]
@@ -149,6 +150,13 @@ def _construct(cls: type[LossModule], kwargs: dict[Any, Any]) -> LossModule:
                 problems.append(located)
     error = several(problems, f"the {label} config")
     raise error from error.__cause__
+
+
+def keys_text(keys: Sequence[Any], separator: str = ", ", limit: int = 20) -> str:
+    """Config keys for a message, each and their number bounded: ``a, b, ... and 5 more``."""
+    shown = [_key_text(k) for k in list(keys)[:limit]]
+    more = f"{separator}and {len(keys) - limit} more" if len(keys) > limit else ""
+    return separator.join(shown) + more
 
 
 def _key_text(key: Any) -> str:
@@ -310,7 +318,7 @@ def _lookup(config: Mapping[Any, Any], name: str) -> Any:
                 else f"no key {brief(name)}: no {brief(part)} under {brief(level)}."
             )
             holds = (
-                f"Its keys are: {', '.join(keys) or 'none'}"
+                f"Its keys are: {keys_text(keys) or 'none'}"
                 if isinstance(node, Mapping)
                 else f"{brief(level)} is not a table"
             )
@@ -336,12 +344,12 @@ def collect_problems(
     except GanLossError as exc:
         return [exc]
     if not lists:
-        left_out = "; ".join(f"{k} ({why})" for k, why in ignored.items()) or "none"
+        left_out = keys_text([f"{_key_text(k)} ({why})" for k, why in ignored.items()], "; ")
         return [
             ConfigError(
                 "the config holds no list of losses: expected top-level lists of tables with "
                 "a 'type', such as disc = [{type = 'DiscShiftLoss', ...}] (TOML [[disc]]). "
-                f"Top-level keys: {left_out}"
+                f"Top-level keys: {left_out or 'none'}"
             )
         ]
     problems: list[GanLossError] = []

@@ -239,6 +239,21 @@ def config_files(root: Path) -> list[tuple[str, Path, Callable[[dict[str, Any]],
         f'{{"disc": [{SHIFT}, "loss_weight": 0.5}}]}}',
         weight_half,
     )
+    valid = f'"disc": [{SHIFT}, "loss_weight": 0.5}}]'
+    key = '"' + "k" * 500_000 + '": 1'
+    add(
+        "valid: beside the losses, a key of 500,000 characters",
+        "key.json",
+        f"{{{key}, {valid}}}",
+        weight_half,
+    )
+    many = ", ".join(f'"setting{i}": {i}' for i in range(10_000))
+    add(
+        "valid: beside the losses, 10,000 settings",
+        "many.json",
+        f"{{{many}, {valid}}}",
+        weight_half,
+    )
     add(
         "valid: YAML aliases within the limit",
         "ok.yaml",

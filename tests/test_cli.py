@@ -1110,3 +1110,21 @@ def test_info_describes_each_input_and_option_and_gives_a_config_that_checks(
     path.write_text(info["config"])
     result = ganloss_cli("check", str(path))
     assert (result.status, result.out) == (0, f"{path}: ok, losses (1 loss)\n")
+
+
+def test_check_names_what_is_not_a_loss_briefly(tmp_path, local_losses, ganloss_cli):
+    path = tmp_path / "gan.json"
+    settings = {f"setting{i}": i for i in range(1000)}
+    path.write_text(
+        json.dumps(
+            {
+                "k" * 100_000: 1,
+                **settings,
+                "disc": [{"type": "ShiftLoss", "data_info": {"pred": "p"}}],
+            }
+        )
+    )
+    result = ganloss_cli("check", str(path))
+    assert result.status == 0, result.out
+    assert len(result.out) < 1000
+    assert result.out.endswith(", setting18, and 981 more\n")

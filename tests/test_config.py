@@ -685,3 +685,10 @@ def test_a_loss_weight_too_large_for_a_float_is_a_config_error_everywhere(local_
     problems = collect_problems(config)
     assert [type(p) for p in problems] == [ConfigError]
     assert problems[0].where.startswith("disc[0].ShiftLoss")
+
+
+def test_a_config_without_losses_names_its_keys_briefly():
+    config = {"k" * 500_000: 1, **{f"setting{i}": i for i in range(100)}}
+    (problem,) = collect_problems(config)
+    assert len(str(problem)) < 2000
+    assert str(problem).endswith("setting18 (a int, not a list of losses); and 81 more")
