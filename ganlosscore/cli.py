@@ -1,10 +1,12 @@
 """The ``ganloss`` command: see what is installed, check configs, start a plugin.
 
 The core's commands are a built-in plugin on ``ganloss_register_commands``,
-like any third party's. When the command asked for is a core one, the plugin
-manager is not loaded at all (it would import torch through the aggregation
-defaults); ``ganloss list`` therefore reads metadata only and imports neither
-torch nor any plugin module.
+which the command registers on the plugin manager it uses, like any third
+party's. When the command asked for is a core one, the plugin manager is not
+loaded at all; ``ganloss list`` therefore reads metadata only and imports
+neither torch nor any plugin module. Otherwise (``ganloss --help``, a
+plugin's command) and for ``ganloss plugins``, the manager is built without
+the aggregation defaults, so torch is imported only by a plugin that needs it.
 
 Every mistake a user can make ends in a one-paragraph ``ganloss: error: ...``
 on stderr and a non-zero exit status, never a traceback. Whatever it prints
@@ -30,6 +32,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TextIO
 
+import pluggy
+
 from ._version import PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, __version__
 from .config import collect_problems, keys_text, load_config, loss_lists
 from .errors import (
@@ -40,7 +44,7 @@ from .errors import (
     UnknownLossError,
     describe_exception,
 )
-from .hooks import get_plugin_manager, hook_plugin_failures
+from .hooks import get_plugin_manager, hook_plugin_failures, new_plugin_manager
 from .hookspecs import hookimpl
 from .registry import (
     HOOK_GROUP,
@@ -354,7 +358,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_plugins(args: argparse.Namespace) -> int:
     try:
-        pm: Any = get_plugin_manager()
+        pm: Any = _command_plugin_manager()
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # say what is installed even so, and why hooks are unknown
@@ -634,9 +638,7 @@ def _register_plugin_commands(cli: argparse._SubParsersAction[Any]) -> None:
     core's commands are offered.
     """
     try:
-        pm = get_plugin_manager()
-        if pm.get_plugin(CORE_PLUGIN_NAME) is None:
-            pm.register(CoreCommands(), name=CORE_PLUGIN_NAME)
+        pm = _command_plugin_manager()
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
@@ -660,6 +662,23 @@ def _register_plugin_commands(cli: argparse._SubParsersAction[Any]) -> None:
                 f"({describe_exception(exc)}); they are unavailable. Fix or uninstall it, "
                 "or deselect it with GANLOSS_DISABLE_PLUGINS."
             )
+
+
+def _command_plugin_manager() -> pluggy.PluginManager:
+    """The plugin manager the command uses, with the core's commands registered on it.
+
+    Inside a program that has imported torch, the process-wide manager (it
+    may hold plugins registered in code); otherwise a new manager without
+    the aggregation defaults, which import torch: ``ganloss --help`` and
+    ``ganloss plugins`` then cost what the hook plugins cost to import.
+    """
+    if "torch" in sys.modules:  # the process-wide manager, if any, is built: torch is loaded
+        pm = get_plugin_manager()
+    else:
+        pm = new_plugin_manager(with_defaults=False)
+    if pm.get_plugin(CORE_PLUGIN_NAME) is None:
+        pm.register(CoreCommands(), name=CORE_PLUGIN_NAME)
+    return pm
 
 
 def _warn(message: str) -> None:

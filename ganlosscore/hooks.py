@@ -65,7 +65,9 @@ def hook_plugin_failures() -> dict[str, str]:
     return dict(_failures)
 
 
-def new_plugin_manager(*, installed: bool = True) -> pluggy.PluginManager:
+def new_plugin_manager(
+    *, installed: bool = True, with_defaults: bool = True
+) -> pluggy.PluginManager:
     """A new plugin manager of project ``ganlosscore``, as the process-wide one is built.
 
     It holds the hookspecs, the core's built-in plugins and, with
@@ -73,13 +75,16 @@ def new_plugin_manager(*, installed: bool = True) -> pluggy.PluginManager:
     :func:`hook_plugin_failures`). Give it to
     ``LossAggregator(losses, plugin_manager=pm)`` to keep a hook plugin away
     from the process-wide manager. With ``installed=False`` it holds only the
-    core's defaults: a clean slate for tests.
+    core's defaults: a clean slate for tests. With ``with_defaults=False`` it
+    leaves out the core's aggregation defaults (and torch, which they import):
+    the ``ganloss`` command's manager, which only collects commands.
     """
-    from . import defaults
-
     pm = _PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    pm.register(defaults, name="ganlosscore.defaults")
+    if with_defaults:
+        from . import defaults
+
+        pm.register(defaults, name="ganlosscore.defaults")
     if installed:
         _register_installed(pm)
     pm.check_pending()

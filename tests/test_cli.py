@@ -1128,3 +1128,16 @@ def test_check_names_what_is_not_a_loss_briefly(tmp_path, local_losses, ganloss_
     assert result.status == 0, result.out
     assert len(result.out) < 1000
     assert result.out.endswith(", setting18, and 981 more\n")
+
+
+def test_help_and_plugins_do_not_import_torch():
+    result = run_python(
+        """
+        import contextlib, io, sys
+        from ganlosscore.cli import main
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            statuses = main(["--help"]), main(["plugins"])
+        print(statuses, "torch" in sys.modules, "new-plugin" in out.getvalue())
+        """
+    )
+    assert result.stdout.strip() == "(0, 0) False True", result.stderr
