@@ -71,7 +71,8 @@ class LossResult:
     ) -> None:
         self.total = total
         self.losses = losses
-        self.log_tensors = log_tensors
+        self._log_sources = log_tensors  # detached on first access: nothing to do per step
+        self._log_tensors: dict[str, torch.Tensor] | None = None
         self.step = step
         self._aggregator = aggregator
         self._log_vars = log_vars
@@ -79,6 +80,13 @@ class LossResult:
     def __iter__(self) -> Iterator[Any]:
         yield self.total
         yield self.log_vars
+
+    @property
+    def log_tensors(self) -> dict[str, torch.Tensor]:
+        """Name -> detached scalar tensor on its device, ``loss`` included; not averaged."""
+        if self._log_tensors is None:
+            self._log_tensors = {k: v.detach() for k, v in self._log_sources.items()}
+        return self._log_tensors
 
     @property
     def log_vars(self) -> dict[str, float]:
@@ -93,8 +101,7 @@ class LossResult:
         """
         if self._log_vars is None:
             if self._aggregator is None:
-                tensors = self.log_tensors
-                self._log_vars = dict(zip(tensors, defaults.floats_of(list(tensors.values()))))
+                self._log_vars = defaults.local_floats(self._log_sources)
             else:
                 self._log_vars = self._aggregator._read_log_vars(self)
         return self._log_vars
@@ -226,12 +233,12 @@ class LossAggregator(torch.nn.Module):
         if extra and not values.keys().isdisjoint(extra):
             self._extra_clash(values, extra)
         if "ganloss_parse_losses" in bypass:
-            total, log_tensors = defaults.ganloss_parse_losses(values)
+            total, log_tensors = defaults.parse_losses(values)  # detached when read
         else:
             parsed = hook.ganloss_parse_losses(losses=values, aggregator=self)
             total, log_tensors = self._checked_parse(parsed, pm)
         if extra:
-            log_tensors.update({k: v.detach() for k, v in extra.items()})
+            log_tensors.update(extra)
         if not values and not total.requires_grad:  # every loss skipped this step
             total = self._zero_total(outputs, total)
         step = outputs.get("iteration")

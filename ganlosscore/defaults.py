@@ -39,9 +39,20 @@ def ganloss_merge_loss(current: torch.Tensor, new: torch.Tensor) -> torch.Tensor
 def ganloss_parse_losses(
     losses: dict[str, Any],
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    total, log_vars = parse_losses(losses)
+    return total, {name: value.detach() for name, value in log_vars.items()}
+
+
+def parse_losses(losses: dict[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """``ganloss_parse_losses`` without detaching the values to log.
+
+    The aggregator calls this when the default is the only implementation and
+    detaches the values only if someone asks for the tensors
+    (``LossResult.log_tensors``); reading them as floats needs no detaching.
+    """
     terms, total = _terms_and_total(losses)
-    log_vars = {name: term.detach() for name, term in zip(losses, terms)}
-    log_vars["loss"] = total.detach()
+    log_vars = dict(zip(losses, terms))
+    log_vars["loss"] = total
     return total, log_vars
 
 
@@ -99,7 +110,15 @@ def local_floats(log_vars: Mapping[str, torch.Tensor]) -> dict[str, float]:
 
 
 def floats_of(tensors: list[torch.Tensor]) -> list[float]:
-    """The values of one-element tensors as Python floats, with one host transfer."""
+    """The values of one-element tensors as Python floats, with one host transfer.
+
+    Tensors on an accelerator are stacked and read with one ``.tolist()``:
+    one host synchronisation whatever their number. Tensors that are all on
+    the CPU are read one ``.item()`` each, which costs less there (there is
+    no device to wait for).
+    """
+    if all(t.is_cpu for t in tensors):
+        return [float(t.item()) for t in tensors]
     stacked = stack_values(tensors)
     values: list[float] = stacked.tolist()
     return values if stacked.is_floating_point() else [float(v) for v in values]

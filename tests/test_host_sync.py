@@ -93,22 +93,41 @@ def test_a_loop_that_reads_no_log_values_makes_no_host_sync(policy):
     assert all(isinstance(v, torch.Tensor) for v in result.log_tensors.values())
 
 
+@pytest.fixture
+def on_an_accelerator(monkeypatch):
+    """Values read as if they lived on a GPU: one stacked ``.tolist()``, not ``.item()`` each.
+
+    On the CPU there is no device to wait for, and one ``.item()`` per value
+    costs less than stacking them; everywhere else the values are stacked
+    and read at once. This makes the CPU take the accelerator's path.
+    """
+    monkeypatch.setattr(torch.Tensor, "is_cpu", property(lambda self: False))
+
+
 @pytest.mark.parametrize("policy", ["raise", "warn"])
-def test_raise_and_warn_make_one_host_sync_per_step(policy):
+def test_raise_and_warn_make_one_host_sync_per_step(policy, on_an_accelerator):
     counter, _, result = train(policy)
     assert counter.calls == ["tolist"] * STEPS
     # the values the check read are the log values: reading them costs nothing more
     assert set(result.log_vars) == {"loss_disc_adv", "loss_disc_shift", "loss"}
 
 
-def test_reading_log_values_every_five_steps_costs_one_transfer_and_one_check_each():
+def test_on_the_cpu_values_are_read_one_item_each():
+    counter, _, _ = train("raise")
+    # 3 values per step, and R1's on its 10 even steps; nothing else is read
+    assert counter.calls == ["item"] * (3 * STEPS + STEPS // 2)
+
+
+def test_reading_log_values_every_five_steps_costs_one_transfer_and_one_check_each(
+    on_an_accelerator,
+):
     counter, _, result = train("defer", read_every=5)
     # per read: the non-finite record (one tolist) and the values (one tolist)
     assert counter.calls == ["tolist"] * (2 * STEPS // 5)
     assert all(type(v) is float for v in result.log_vars.values())
 
 
-def test_log_vars_are_read_once_and_kept():
+def test_log_vars_are_read_once_and_kept(on_an_accelerator):
     counter, _, result = train("ignore", steps=2)
     with counter:
         first = result.log_vars
