@@ -201,9 +201,8 @@ class LossAggregator(torch.nn.Module):
                 where=self.name,
             )
         pm = self.plugin_manager
-        failures = load_failures(pm)
-        if failures:
-            self._refuse(failures)
+        if getattr(pm, "load_failures", None):  # see hooks.load_failures
+            self._refuse(load_failures(pm))
         hook = pm.hook
         # Where the core default is the only implementation, call it directly
         # (same result, without pluggy's per-call cost); see bypassable_hooks.
@@ -212,7 +211,8 @@ class LossAggregator(torch.nn.Module):
         merge_directly = "ganloss_merge_loss" in bypass
         values: dict[str, torch.Tensor] = {}
         extra: dict[str, torch.Tensor] = {}
-        for loss in self._held():
+        losses: Iterable[LossModule] = self.losses  # type: ignore[assignment]
+        for loss in losses:
             if compute_directly:
                 value = loss(outputs)
             else:
