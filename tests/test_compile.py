@@ -121,3 +121,27 @@ def test_a_training_step_with_r1_on_its_interval_compiles_and_matches_eager():
     assert result.log_vars.keys() == expected.log_vars.keys()
     for key, value in expected.log_vars.items():
         assert result.log_vars[key] == pytest.approx(value, rel=1e-5)
+
+
+class _Denoiser(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 4)
+
+    def forward(self, noisy: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        return self.linear(noisy) * sigma.reshape(-1, 1)
+
+
+@pytest.mark.parametrize("loss_type", ["EDMLoss", "VPLoss", "VELoss"])
+def test_the_edm_losses_compile_with_fullgraph(loss_type):
+    # Before, denoising_score_matching_loss called torch.result_type: a graph break.
+    config = {"type": loss_type, "data_info": {"denoiser": "denoiser", "images": "images"}}
+    aggregator = build_aggregator([config], nonfinite="defer")
+    compiled = torch.compile(aggregator, fullgraph=True, backend="eager")
+    outputs = {"denoiser": _Denoiser(), "images": torch.ones(3, 4)}
+    torch.manual_seed(0)
+    result = compiled(outputs)
+    torch.manual_seed(0)  # the same noise levels and noise
+    expected = aggregator(outputs)
+    assert type(result) is LossResult
+    torch.testing.assert_close(result.total, expected.total)

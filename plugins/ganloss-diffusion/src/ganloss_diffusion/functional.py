@@ -196,5 +196,6 @@ def denoising_score_matching_loss(denoised: Tensor, images: Tensor, weight: Tens
         )
     # The difference in the result's dtype (float32 for half-precision images, whose weight
     # is float32), not rounded to the images' precision first.
-    dtype = torch.promote_types(torch.result_type(denoised, images), weight.dtype)
+    # (dtype promotion, not torch.result_type, which torch.compile cannot trace)
+    dtype = torch.promote_types(torch.promote_types(denoised.dtype, images.dtype), weight.dtype)
     return weight * (denoised.to(dtype) - images.to(dtype)) ** 2
