@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 import uuid
 import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import pluggy
 import torch
@@ -32,6 +33,9 @@ from .distributed import collective_device, is_distributed
 from .errors import ConfigError, GanLossError, NonFiniteLossError, PluginLoadError, brief
 from .hooks import bypassable_hooks, get_plugin_manager, load_failures
 from .protocol import LossModule
+
+if TYPE_CHECKING:
+    from .provenance import Provenance
 
 __all__ = ["NONFINITE_POLICIES", "LossAggregator", "LossResult"]
 
@@ -213,10 +217,14 @@ class LossAggregator(torch.nn.Module):
         extra: dict[str, torch.Tensor] = {}
         losses: Iterable[LossModule] = self.losses  # type: ignore[assignment]
         for loss in losses:
-            if compute_directly:
-                value = loss(outputs)
-            else:
-                value = hook.ganloss_compute_loss(loss=loss, outputs=outputs, aggregator=self)
+            try:  # zero-cost in Python 3.11+ until something raises
+                if compute_directly:
+                    value = loss(outputs)
+                else:
+                    value = hook.ganloss_compute_loss(loss=loss, outputs=outputs, aggregator=self)
+            except Exception as exc:
+                self._note_failure(exc, loss, outputs)
+                raise
             if value is None:
                 continue
             name = loss.loss_name()
@@ -420,6 +428,38 @@ class LossAggregator(torch.nn.Module):
             where=self.name,
         )
 
+    def _note_failure(self, exc: Exception, loss: LossModule, outputs: Mapping[str, Any]) -> None:
+        """Add a PEP 678 note to ``exc``, raised while ``loss`` computed: where it came from.
+
+        Names the phase, the loss (its name, class and distribution) and the
+        outputs keys it reads with what each held, so that a torch error deep
+        in a plugin's math (a wrong dtype, a shape) points at the config entry.
+        Runs only when an exception propagates: nothing on the success path.
+        """
+        try:
+            from .provenance import loss_origin
+
+            cls = type(loss)
+            distribution, version = loss_origin(cls)
+            origin = distribution if version is None else f"{distribution} {version}"
+            read = [
+                f"{argument}={key!r} ({_held(outputs, key)})"
+                for argument, key in (loss.data_info or {}).items()
+            ]
+            note = (
+                f"ganlosscore: raised while aggregator {self.name!r} computed "
+                f"{loss.loss_name()} ({cls.__qualname__} from {origin}); it reads outputs "
+                + (", ".join(read) if read else "no keys")
+            )
+        except Exception as failure:  # never hide the real error behind ours
+            note = (
+                f"ganlosscore: raised while aggregator {self.name!r} computed a loss ({failure!r})"
+            )
+        if sys.version_info >= (3, 11):
+            exc.add_note(note)
+        else:  # pragma: no cover - PEP 678's attribute, which 3.10 keeps but does not print
+            setattr(exc, "__notes__", [*getattr(exc, "__notes__", []), note])  # noqa: B010
+
     # -- the rest ------------------------------------------------------------------
 
     def _collect_extra(self, loss: LossModule, extra: dict[str, torch.Tensor]) -> None:
@@ -482,6 +522,20 @@ class LossAggregator(torch.nn.Module):
     def plugin_manager(self, pm: pluggy.PluginManager | None) -> None:
         self._plugin_manager = pm
 
+    def provenance(self) -> Provenance:
+        """Which distributions shaped this aggregator's result, as a record that is JSON data.
+
+        The losses it holds (``loss_name()``, class, distribution, version;
+        ``"<local>"`` for a class no installed distribution provides, such as
+        one registered with ``register_loss``) and the plugins of its manager
+        that implement an aggregation hook (name, distribution, version,
+        hooks). Computed from package metadata on each call, never on a
+        training step; ``provenance().as_dict()`` goes into ``json.dumps``.
+        """
+        from .provenance import provenance
+
+        return provenance(self)
+
     def loss_names(self) -> list[str]:
         """The distinct ``loss_name()``s of the held losses, in order."""
         return list(dict.fromkeys(loss.loss_name() for loss in self._held()))
@@ -540,6 +594,19 @@ def _implementers(pm: pluggy.PluginManager, hook_name: str) -> str:
         if impl.plugin is not defaults
     ]
     return "plugin " + ", ".join(repr(n) for n in names) if names else "a plugin"
+
+
+def _held(outputs: Mapping[str, Any], key: Any) -> str:
+    """What ``outputs[key]`` holds, in words: ``float16 tensor of shape (4, 1) on cpu``."""
+    if key not in outputs:
+        return "missing"
+    value = outputs[key]
+    if isinstance(value, torch.Tensor):
+        dtype = str(value.dtype).removeprefix("torch.")
+        return f"{dtype} tensor of shape {tuple(value.shape)} on {value.device}"
+    if isinstance(value, torch.nn.Module):
+        return f"a {type(value).__name__} module"
+    return f"{type(value).__name__} {brief(value, 40)}"
 
 
 def _scaling(outputs: Mapping[str, Any]) -> bool:

@@ -665,3 +665,136 @@ def test_an_aggregator_unpickled_where_its_manager_does_not_exist_says_so():
         twin({"p": torch.ones(1)})
     twin.plugin_manager = new_plugin_manager(installed=False)
     assert twin({"p": torch.ones(1)}).log_vars["loss"] == 1.0
+
+
+# -- errors from inside a loss carry a note (issue 17.6) ---------------------------
+
+
+def test_an_error_inside_a_loss_gets_a_note_naming_phase_loss_distribution_and_keys():
+    aggregator = build_aggregator(
+        [
+            {"type": "DiscShiftLoss", "data_info": {"pred": "disc_pred_real"}},
+            {
+                "type": "R1GradientPenalty",
+                "data_info": {"discriminator": "disc", "real_data": "real"},
+            },
+        ],
+        name="disc",
+    )
+    outputs = {
+        "disc_pred_real": torch.tensor([1.0]),
+        "disc": torch.nn.Linear(3, 1),  # float32 weights
+        "real": torch.zeros(2, 3, dtype=torch.float64),  # torch refuses to mix the dtypes
+    }
+    with pytest.raises(RuntimeError, match="same dtype") as caught:
+        aggregator(outputs)
+    assert type(caught.value) is RuntimeError  # torch's own error, unchanged
+    (note,) = caught.value.__notes__
+    assert note == (
+        "ganlosscore: raised while aggregator 'disc' computed loss_r1_gp (R1GradientPenalty "
+        f"from ganloss-regularizers {_version('ganloss-regularizers')}); it reads outputs "
+        "discriminator='disc' (a Linear module), "
+        "real_data='real' (float64 tensor of shape (2, 3) on cpu)"
+    )
+
+
+def test_the_note_also_reaches_errors_raised_through_a_compute_hook(ganloss_hooks, outputs):
+    class Failing:
+        @hookimpl
+        def ganloss_compute_loss(self, loss):
+            raise ValueError("from a plugin")
+
+    ganloss_hooks(Failing())
+    aggregator = build_aggregator([shift("disc_pred_real")])
+    with pytest.raises(ValueError, match="from a plugin") as caught:
+        aggregator(outputs)
+    (note,) = caught.value.__notes__
+    assert "aggregator 'disc' computed loss_disc_shift (ShiftLoss from <local>)" in note
+    assert "pred='disc_pred_real' (float32 tensor of shape (2,) on cpu)" in note
+
+
+def test_a_successful_aggregation_adds_no_note_and_a_missing_key_is_named(outputs):
+    aggregator = build_aggregator([shift("nope")])
+    with pytest.raises(KeyError) as caught:
+        aggregator(outputs)
+    assert caught.value.__notes__[-1].endswith("it reads outputs pred='nope' (missing)")
+
+
+# -- provenance (issue 17.2) --------------------------------------------------------
+
+
+def _version(distribution):
+    from importlib.metadata import version
+
+    return version(distribution)
+
+
+def test_provenance_names_each_loss_distribution_and_is_json(local_losses):
+    import json
+
+    from ganloss_regularizers import DiscShiftLoss
+
+    aggregator = build_aggregator(
+        [
+            {
+                "type": "DiscAdversarialLoss",
+                "gan_type": "ns",
+                "data_info": {"pred_real": "r", "pred_fake": "f"},
+            },
+            DiscShiftLoss(data_info={"pred": "r"}),  # imported, not built by name
+            {"type": "PairLoss", "data_info": {"a": "r", "b": "f"}},  # register_loss
+        ],
+        name="disc",
+    )
+    record = aggregator.provenance().as_dict()
+    assert json.loads(json.dumps(record)) == record
+    assert record["aggregator"] == "disc"
+    assert record["ganlosscore"] == _version("ganlosscore")
+    assert [(o["loss_name"], o["distribution"], o["version"]) for o in record["losses"]] == [
+        ("loss_disc_adv", "ganloss-adversarial", _version("ganloss-adversarial")),
+        ("loss_disc_shift", "ganloss-regularizers", _version("ganloss-regularizers")),
+        ("loss_pair", "<local>", None),
+    ]
+    assert record["losses"][1]["type"] == "ganloss_regularizers.shift:DiscShiftLoss"
+    assert record["hook_plugins"] == []
+
+
+def test_provenance_names_the_hook_plugins_of_the_manager(ganloss_distribution, outputs):
+    from ganlosscore import new_plugin_manager
+
+    ganloss_distribution(
+        "ganloss-ramp",
+        version="2.5",
+        hooks={"ramp": "ganloss_ramp"},
+        modules={
+            "ganloss_ramp/__init__.py": """
+                from ganlosscore import hookimpl
+
+                @hookimpl
+                def ganloss_merge_loss(current, new):
+                    return current + new
+            """
+        },
+    )
+    pm = new_plugin_manager()
+
+    class Observer:
+        @hookimpl
+        def ganloss_after_aggregate(self, result):
+            pass
+
+    pm.register(Observer(), name="observer")
+    aggregator = build_aggregator([shift("disc_pred_real")], plugin_manager=pm)
+    hooks = aggregator.provenance().as_dict()["hook_plugins"]
+    assert {
+        "plugin": "ganloss-ramp:ramp",
+        "distribution": "ganloss-ramp",
+        "version": "2.5",
+        "hooks": ["ganloss_merge_loss"],
+    } in hooks
+    assert {
+        "plugin": "observer",
+        "distribution": "<local>",
+        "version": None,
+        "hooks": ["ganloss_after_aggregate"],
+    } in hooks
