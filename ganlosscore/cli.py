@@ -35,7 +35,14 @@ from typing import Any, TextIO
 import pluggy
 
 from ._version import PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, __version__
-from .config import collect_problems, keys_text, load_config, loss_lists
+from .config import (
+    PLUGINS_KEY,
+    collect_problems,
+    keys_text,
+    load_config,
+    loss_lists,
+    plugin_settings_problems,
+)
 from .errors import (
     BrokenDistributionWarning,
     ConfigError,
@@ -458,6 +465,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if names is None and Path(args.config).suffix.lower() == ".py":
         names = _mmcv_loss_sections(config, args.config)
     problems = collect_problems(config, names)
+    checked_plugins = PLUGINS_KEY in config
+    if checked_plugins:  # only then is the plugin manager loaded
+        problems += _plugin_problems(config)
     if problems:
         print(f"{args.config}: {_plural(len(problems), 'problem')}")
         for problem in problems:
@@ -478,10 +488,22 @@ def cmd_check(args: argparse.Namespace) -> int:
         for name, value in lists.items()
     ]
     line = f"{args.config}: ok, {', '.join(phases)}"
+    if checked_plugins and isinstance(config[PLUGINS_KEY], dict):
+        ignored.pop(PLUGINS_KEY, None)
+        line += f"; settings of {keys_text(list(config[PLUGINS_KEY])) or 'no plugin'}"
     if ignored and names is None:
         line += f"; not losses: {keys_text(list(ignored))}"
     print(line)
     return 0
+
+
+def _plugin_problems(config: dict[str, Any]) -> list[GanLossError]:
+    """The problems of the config's ``plugins`` table, each hook plugin checking its own."""
+    try:
+        pm = get_plugin_manager()
+    except GanLossError as exc:  # GANLOSS_STRICT_PLUGINS=1 and a broken hook plugin
+        return [exc]
+    return plugin_settings_problems(config, pm)
 
 
 def _not_losses(config: dict[str, Any], problems: Sequence[GanLossError]) -> list[str]:
@@ -595,7 +617,8 @@ def add_core_commands(cli: argparse._SubParsersAction[Any]) -> None:
         description="Build every list of losses of a config file without running anything, "
         "and report every problem with its place. The lists of losses are the top-level "
         "lists of tables with a 'type' (and tables with a 'type'); other top-level keys "
-        "(settings, a [[datasets]] list) are left out and named. --losses picks the keys.",
+        "(settings, a [[datasets]] list) are left out and named; a 'plugins' table is checked "
+        "as the settings of hook plugins, each plugin checking its own. --losses picks the keys.",
     )
     p.add_argument("config", help="a .json, .toml or .yaml config file")
     p.add_argument(

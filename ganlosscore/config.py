@@ -37,13 +37,19 @@ if TYPE_CHECKING:
     from .protocol import LossModule
 
 __all__ = [
+    "PLUGINS_KEY",
     "build_aggregator",
     "build_loss",
     "collect_problems",
+    "configure_plugins",
     "keys_text",
     "load_config",
     "loss_lists",
+    "plugin_settings_problems",
 ]
+
+#: The top-level key of a config file that holds the settings of hook plugins.
+PLUGINS_KEY = "plugins"
 
 LossConfig = Mapping[str, Any]
 
@@ -285,7 +291,9 @@ def loss_lists(
     lists: dict[str, Any] = {}
     ignored: dict[str, str] = {}
     for key, value in config.items():
-        if isinstance(value, Mapping):
+        if key == PLUGINS_KEY:
+            ignored[key] = "settings of hook plugins"
+        elif isinstance(value, Mapping):
             if "type" in value:
                 lists[str(key)] = value
             else:
@@ -369,6 +377,150 @@ def collect_problems(
                 LossAggregator(losses, name=name)
             except GanLossError as exc:
                 problems.append(exc)
+    return problems
+
+
+def configure_plugins(
+    config: Mapping[Any, Any],
+    *,
+    plugin_manager: pluggy.PluginManager | None = None,
+) -> None:
+    """Hand each hook plugin its settings from ``config["plugins"]`` (see the hookspec).
+
+    ``config`` is what :func:`load_config` returned (or any mapping); its
+    ``plugins`` table maps a hook plugin's distribution name (or, for a
+    plugin registered in code, its registered name) to that plugin's
+    settings. Every implementation of ``ganloss_configure`` on the manager
+    (the process-wide one by default) is called with its own table, an empty
+    one when the config has none for it. Call it once per config file a
+    program reads; calling it again replaces the settings.
+
+    Nothing changes unless everything is right: the names are checked and
+    every plugin checks its table (``check_only=True``) first, and only then
+    is each plugin configured. Otherwise one :class:`ConfigError` lists every
+    problem, each at ``plugins.<name>.<key>``: a name that is not an
+    installed hook plugin (with the closest one), a hook plugin that takes no
+    settings or failed to load, a table that is not a mapping, a key or value
+    a plugin refuses.
+    """
+    from .hooks import get_plugin_manager
+
+    pm = get_plugin_manager() if plugin_manager is None else plugin_manager
+    problems = plugin_settings_problems(config, pm)
+    if not problems:
+        problems = _call_configure(_tables(config, pm)[0], pm, check_only=False)
+    if problems:
+        error = several(problems, "the settings of the hook plugins")
+        raise error from error.__cause__
+
+
+def plugin_settings_problems(
+    config: Mapping[Any, Any], plugin_manager: pluggy.PluginManager
+) -> list[GanLossError]:
+    """Every problem of ``config["plugins"]``, each plugin checking its own table; changes nothing.
+
+    What ``ganloss check`` reports, and what :func:`configure_plugins` checks
+    before it configures anything.
+    """
+    tables, problems = _tables(config, plugin_manager)
+    return problems + _call_configure(tables, plugin_manager, check_only=True)
+
+
+_PLUGINS_EXAMPLE = "[plugins.ganloss-tensorboard] log_dir = 'runs' (TOML)"
+
+
+def _tables(
+    config: Mapping[Any, Any], pm: pluggy.PluginManager
+) -> tuple[dict[str, tuple[Mapping[str, Any], list[Any]]], list[GanLossError]]:
+    """Each plugin key -> (its table, its ``ganloss_configure`` implementations); and problems."""
+    from .hooks import load_failures
+    from .registry import HOOK_GROUP, LOSS_GROUP, normalize_dist_name, plugin_entries
+
+    raw = config.get(PLUGINS_KEY, {})
+    if not isinstance(raw, Mapping):
+        return {}, [
+            ConfigError(
+                "holds the settings of hook plugins: a table keyed by distribution name, "
+                f"e.g. {_PLUGINS_EXAMPLE}; this config holds {brief(raw)}",
+                where=PLUGINS_KEY,
+            )
+        ]
+    hook_entries = plugin_entries(HOOK_GROUP)
+    by_name = {f"{e.distribution}:{e.name}": e.distribution for e in hook_entries}
+    impls: dict[str, list[Any]] = {}
+    for impl in pm.hook.ganloss_configure.get_hookimpls():
+        if not (impl.wrapper or impl.hookwrapper):
+            impls.setdefault(by_name.get(impl.plugin_name, impl.plugin_name), []).append(impl)
+    tables: dict[str, tuple[Mapping[str, Any], list[Any]]] = {
+        key: ({}, found) for key, found in impls.items()
+    }
+    failed = {name.partition(":")[0]: why for name, why in load_failures(pm).items()}
+    hook_dists = {e.distribution: e for e in hook_entries}
+    loss_dists = {e.distribution for e in plugin_entries(LOSS_GROUP)}
+    problems: list[GanLossError] = []
+    for key, table in raw.items():
+        where = f"{PLUGINS_KEY}.{_key_text(key)}"
+        name = key if key in impls or not isinstance(key, str) else normalize_dist_name(key)
+        problem = None
+        if name in impls:
+            if isinstance(table, Mapping):
+                tables[name] = (table, impls[name])
+                continue
+            problem = f"the settings of {name} are a table of key = value, got {brief(table)}"
+        elif name in hook_dists and hook_dists[name].disabled_reason:
+            continue  # deselected (GANLOSS_PLUGINS...): a shared config may name it
+        elif name in failed:
+            problem = (
+                f"the hook plugin of {name} failed to load ({failed[name]}), so its settings "
+                "cannot be applied; fix or reinstall it (`ganloss plugins` shows why)"
+            )
+        elif name in hook_dists:
+            problem = (
+                f"the hook plugin of {name} takes no settings (it does not implement "
+                "ganloss_configure); remove this table"
+            )
+        elif name in loss_dists:
+            problem = (
+                f"{name} offers losses, not a hook plugin; a loss takes its settings in its "
+                "own loss config (type = ..., with its hyperparameters)"
+            )
+        else:
+            known = sorted(impls)
+            problem = (
+                f"no hook plugin named {brief(key)} takes settings here."
+                f"{did_you_mean(key, known) if isinstance(key, str) else ''} Hook plugins that "
+                f"take settings: {keys_text(known) or 'none'} (keyed by distribution name; "
+                "`ganloss plugins` lists the installed ones)"
+            )
+        problems.append(ConfigError(problem, where=where))
+    return tables, problems
+
+
+def _call_configure(
+    tables: Mapping[str, tuple[Mapping[str, Any], list[Any]]],
+    pm: pluggy.PluginManager,
+    *,
+    check_only: bool,
+) -> list[GanLossError]:
+    """Call each ``ganloss_configure`` implementation on its own, with its own table."""
+    problems: list[GanLossError] = []
+    for key, (table, found) in tables.items():
+        where = f"{PLUGINS_KEY}.{_key_text(key)}"
+        arguments = {"settings": dict(table), "check_only": check_only, "plugin_manager": pm}
+        for impl in found:
+            try:
+                impl.function(*(arguments.get(name) for name in impl.argnames))
+            except GanLossError as exc:
+                problems.extend(p.at(where) for p in exc.problems or (exc,))
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # a plugin's ValueError, or its sys.exit(): ours
+                wrapped = ConfigError(
+                    f"configuring {impl.plugin_name} failed with {describe_exception(exc)}",
+                    where=where,
+                )
+                wrapped.__cause__ = exc
+                problems.append(wrapped)
     return problems
 
 

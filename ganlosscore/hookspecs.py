@@ -37,6 +37,7 @@ __all__ = [
     "PROJECT",
     "ganloss_after_aggregate",
     "ganloss_compute_loss",
+    "ganloss_configure",
     "ganloss_merge_loss",
     "ganloss_parse_losses",
     "ganloss_reduce_log_vars",
@@ -156,4 +157,38 @@ def ganloss_register_commands(cli: argparse._SubParsersAction[Any]) -> None:
 
     Default: the core commands (``list``, ``info``, ``plugins``, ``check``,
     ``new-plugin``).
+    """
+
+
+@hookspec
+def ganloss_configure(
+    settings: Mapping[str, Any], check_only: bool, plugin_manager: pluggy.PluginManager
+) -> None:
+    """Take this plugin's settings from a config file's ``plugins`` table.
+
+    :param settings: this plugin's own table of the config, keyed by its
+        distribution name (``[plugins.ganloss-tensorboard]`` in TOML, a
+        ``plugins:`` mapping in YAML or JSON, ``plugins = dict(...)`` in a
+        ``.py`` config); a plugin registered in code is keyed by the name it
+        was registered under. An empty mapping when the config has no table
+        for it: the plugin goes back to its defaults.
+    :param check_only: ``True`` under ``ganloss check``: validate the
+        settings and raise, but change nothing (open no file, register
+        nothing).
+    :param plugin_manager: the manager being configured; a plugin may
+        register (or unregister) helpers on it, so that it costs nothing on
+        a training step until it is configured.
+
+    Called by :func:`ganlosscore.config.configure_plugins`, which a program
+    calls itself, once per config file it reads (``build_aggregator`` sees
+    only lists of losses, so it never configures plugins). The core calls
+    each implementation on its own with its own table. A key the plugin does
+    not know, or a value it cannot use, is a
+    :class:`~ganlosscore.ConfigError` whose ``where`` is the key
+    (``interval``); the core puts ``plugins.<distribution>.`` in front and
+    reports the problems of every plugin together. Check every key before
+    changing anything, so that a refused table leaves the plugin as it was.
+
+    Default: none (a plugin without settings does not implement it, and a
+    table for it in a config is an error).
     """

@@ -1141,3 +1141,70 @@ def test_help_and_plugins_do_not_import_torch():
         """
     )
     assert result.stdout.strip() == "(0, 0) False True", result.stderr
+
+
+# -- check: settings of hook plugins (issue 17.1) -------------------------------------
+
+PACED = """
+from ganlosscore import ConfigError, hookimpl
+from ganlosscore.checks import check_int
+
+APPLIED = []
+
+@hookimpl
+def ganloss_configure(settings, check_only):
+    for key in settings:
+        if key != "every":
+            raise ConfigError(f"unknown setting {key!r}; ganloss-paced takes: every", where=key)
+    every = check_int(settings.get("every", 1), where="every")
+    if not check_only:
+        APPLIED.append(every)
+"""
+
+
+@pytest.fixture
+def paced_plugin(ganloss_distribution, monkeypatch):
+    """ganloss-paced: an installed hook plugin that takes one setting, on a fresh manager."""
+    from ganlosscore import hooks
+
+    ganloss_distribution(
+        "ganloss-paced", hooks={"paced": "ganloss_paced"}, modules={"ganloss_paced.py": PACED}
+    )
+    monkeypatch.setattr(hooks, "_manager", None)  # rebuilt with it; the old one comes back after
+
+
+def test_check_reports_the_problems_of_plugin_settings(
+    tmp_path, local_losses, paced_plugin, ganloss_cli
+):
+    path = tmp_path / "gan.toml"
+    path.write_text(
+        "disc = [{type = 'ShiftLoss', data_info = {pred = 'p'}}]\n"
+        "[plugins.ganloss-pacd]\nevery = 2\n"
+        "[plugins.ganloss-paced]\nevery = 0\nevry = 3\n"
+    )
+    result = ganloss_cli("check", str(path))
+    assert result.status == 1
+    lines = result.out.splitlines()
+    assert lines[0] == f"{path}: 2 problems"
+    assert lines[1].startswith(
+        "  - plugins.ganloss-pacd: no hook plugin named 'ganloss-pacd' takes settings here. "
+        "Did you mean 'ganloss-paced'?"
+    )
+    assert lines[2] == (
+        "  - plugins.ganloss-paced.evry: unknown setting 'evry'; ganloss-paced takes: every"
+    )
+
+
+def test_check_passes_good_plugin_settings_without_applying_them(
+    tmp_path, local_losses, paced_plugin, ganloss_cli
+):
+    path = tmp_path / "gan.yaml"
+    path.write_text(
+        "disc: [{type: ShiftLoss, data_info: {pred: p}}]\nplugins:\n  ganloss-paced: {every: 4}\n"
+    )
+    result = ganloss_cli("check", str(path))
+    assert (result.status, result.err) == (0, "")
+    assert result.out == f"{path}: ok, disc (1 loss); settings of ganloss-paced\n"
+    import ganloss_paced
+
+    assert ganloss_paced.APPLIED == []  # checked, not applied

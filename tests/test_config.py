@@ -15,10 +15,12 @@ from ganlosscore import (
     UnknownLossError,
     build_aggregator,
     build_loss,
+    hookimpl,
     load_config,
 )
 from ganlosscore import config as config_module
-from ganlosscore.config import collect_problems
+from ganlosscore.checks import check_number
+from ganlosscore.config import collect_problems, configure_plugins
 from ganlosscore.errors import LossInputError
 
 
@@ -692,3 +694,150 @@ def test_a_config_without_losses_names_its_keys_briefly():
     (problem,) = collect_problems(config)
     assert len(str(problem)) < 2000
     assert str(problem).endswith("setting18 (a int, not a list of losses); and 81 more")
+
+
+# -- settings of hook plugins (issue 17.1) -------------------------------------------
+
+
+class Threshold:
+    """A hook plugin with one setting, ``limit`` (a positive number), checked before use."""
+
+    def __init__(self):
+        self.limit = None
+        self.calls = []
+
+    @hookimpl
+    def ganloss_configure(self, settings, check_only):
+        self.calls.append((dict(settings), check_only))
+        unknown = sorted(set(settings) - {"limit"})
+        if unknown:
+            raise ConfigError(f"unknown setting {unknown[0]!r}", where=unknown[0])
+        limit = check_number(settings.get("limit", 1.0), where="limit", low=0.0)
+        if not check_only:
+            self.limit = limit
+
+
+@pytest.fixture
+def threshold():
+    from ganlosscore import new_plugin_manager
+
+    pm = new_plugin_manager(installed=False)
+    plugin = Threshold()
+    pm.register(plugin, name="threshold")
+    return plugin, pm
+
+
+@pytest.mark.parametrize(
+    ("suffix", "text"),
+    [
+        (
+            ".toml",
+            "disc = [{type = 'ShiftLoss', data_info = {pred = 'p'}}]\n"
+            "[plugins.threshold]\nlimit = 2.5\n",
+        ),
+        (
+            ".yaml",
+            "disc: [{type: ShiftLoss, data_info: {pred: p}}]\n"
+            "plugins:\n  threshold: {limit: 2.5}\n",
+        ),
+        (
+            ".json",
+            '{"disc": [{"type": "ShiftLoss", "data_info": {"pred": "p"}}], '
+            '"plugins": {"threshold": {"limit": 2.5}}}',
+        ),
+        (
+            ".py",
+            "disc = [dict(type='ShiftLoss', data_info=dict(pred='p'))]\n"
+            "plugins = dict(threshold=dict(limit=2.5))\n",
+        ),
+    ],
+)
+def test_each_format_carries_plugin_settings_to_the_plugin(tmp_path, suffix, text, threshold):
+    plugin, pm = threshold
+    path = tmp_path / f"gan{suffix}"
+    path.write_text(text)
+    config = load_config(path)
+    configure_plugins(config, plugin_manager=pm)
+    assert plugin.limit == 2.5
+    # checked first, then applied: nothing changes unless every table is right
+    assert plugin.calls == [({"limit": 2.5}, True), ({"limit": 2.5}, False)]
+    assert config_module.loss_lists(config)[1]["plugins"] == "settings of hook plugins"
+
+
+def test_a_config_without_a_table_gives_the_plugin_an_empty_one(threshold):
+    plugin, pm = threshold
+    configure_plugins({"disc": []}, plugin_manager=pm)
+    assert plugin.limit == 1.0 and plugin.calls[-1] == ({}, False)
+
+
+def test_every_problem_is_reported_at_its_place_and_nothing_is_applied(threshold):
+    plugin, pm = threshold
+    config = {
+        "plugins": {
+            "threshhold": {"limit": 1},  # misspelt
+            "ganloss-regularizers": {"x": 1},  # a loss package
+        }
+    }
+    with pytest.raises(ConfigError) as caught:
+        configure_plugins(config, plugin_manager=pm)
+    problems = {p.where: str(p) for p in caught.value.problems}
+    assert set(problems) == {"plugins.threshhold", "plugins.ganloss-regularizers"}
+    assert "Did you mean 'threshold'?" in problems["plugins.threshhold"]
+    assert "offers losses, not a hook plugin" in problems["plugins.ganloss-regularizers"]
+    assert plugin.calls == [({}, True)]  # checked, never applied: the config was refused
+
+    with pytest.raises(ConfigError) as caught:
+        configure_plugins({"plugins": {"threshold": {"limit": -1, "limt": 2}}}, plugin_manager=pm)
+    assert caught.value.where == "plugins.threshold.limt"
+    assert "unknown setting 'limt'" in str(caught.value)
+    assert plugin.limit is None  # refused: not applied
+
+    with pytest.raises(ConfigError) as caught:
+        configure_plugins({"plugins": {"threshold": {"limit": -1}}}, plugin_manager=pm)
+    assert caught.value.where == "plugins.threshold.limit"
+
+    with pytest.raises(ConfigError, match="plugins: holds the settings of hook plugins"):
+        configure_plugins({"plugins": [1]}, plugin_manager=pm)
+    with pytest.raises(ConfigError, match="the settings of threshold are a table"):
+        configure_plugins({"plugins": {"threshold": 3}}, plugin_manager=pm)
+
+
+def test_a_plugin_that_raises_something_else_is_a_config_error(threshold):
+    _, pm = threshold
+
+    class Sloppy:
+        @hookimpl
+        def ganloss_configure(self, settings):
+            raise ValueError("bad")
+
+    pm.register(Sloppy(), name="sloppy")
+    with pytest.raises(ConfigError) as caught:
+        configure_plugins({"plugins": {"sloppy": {"a": 1}}}, plugin_manager=pm)
+    assert str(caught.value) == "plugins.sloppy: configuring sloppy failed with ValueError: bad"
+    assert isinstance(caught.value.__cause__, ValueError)
+
+
+def test_an_installed_hook_plugin_is_keyed_by_its_distribution(ganloss_distribution):
+    from ganlosscore import new_plugin_manager
+
+    ganloss_distribution(
+        "Ganloss_Keyed",
+        hooks={"keyed": "ganloss_keyed"},
+        modules={
+            "ganloss_keyed/__init__.py": """
+                from ganlosscore import hookimpl
+
+                SEEN = []
+
+                @hookimpl
+                def ganloss_configure(settings, check_only):
+                    SEEN.append((dict(settings), check_only))
+            """,
+        },
+    )
+    pm = new_plugin_manager()
+    # the name as written in pyproject.toml or normalised: both find the distribution
+    configure_plugins({"plugins": {"Ganloss_Keyed": {"a": 1}}}, plugin_manager=pm)
+    import ganloss_keyed
+
+    assert ganloss_keyed.SEEN == [({"a": 1}, True), ({"a": 1}, False)]
