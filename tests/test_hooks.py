@@ -23,6 +23,7 @@ def test_the_design_table_of_hooks_is_implemented():
         "ganloss_reduce_log_vars",
         "ganloss_after_aggregate",
         "ganloss_register_commands",
+        "ganloss_configure",  # issue 17.1: settings from the config file
     }
 
 
