@@ -30,7 +30,7 @@ from .hookspecs import hookimpl, hookspec
 
 if TYPE_CHECKING:
     from .aggregation import LossAggregator, LossResult
-    from .config import build_aggregator, build_loss, load_config
+    from .config import build_aggregator, build_loss, configure_plugins, load_config
     from .distributed import collective_device, is_distributed, sum_over_ranks
     from .hooks import get_plugin_manager, new_plugin_manager
     from .protocol import LossModule
@@ -50,6 +50,7 @@ _LAZY: dict[str, str] = {
     "build_loss": "config",
     "build_aggregator": "config",
     "load_config": "config",
+    "configure_plugins": "config",
     "LossAggregator": "aggregation",
     "LossResult": "aggregation",
     "get_plugin_manager": "hooks",
@@ -84,6 +85,7 @@ __all__ = [
     "build_aggregator",
     "build_loss",
     "collective_device",
+    "configure_plugins",
     "get_plugin_manager",
     "hookimpl",
     "hookspec",

@@ -33,7 +33,6 @@ def test_adversarial_losses_under_fully_shard_equal_one_process(shard_layers):
     _assert_like_one_process(results, with_r1=False)
 
 
-
 def test_r1_with_the_discriminator_sharded_as_one_unit_equals_one_process():
     results = run_ranks(fsdp_disc_step, 2, args=(False, True))
     _assert_like_one_process(results, with_r1=True)
