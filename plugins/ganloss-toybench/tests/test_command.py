@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +153,16 @@ def test_config_file_and_its_settings(tmp_path):
     assert record["metrics"]["num_samples"] == 100
     assert record["config"]["toybench"]["disc_steps"] == 2
     assert set(record["final_log_vars"]["disc"]) == {"loss_disc_adv", "loss"}
+    # Provenance (issue 17.2): each aggregator names the distribution of every loss it held.
+    provenance = record["provenance"]
+    assert set(provenance) == {"disc", "gen"}
+    for phase, loss_name in (("disc", "loss_disc_adv"), ("gen", "loss_gen_adv")):
+        (origin,) = provenance[phase]["losses"]
+        assert origin["loss_name"] == loss_name
+        assert origin["distribution"] == "ganloss-adversarial"
+        assert origin["version"] == version("ganloss-adversarial")
+        assert provenance[phase]["aggregator"] == phase
+        assert provenance[phase]["ganlosscore"] == record["versions"]["ganlosscore"]
 
 
 BAD_CONFIG = """

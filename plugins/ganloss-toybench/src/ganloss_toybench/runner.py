@@ -312,6 +312,8 @@ def _record(
             "torch": torch.__version__,
             "python": platform.python_version(),
         },
+        # which distributions (and versions) the losses and active hook plugins came from
+        "provenance": result.provenance,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 

@@ -106,6 +106,9 @@ class TrainResult:
     history: dict[str, dict[str, list[tuple[int, float]]]] = field(default_factory=dict)
     #: the log_vars of the last step of each phase
     final: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: phase ("disc", "gen") -> ``LossAggregator.provenance().as_dict()``: the
+    #: distributions (and versions) of its losses and active hook plugins
+    provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def build_losses(
@@ -250,7 +253,14 @@ def train(
         return torch.randn(batch, settings.latent_dim, generator=noise_stream)
 
     result = TrainResult(
-        gen if average is None else average.module, dataset, 0.0, history={"disc": {}, "gen": {}}
+        gen if average is None else average.module,
+        dataset,
+        0.0,
+        history={"disc": {}, "gen": {}},
+        provenance={
+            "disc": disc_losses.provenance().as_dict(),
+            "gen": gen_losses.provenance().as_dict(),
+        },
     )
     start = time.perf_counter()
     log_disc: Mapping[str, float] = {}
