@@ -33,6 +33,6 @@ lint:
 	lint-imports
 
 typecheck:
-	mypy ganlosscore
+	mypy ganlosscore plugins/*/src
 
 check: test test-wheels lint typecheck
