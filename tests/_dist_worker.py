@@ -146,24 +146,13 @@ SCENARIOS: dict[str, Callable[[int], Any]] = {
 
 
 def every_scenario(rank: int, world: int) -> dict[str, tuple[str, Any, int]]:
-    import torch.distributed as dist
+    from ganlosscore.testing import count_collectives
 
-    calls: list[int] = []
-    original = dist.all_reduce
-
-    def counting_all_reduce(tensor, *args, **kwargs):
-        calls.append(tensor.numel())
-        return original(tensor, *args, **kwargs)
-
-    dist.all_reduce = counting_all_reduce
     outcomes = {}
-    try:
-        for name, scenario in SCENARIOS.items():
-            calls.clear()
+    for name, scenario in SCENARIOS.items():
+        with count_collectives() as calls:
             try:
                 outcomes[name] = ("ok", scenario(rank), len(calls))
             except Exception as exc:
                 outcomes[name] = (type(exc).__name__, str(exc), len(calls))
-    finally:
-        dist.all_reduce = original
     return outcomes

@@ -3,8 +3,10 @@
 import os
 
 import torch
+import torch.distributed as dist
 
 from ganlosscore import ConfigError, sum_over_ranks
+from ganlosscore.testing import count_collectives
 
 
 def summed(rank: int, world: int, scale: float) -> float:
@@ -28,6 +30,15 @@ def waits_alone_on_rank_0(rank: int, world: int) -> int:
     if rank == 0:  # a collective rank 1 never joins
         sum_over_ranks(torch.zeros(1))
     return rank
+
+
+def counted(rank: int, world: int) -> tuple[list[int], bool]:
+    original = dist.all_reduce
+    with count_collectives() as sizes:
+        dist.all_reduce(torch.ones(3))
+        sum_over_ranks(torch.ones(4))  # gloo: a size header [n, -n] first, then the 4 values
+    dist.all_reduce(torch.ones(5))  # after the block: not counted
+    return sizes, dist.all_reduce is original
 
 
 # -- FSDP2 (tests/test_fsdp.py) -------------------------------------------------

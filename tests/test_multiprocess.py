@@ -1,7 +1,7 @@
 """ganlosscore.testing.run_ranks: the one helper behind every multi-process test."""
 
 import pytest
-from _rank_bodies import exits_on_rank_1, raises_on_rank_1, summed, waits_alone_on_rank_0
+from _rank_bodies import counted, exits_on_rank_1, raises_on_rank_1, summed, waits_alone_on_rank_0
 
 from ganlosscore import ConfigError
 from ganlosscore.testing import run_ranks
@@ -35,3 +35,9 @@ def test_a_rank_left_alone_in_a_collective_fails_within_the_timeout():
     assert done.ok
     # gloo's own timeout ends the collective with an error, or the helper kills the rank
     assert waiting.hung or waiting.error is not None
+
+
+def test_count_collectives_records_each_all_reduce_in_the_block_and_restores_it():
+    for result in run_ranks(counted, 2):
+        assert result.ok, result.error
+        assert result.value == ([3, 2, 4], True)

@@ -1,8 +1,9 @@
 """The conformance kit for loss authors, and fixtures for plugin tests.
 
 Plain functions (:func:`check_loss`, :func:`temporary_distribution`,
-:func:`run_ranks` for tests on several ``torch.distributed`` ranks) and,
-through the ``pytest11`` entry point, pytest fixtures (``ganloss_registry``,
+:func:`run_ranks` for tests on several ``torch.distributed`` ranks,
+:func:`count_collectives` to count their collectives) and, through the
+``pytest11`` entry point, pytest fixtures (``ganloss_registry``,
 ``ganloss_hooks``, ``ganloss_distribution``, ``ganloss_cli``; see
 :mod:`ganlosscore.testing.plugin`).
 
@@ -19,7 +20,7 @@ from .._lazy import lazy_exports
 if TYPE_CHECKING:
     from .conformance import CHECKS, ConformanceError, ConformanceReport, check_loss
     from .distributions import install_distribution, temporary_distribution
-    from .multiprocess import RankResult, run_ranks
+    from .multiprocess import RankResult, count_collectives, run_ranks
 
 _LAZY = {
     "CHECKS": "conformance",
@@ -28,6 +29,7 @@ _LAZY = {
     "check_loss": "conformance",
     "install_distribution": "distributions",
     "RankResult": "multiprocess",
+    "count_collectives": "multiprocess",
     "run_ranks": "multiprocess",
     "temporary_distribution": "distributions",
 }
@@ -38,6 +40,7 @@ __all__ = [
     "ConformanceReport",
     "RankResult",
     "check_loss",
+    "count_collectives",
     "install_distribution",
     "run_ranks",
     "temporary_distribution",

@@ -18,6 +18,15 @@ local port. A rank that raises reports its exception (``result.error``);
 one that dies by a signal or ``os._exit`` reports its exit code; ranks still
 running at ``timeout`` are killed and reported as hung, so a test that goes
 wrong fails instead of hanging.
+
+Inside a rank, :func:`count_collectives` records the size of every
+``torch.distributed.all_reduce`` made in a block, for tests that pin down how
+many collectives a step costs::
+
+    def body(rank, world):
+        with count_collectives() as sizes:
+            aggregator(outputs).log_vars
+        return sizes                    # one entry per all_reduce: its numel()
 """
 
 from __future__ import annotations
@@ -31,12 +40,13 @@ import queue
 import socket
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import attrs
 
-__all__ = ["RankResult", "run_ranks"]
+__all__ = ["RankResult", "count_collectives", "run_ranks"]
 
 
 @attrs.frozen
@@ -166,3 +176,29 @@ def run_ranks(
         )
         for rank, proc in enumerate(procs)
     ]
+
+
+@contextmanager
+def count_collectives() -> Iterator[list[int]]:
+    """Record the ``numel()`` of every ``torch.distributed.all_reduce`` made in the block.
+
+    Yields the list, filled as the calls happen (in order, one entry per
+    call). It replaces the public ``torch.distributed.all_reduce`` for the
+    block and restores it on exit, so code that calls it through the module
+    (``dist.all_reduce(...)``, as the core does) is counted; a name bound
+    earlier with ``from torch.distributed import all_reduce`` is not.
+    """
+    import torch.distributed as dist
+
+    sizes: list[int] = []
+    original = dist.all_reduce
+
+    def counting_all_reduce(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+        sizes.append(tensor.numel())
+        return original(tensor, *args, **kwargs)
+
+    dist.all_reduce = counting_all_reduce
+    try:
+        yield sizes
+    finally:
+        dist.all_reduce = original

@@ -32,33 +32,22 @@ def outputs_for(timesteps: list[int], errors: list[float]) -> dict[str, Any]:
 
 def run(rank: int, world: int) -> dict[str, Any]:
     """One aggregation of a DDPM loss with quartile logs, counting the collectives."""
-    import torch.distributed as dist
-
     from ganlosscore import build_aggregator
+    from ganlosscore.testing import count_collectives
 
-    sizes: list[int] = []
-    original = dist.all_reduce
-
-    def counting_all_reduce(tensor, *args, **kwargs):
-        sizes.append(tensor.numel())
-        return original(tensor, *args, **kwargs)
-
-    dist.all_reduce = counting_all_reduce
-    try:
+    with count_collectives() as sizes:
         agg = build_aggregator(
             [dict(type="ganloss-diffusion:DDPMMSELoss", loss_weight=0.5, log_cfgs=LOG_CFGS)]
         )
         loss = agg.losses[0]
         result = agg(outputs_for(*BATCHES[rank]))
         log_vars = result.log_vars
-        return {
-            "extra": {k: float(v) for k, v in loss.extra_log_vars.items()},
-            "log_vars": log_vars,
-            "loss_calls": sizes[:2],  # the loss's collective (size header, buffer) comes first
-            "collectives": len(sizes),
-        }
-    finally:
-        dist.all_reduce = original
+    return {
+        "extra": {k: float(v) for k, v in loss.extra_log_vars.items()},
+        "log_vars": log_vars,
+        "loss_calls": sizes[:2],  # the loss's collective (size header, buffer) comes first
+        "collectives": len(sizes),
+    }
 
 
 # Lazy DDPM logs (interval=2) beside a loss computed every step, at three steps:

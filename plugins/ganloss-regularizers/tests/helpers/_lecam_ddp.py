@@ -18,18 +18,11 @@ BATCHES = {
 def run(rank: int, world: int) -> tuple[dict[str, list[Any]], list[int]]:
     """Each step's averages (synced and local) and losses, and the sizes of the collectives."""
     import torch
-    import torch.distributed as dist
     from ganloss_regularizers import LeCamRegularizer
 
-    sizes: list[int] = []
-    original = dist.all_reduce
+    from ganlosscore.testing import count_collectives
 
-    def counting_all_reduce(tensor, *args, **kwargs):
-        sizes.append(tensor.numel())
-        return original(tensor, *args, **kwargs)
-
-    dist.all_reduce = counting_all_reduce
-    try:
+    with count_collectives() as sizes:
         synced, local = LeCamRegularizer(sync_averages=True), LeCamRegularizer()
         report: dict[str, list[Any]] = {"synced": [], "local": [], "losses": []}
         for real, fake in BATCHES[rank]:
@@ -38,9 +31,7 @@ def run(rank: int, world: int) -> tuple[dict[str, list[Any]], list[int]]:
             local(real_t, fake_t)
             for name, module in (("synced", synced), ("local", local)):
                 report[name].append((module.ema_real.item(), module.ema_fake.item()))
-        return report, sizes
-    finally:
-        dist.all_reduce = original
+    return report, sizes
 
 
 # A lazy synced LeCam (interval=2) beside a loss computed every step, at three steps: both
