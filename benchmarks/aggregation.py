@@ -116,9 +116,14 @@ def hand_written(r1_interval: int) -> tuple[DiscLosses, GenLosses]:
     return disc, gen
 
 
-def through_aggregator(
-    disc_agg: LossAggregator, gen_agg: LossAggregator
+OutputsLosses = Callable[[dict[str, Any]], tuple[Tensor, dict[str, float]]]
+
+
+def from_outputs(
+    disc_losses: OutputsLosses, gen_losses: OutputsLosses
 ) -> tuple[DiscLosses, GenLosses]:
+    """Each phase's losses computed from the outputs dict that the configs' ``data_info`` names."""
+
     def disc(
         i: int, pred_real: Tensor, pred_fake: Tensor, real: Tensor, d: nn.Module
     ) -> tuple[Tensor, dict[str, float]]:
@@ -129,14 +134,26 @@ def through_aggregator(
             "real_imgs": real,
             "iteration": i,
         }
-        total, log_vars = disc_agg(outputs)
-        return total, log_vars
+        return disc_losses(outputs)
 
     def gen(i: int, pred_fake_g: Tensor) -> tuple[Tensor, dict[str, float]]:
-        total, log_vars = gen_agg({"disc_pred_fake_g": pred_fake_g, "iteration": i})
-        return total, log_vars
+        return gen_losses({"disc_pred_fake_g": pred_fake_g, "iteration": i})
 
     return disc, gen
+
+
+def aggregated(agg: LossAggregator) -> OutputsLosses:
+    def losses(outputs: dict[str, Any]) -> tuple[Tensor, dict[str, float]]:
+        total, log_vars = agg(outputs)
+        return total, log_vars
+
+    return losses
+
+
+def through_aggregator(
+    disc_agg: LossAggregator, gen_agg: LossAggregator
+) -> tuple[DiscLosses, GenLosses]:
+    return from_outputs(aggregated(disc_agg), aggregated(gen_agg))
 
 
 def mmgen_parse_losses(losses: dict[str, Any]) -> tuple[Tensor, dict[str, float]]:
@@ -180,24 +197,10 @@ def mmgen_losses(modules: nn.ModuleList, outputs: dict[str, Any]) -> dict[str, T
 
 def mmgen_loop(disc_agg: LossAggregator, gen_agg: LossAggregator) -> tuple[DiscLosses, GenLosses]:
     """The same loss modules as the aggregator's, in MMGeneration's loop."""
-
-    def disc(
-        i: int, pred_real: Tensor, pred_fake: Tensor, real: Tensor, d: nn.Module
-    ) -> tuple[Tensor, dict[str, float]]:
-        outputs = {
-            "disc_pred_real": pred_real,
-            "disc_pred_fake": pred_fake,
-            "disc": d,
-            "real_imgs": real,
-            "iteration": i,
-        }
-        return mmgen_parse_losses(mmgen_losses(disc_agg.losses, outputs))
-
-    def gen(i: int, pred_fake_g: Tensor) -> tuple[Tensor, dict[str, float]]:
-        outputs = {"disc_pred_fake_g": pred_fake_g, "iteration": i}
-        return mmgen_parse_losses(mmgen_losses(gen_agg.losses, outputs))
-
-    return disc, gen
+    return from_outputs(
+        lambda outputs: mmgen_parse_losses(mmgen_losses(disc_agg.losses, outputs)),
+        lambda outputs: mmgen_parse_losses(mmgen_losses(gen_agg.losses, outputs)),
+    )
 
 
 def finish(values: list[tuple[str, Tensor]]) -> tuple[Tensor, dict[str, float]]:
@@ -240,16 +243,7 @@ def breakdown_stages(
     def compute_gen(i: int, pred_fake_g: Tensor) -> tuple[Tensor, dict[str, float]]:
         return finish([("loss_gen_adv", gen_adv.compute(pred_fake=pred_fake_g))])
 
-    def module_disc(
-        i: int, pred_real: Tensor, pred_fake: Tensor, real: Tensor, d: nn.Module
-    ) -> tuple[Tensor, dict[str, float]]:
-        outputs = {
-            "disc_pred_real": pred_real,
-            "disc_pred_fake": pred_fake,
-            "disc": d,
-            "real_imgs": real,
-            "iteration": i,
-        }
+    def module_disc(outputs: dict[str, Any]) -> tuple[Tensor, dict[str, float]]:
         values = [
             ("loss_disc_adv", adv(outputs)),
             ("loss_disc_shift", shift_real(outputs) + shift_fake(outputs)),
@@ -259,14 +253,12 @@ def breakdown_stages(
             values.append(("loss_r1_gp", r1_value))
         return finish(values)
 
-    def module_gen(i: int, pred_fake_g: Tensor) -> tuple[Tensor, dict[str, float]]:
-        return finish(
-            [("loss_gen_adv", gen_adv({"disc_pred_fake_g": pred_fake_g, "iteration": i}))]
-        )
+    def module_gen(outputs: dict[str, Any]) -> tuple[Tensor, dict[str, float]]:
+        return finish([("loss_gen_adv", gen_adv(outputs))])
 
     return {
         "compute() calls": (compute_disc, compute_gen),
-        "loss module calls": (module_disc, module_gen),
+        "loss module calls": from_outputs(module_disc, module_gen),
     }
 
 
