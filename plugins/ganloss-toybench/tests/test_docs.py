@@ -34,15 +34,15 @@ def test_readme_default_config_is_the_embedded_one():
 @pytest.mark.parametrize("text", blocks("toml"), ids=lambda t: t.split("\n")[1][:40])
 def test_readme_configs_build(text):
     disc, gen, section = split_config(tomllib.loads(text), "README")
-    resolve_settings(section)
-    build_losses(disc, gen)
+    settings = resolve_settings(section)
+    build_losses(disc, gen, conditional=settings.conditional)
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.name)
 def test_example_configs_build(path):
     disc, gen, section = split_config(tomllib.loads(path.read_text()), path.name)
-    resolve_settings(section)
-    build_losses(disc, gen)
+    settings = resolve_settings(section)
+    build_losses(disc, gen, conditional=settings.conditional)
 
 
 def test_readme_python_example(capsys):

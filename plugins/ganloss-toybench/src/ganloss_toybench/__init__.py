@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         frechet_distance,
         histogram_metrics,
         image_metrics,
+        label_metrics,
         mode_metrics,
         reverse_kl_to_uniform,
     )
@@ -59,6 +60,7 @@ _LAZY: dict[str, str] = {
     "frechet_distance": "metrics",
     "histogram_metrics": "metrics",
     "image_metrics": "metrics",
+    "label_metrics": "metrics",
     "mode_metrics": "metrics",
     "reverse_kl_to_uniform": "metrics",
     "ConvDiscriminator": "models",
@@ -92,6 +94,7 @@ __all__ = [
     "grid",
     "histogram_metrics",
     "image_metrics",
+    "label_metrics",
     "load_classifier",
     "load_dataset",
     "load_run_config",

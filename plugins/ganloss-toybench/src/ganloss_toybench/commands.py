@@ -65,6 +65,13 @@ def add_toybench_command(cli: argparse._SubParsersAction[Any]) -> argparse.Argum
         metavar="N",
         help="processes, DistributedDataParallel on gloo (under torchrun: its processes)",
     )
+    parser.add_argument(
+        "--conditional",
+        action="store_const",
+        const=True,
+        help="ring and grid: labels are the mode indices, a conditional generator and a "
+        "projection discriminator with class heads (overrides the config's conditional)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(
         "--print-config", action="store_true", help="print the embedded default config and exit"
@@ -83,7 +90,12 @@ def run_command(args: argparse.Namespace) -> int:
     from .runner import check_nproc, load_run_config, run_distributed, run_toybench, torchrun_world
     from .training import check_batch_split
 
-    overrides = {"dataset": args.dataset, "steps": args.steps, "seed": args.seed}
+    overrides = {
+        "dataset": args.dataset,
+        "steps": args.steps,
+        "seed": args.seed,
+        "conditional": args.conditional,
+    }
     settings, disc_config, gen_config, resolved = load_run_config(args.config, overrides)
     if torchrun_world() is None:
         check_nproc(args.nproc)

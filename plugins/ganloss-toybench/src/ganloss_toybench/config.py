@@ -26,7 +26,7 @@ from importlib import resources
 from typing import Any
 
 from ganlosscore import ConfigError, GanLossError
-from ganlosscore.checks import check_choice, check_int, check_number
+from ganlosscore.checks import check_bool, check_choice, check_int, check_number
 from ganlosscore.errors import brief, did_you_mean, several
 
 if sys.version_info >= (3, 11):
@@ -72,6 +72,8 @@ class Settings:
     seed: int
     threads: int
     ema: float
+    #: labels are the mode indices; a conditional generator and a projection discriminator
+    conditional: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain JSON/TOML values (tuples become lists)."""
@@ -137,9 +139,10 @@ def check_config(
     section, problems = _split(config)
     values, found = _settings(section if section is not None else {}, overrides, "")
     problems += found
+    conditional = bool(values.get("conditional", False))
     for name in ("disc", "gen"):
         if name in config:
-            problems += _loss_list_problems(name, config[name])
+            problems += _loss_list_problems(name, config[name], conditional)
     if problems:
         raise several(problems, "the toybench config").in_file(where)
     return Settings(**values), config["disc"], config["gen"]
@@ -218,6 +221,15 @@ def _settings(
             values[key] = check(merged[key], origin[key])
         except ConfigError as exc:
             problems.append(exc)
+    if values.get("conditional") and values.get("dataset") in IMAGE_DATASET_NAMES:
+        problems.append(
+            ConfigError(
+                f"a conditional run trains on the 2-D mixtures (ring, grid), whose labels are "
+                f"the mode indices; got dataset {brief(values['dataset'])} (choose ring or "
+                "grid, or leave conditional off)",
+                where=origin["conditional"],
+            )
+        )
     return values, problems
 
 
@@ -261,7 +273,7 @@ def _images_table(value: Any, where: str, problems: list[GanLossError]) -> dict[
     return table
 
 
-def _loss_list_problems(name: str, losses: Any) -> list[GanLossError]:
+def _loss_list_problems(name: str, losses: Any, conditional: bool = False) -> list[GanLossError]:
     """Every problem of one loss list: each loss's own, each ``data_info`` key its step lacks.
 
     The losses are built one by one, as ganlosscore's aggregator builds them,
@@ -270,7 +282,7 @@ def _loss_list_problems(name: str, losses: Any) -> list[GanLossError]:
     """
     from ganlosscore import LossAggregator, build_aggregator, build_loss
 
-    from .training import DISC_OUTPUT_KEYS, GEN_OUTPUT_KEYS
+    from .training import output_keys, unknown_key_message
 
     items = [losses] if isinstance(losses, Mapping) else losses  # MMGeneration's single dict
     if not isinstance(items, (list, tuple)):
@@ -286,7 +298,7 @@ def _loss_list_problems(name: str, losses: Any) -> list[GanLossError]:
                 where=name,
             )
         ]
-    keys = DISC_OUTPUT_KEYS if name == "disc" else GEN_OUTPUT_KEYS
+    keys = output_keys(name, conditional)
     built: list[Any] = []
     problems: list[GanLossError] = []
     for index, item in enumerate(items):
@@ -298,8 +310,7 @@ def _loss_list_problems(name: str, losses: Any) -> list[GanLossError]:
         built.append(loss)
         problems += [
             ConfigError(
-                f"{type(loss).__name__} reads {arg!r} from outputs key {key!r}, which the "
-                f"toybench's {name} step does not provide; its keys are {', '.join(keys)}",
+                unknown_key_message(loss, arg, key, name, conditional),
                 where=f"{name}[{index}].data_info.{arg}",
             )
             for arg, key in (loss.data_info or {}).items()
@@ -392,4 +403,5 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "seed": _int(0, MAX_SEED),
     "threads": _threads,
     "ema": _below_one,
+    "conditional": lambda value, where: check_bool(value, where=where),
 }

@@ -75,9 +75,24 @@ class GaussianMixture:
             >>> x.shape
             torch.Size([4, 2])
         """
+        return self.sample_with_modes(n, generator)[0]
+
+    def sample_with_modes(
+        self, n: int, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """``n`` samples ``(n, 2)`` and the index of the mode each was drawn from ``(n,)``.
+
+        The same draws as :meth:`sample` (which returns the first of the two):
+        the conditional benchmark's labels are these mode indices.
+
+        Example:
+            >>> x, modes = ring().sample_with_modes(3, torch.Generator().manual_seed(0))
+            >>> bool(((x - ring().centre_tensor()[modes]).norm(dim=1) < 0.2).all())
+            True
+        """
         index = torch.randint(self.num_modes, (n,), generator=generator)
         noise = torch.randn(n, 2, generator=generator)
-        return self.centre_tensor()[index] + self.std * noise
+        return self.centre_tensor()[index] + self.std * noise, index
 
 
 def ring(num_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture:

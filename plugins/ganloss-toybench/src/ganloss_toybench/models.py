@@ -8,7 +8,16 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-__all__ = ["ConvDiscriminator", "ConvGenerator", "MLPDiscriminator", "MLPGenerator", "mlp"]
+__all__ = [
+    "ConditionalMLPGenerator",
+    "ConvDiscriminator",
+    "ConvGenerator",
+    "LabelledDiscriminator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "ProjectionMLPDiscriminator",
+    "mlp",
+]
 
 
 def mlp(in_features: int, hidden: Sequence[int], out_features: int) -> nn.Sequential:
@@ -132,4 +141,125 @@ class ConvDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         score: Tensor = self.net(x)
+        return score
+
+
+class ConditionalMLPGenerator(nn.Module):
+    """``z ~ N(0, I)`` and a class label to a 2-D point: the ReLU MLP of
+    :class:`MLPGenerator` on ``[z, one_hot(label)]`` (the conditional GAN of
+    Mirza & Osindero 2014).
+
+    Called as :class:`MLPGenerator` with the labels as a second argument,
+    ``gen(noise, labels)``; without labels (``gen(None, num_batches=n)``, the
+    call of the generator regularizers) it draws them uniformly from torch's
+    global generator.
+
+    Input: ``noise`` ``(N, latent_dim)``, ``labels`` ``(N,)`` in ``[0, num_classes)``.
+    Output: ``(N, 2)``.
+    """
+
+    def __init__(self, latent_dim: int, hidden: Sequence[int], num_classes: int) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.num_classes = num_classes
+        self.net = mlp(latent_dim + num_classes, hidden, 2)
+
+    def forward(
+        self,
+        noise: Tensor | None = None,
+        labels: Tensor | None = None,
+        num_batches: int = 0,
+        return_noise: bool = False,
+        return_latents: bool = False,
+    ) -> Tensor | dict[str, Tensor]:
+        if noise is None:
+            device = next(self.parameters()).device
+            noise = torch.randn(max(int(num_batches), 1), self.latent_dim, device=device)
+        if labels is None:
+            labels = torch.randint(self.num_classes, (noise.shape[0],), device=noise.device)
+        if return_latents and not noise.requires_grad:
+            noise = noise.detach().requires_grad_(True)
+        one_hot = nn.functional.one_hot(labels, self.num_classes).to(noise.dtype)
+        fake: Tensor = self.net(torch.cat([noise, one_hot], dim=1))
+        if return_latents:
+            return {"fake_img": fake, "latent": noise}
+        if return_noise:
+            return {"fake_img": fake, "noise_batch": noise}
+        return fake
+
+
+class ProjectionMLPDiscriminator(nn.Module):
+    """A 2-D point and its class label to a score, a projection discriminator
+    (Miyato & Koyama 2018, "cGANs with Projection Discriminator", eq. 3), with
+    the class heads the conditional losses read.
+
+    A ReLU MLP ``phi`` gives features ``h = phi(x)`` of width ``hidden[-1]``;
+    the score is ``psi(h) + <embed(y), h>`` with a linear ``psi`` and a class
+    embedding ``embed``. Linear heads on the same ``h`` give what each loss of
+    ganloss-conditional reads:
+
+    ============= ===================== ============================================
+    key           shape                 for
+    ============= ===================== ============================================
+    ``score``     ``(N, 1)``            the adversarial losses
+    ``logits``    ``(N, K)``            AC-GAN, TAC-GAN's classifier
+    ``twin``      ``(N, K)``            TAC-GAN's twin classifier
+    ``adc``       ``(N, 2K)``           ADC-GAN (``2k`` real, ``2k + 1`` generated)
+    ``mh``        ``(N, K + 1)``        MH-GAN (the fake class last)
+    ``embedding`` ``(N, embedding_dim)`` 2C and D2D-CE: the sample's embedding
+    ``proxy``     ``(N, embedding_dim)`` 2C and D2D-CE: its label's embedding
+    ============= ===================== ============================================
+
+    ``embedding`` is a linear map of ``h`` and ``proxy`` a second class
+    embedding, as in PyTorch-StudioGAN's ContraGAN/ReACGAN discriminators
+    (``linear2`` and ``embedding``).
+
+    Input: ``x`` ``(N, 2)``, ``labels`` ``(N,)``. Output: a dict of the keys above.
+    """
+
+    def __init__(self, hidden: Sequence[int], num_classes: int, embedding_dim: int = 32) -> None:
+        super().__init__()
+        width = hidden[-1]
+        self.trunk = nn.Sequential(*mlp(2, hidden[:-1], width), nn.ReLU())
+        self.score = nn.Linear(width, 1)
+        self.class_embedding = nn.Embedding(num_classes, width)
+        self.logits = nn.Linear(width, num_classes)
+        self.twin = nn.Linear(width, num_classes)
+        self.adc = nn.Linear(width, 2 * num_classes)
+        self.mh = nn.Linear(width, num_classes + 1)
+        self.embedding = nn.Linear(width, embedding_dim)
+        self.proxy = nn.Embedding(num_classes, embedding_dim)
+
+    def forward(self, x: Tensor, labels: Tensor) -> dict[str, Tensor]:
+        h = self.trunk(x)
+        projection = (self.class_embedding(labels) * h).sum(dim=1, keepdim=True)
+        return {
+            "score": self.score(h) + projection,
+            "logits": self.logits(h),
+            "twin": self.twin(h),
+            "adc": self.adc(h),
+            "mh": self.mh(h),
+            "embedding": self.embedding(h),
+            "proxy": self.proxy(labels),
+        }
+
+
+class LabelledDiscriminator(nn.Module):
+    """A :class:`ProjectionMLPDiscriminator` with its labels bound: ``x`` to the score.
+
+    What a gradient penalty (R1, R2, WGAN-GP) calls as ``discriminator(x)``:
+    the conditional toybench's outputs dict holds one under ``disc``, bound to
+    the step's real labels (generated ones in the generator step, and under
+    ``disc_fake_labels`` in the discriminator step, for R2).
+
+    Input: ``(N, 2)``. Output: ``(N, 1)``.
+    """
+
+    def __init__(self, discriminator: nn.Module, labels: Tensor) -> None:
+        super().__init__()
+        self.discriminator = discriminator
+        self.labels = labels
+
+    def forward(self, x: Tensor) -> Tensor:
+        score: Tensor = self.discriminator(x, self.labels)["score"]
         return score

@@ -31,7 +31,7 @@ from ganlosscore import __version__ as core_version
 from ._version import __version__
 from .config import Settings, check_config, default_config
 from .data import DigitImages, GaussianMixture, digit_arrays
-from .metrics import ModeMetrics, image_metrics, mode_metrics
+from .metrics import ModeMetrics, image_metrics, label_metrics, mode_metrics
 from .progress import Progress
 from .training import TrainResult, check_batch_split, generate, train
 
@@ -129,12 +129,22 @@ def run_toybench(
                 bar.close()
         if rank != 0:
             return None
-        samples = generate(result.generator, result.dataset, settings.num_samples, settings.seed)
         dataset = result.dataset
+        labels = None
+        if settings.conditional:  # every label equally often, in turn
+            labels = torch.arange(settings.num_samples) % dataset.num_modes
+        samples = generate(
+            result.generator, dataset, settings.num_samples, settings.seed, labels=labels
+        )
         if isinstance(dataset, DigitImages):
             metrics, extra, arrays = _measure_images(samples, dataset)
         else:
             metrics, extra, arrays = _measure_points(samples, dataset)
+            if labels is not None:
+                extra["label_metrics"] = label_metrics(
+                    samples, labels, dataset.centre_tensor(), dataset.std
+                )
+                arrays["labels"] = labels.numpy().astype(np.int16)
     if resolved_config is None:
         resolved_config = {"disc": disc_config, "gen": gen_config, "toybench": settings.to_dict()}
     record = _record(settings, metrics, result, world_size, resolved_config)
@@ -300,6 +310,7 @@ def _record(
         "dataset": settings.dataset,
         "seed": settings.seed,
         "steps": settings.steps,
+        "conditional": settings.conditional,
         "processes": world_size,
         "metrics": metrics.to_dict(),
         "train_seconds": round(result.train_seconds, 3),
@@ -342,6 +353,17 @@ def summary(record: Mapping[str, Any], paths: Mapping[str, Path]) -> str:
             (*rows[1], f"{100 * pacgan_hq:.1f} %"),
             (*rows[2], ""),
         ]
+        if "label_metrics" in record:
+            labelled = record["label_metrics"]
+            share = labelled["high_quality_at_label"]
+            rows += [
+                ("samples at their label's mode", f"{100 * labelled['at_label']:.1f} %", ""),
+                (
+                    "high-quality samples at their label's",
+                    "-" if share is None else f"{100 * share:.1f} %",
+                    "",
+                ),
+            ]
         beats = m["modes"] >= pacgan_modes and m["high_quality"] >= pacgan_hq
         verdict = f"{'beats' if beats else 'does not beat'} PacGAN's published result"
     else:

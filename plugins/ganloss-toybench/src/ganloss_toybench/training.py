@@ -21,6 +21,36 @@ gen step                    ``gen``, ``disc``, ``disc_pred_fake_g``,
                             ``disc_pred_real``
 =========================== ===================================================
 
+**Conditional** (``conditional = true``, ``--conditional``; 2-D mixtures
+only): a sample's label is the index of the mode it was drawn from; the
+generator (:class:`~ganloss_toybench.models.ConditionalMLPGenerator`) takes
+labels drawn uniformly, and the discriminator is a projection discriminator
+with class heads (:class:`~ganloss_toybench.models.ProjectionMLPDiscriminator`),
+whose score is ``disc_pred_*``. Both steps add, for each head, a key per side
+(``_real`` on real samples with their labels, ``_fake`` on generated ones
+with the labels they were generated for; in the generator step only
+``_fake``, with gradients to the generator):
+
+=========================== ===================================================
+``real_labels``,            the labels, ``(N,)`` int64
+``fake_labels``
+``cls_*``                   class logits ``(N, K)`` (AC-GAN, TAC-GAN)
+``twin_cls_*``              the twin classifier's logits ``(N, K)`` (TAC-GAN)
+``adc_*``                   ``(N, 2K)`` logits (ADC-GAN)
+``mh_*``                    ``(N, K + 1)`` scores, the fake class last (MH-GAN)
+``embed_*``, ``proxy_*``    embeddings of the samples and of their labels
+                            ``(N, 32)`` (2C, D2D-CE)
+``disc_fake_labels``        (discriminator step) the discriminator bound to
+                            ``fake_labels``, for R2 on ``fake_imgs``
+=========================== ===================================================
+
+``disc`` is the discriminator bound to the step's labels
+(:class:`~ganloss_toybench.models.LabelledDiscriminator`: the real labels in
+the discriminator step, the generated ones in the generator step), so that a
+gradient penalty calls it as ``disc(x)``. In the generator step ``real_imgs``,
+``disc_pred_real`` and ``real_labels`` come on demand, as above. A
+conditional run is one process.
+
 ``iteration`` is the generator step, from 0; ``batch_size`` the samples per
 process. Samples live in the networks' space (data divided by the dataset's
 ``scale``): points ``(N, 2)``, images ``(N, C, 8, 8)`` in [-1, 1]. With
@@ -57,9 +87,19 @@ from ganlosscore import GanLossError, LossAggregator, build_aggregator
 
 from .config import Settings
 from .data import DigitImages, GaussianMixture, load_dataset
-from .models import ConvDiscriminator, ConvGenerator, MLPDiscriminator, MLPGenerator
+from .models import (
+    ConditionalMLPGenerator,
+    ConvDiscriminator,
+    ConvGenerator,
+    LabelledDiscriminator,
+    MLPDiscriminator,
+    MLPGenerator,
+    ProjectionMLPDiscriminator,
+)
 
 __all__ = [
+    "CONDITIONAL_DISC_KEYS",
+    "CONDITIONAL_GEN_KEYS",
     "DISC_OUTPUT_KEYS",
     "GEN_OUTPUT_KEYS",
     "TrainResult",
@@ -93,6 +133,52 @@ GEN_OUTPUT_KEYS = (
     "real_imgs",
     "disc_pred_real",
 )
+#: The conditional heads of ProjectionMLPDiscriminator -> the prefix of their outputs keys.
+CONDITIONAL_HEADS = {
+    "logits": "cls",
+    "twin": "twin_cls",
+    "adc": "adc",
+    "mh": "mh",
+    "embedding": "embed",
+    "proxy": "proxy",
+}
+#: The keys a conditional run adds to the discriminator step's outputs dict.
+CONDITIONAL_DISC_KEYS = (
+    "real_labels",
+    "fake_labels",
+    "disc_fake_labels",
+    *(f"{prefix}_{side}" for prefix in CONDITIONAL_HEADS.values() for side in ("real", "fake")),
+)
+#: The keys a conditional run adds to the generator step's (``real_labels`` on demand).
+CONDITIONAL_GEN_KEYS = (
+    "fake_labels",
+    *(f"{prefix}_fake" for prefix in CONDITIONAL_HEADS.values()),
+    "real_labels",
+)
+
+
+def output_keys(phase: str, conditional: bool) -> tuple[str, ...]:
+    """The keys of the outputs dict of ``phase`` (``"disc"`` or ``"gen"``).
+
+    Example:
+        >>> "cls_fake" in output_keys("gen", True), "cls_fake" in output_keys("gen", False)
+        (True, False)
+    """
+    if phase == "disc":
+        return DISC_OUTPUT_KEYS + (CONDITIONAL_DISC_KEYS if conditional else ())
+    return GEN_OUTPUT_KEYS + (CONDITIONAL_GEN_KEYS if conditional else ())
+
+
+def unknown_key_message(loss: Any, arg: str, key: str, phase: str, conditional: bool) -> str:
+    """Why ``loss`` cannot read ``key``: the keys of the step, and ``--conditional`` if it helps."""
+    keys = output_keys(phase, conditional)
+    hint = ""
+    if not conditional and key in output_keys(phase, True):
+        hint = "; it is a key of conditional runs (--conditional, or conditional = true)"
+    return (
+        f"{type(loss).__name__} reads {arg!r} from outputs key {key!r}, which the "
+        f"toybench's {phase} step does not provide{hint}; its keys are {', '.join(keys)}"
+    )
 
 
 @dataclass
@@ -112,7 +198,7 @@ class TrainResult:
 
 
 def build_losses(
-    disc_config: Any, gen_config: Any, *, where: str = ""
+    disc_config: Any, gen_config: Any, *, where: str = "", conditional: bool = False
 ) -> tuple[LossAggregator, LossAggregator]:
     """Build the two aggregators and check every ``data_info`` against the outputs keys.
 
@@ -124,10 +210,8 @@ def build_losses(
     from ganlosscore import ConfigError
 
     aggregators = []
-    for name, config, keys in (
-        ("disc", disc_config, DISC_OUTPUT_KEYS),
-        ("gen", gen_config, GEN_OUTPUT_KEYS),
-    ):
+    for name, config in (("disc", disc_config), ("gen", gen_config)):
+        keys = output_keys(name, conditional)
         try:
             aggregator = build_aggregator(config, name=name)
         except GanLossError as exc:
@@ -138,9 +222,7 @@ def build_losses(
             for arg, key in (loss.data_info or {}).items():
                 if key not in keys:
                     raise ConfigError(
-                        f"{type(loss).__name__} reads {arg!r} from outputs key {key!r}, which "
-                        f"the toybench's {name} step does not provide; its keys are "
-                        f"{', '.join(keys)}",
+                        unknown_key_message(loss, arg, key, name, conditional),
                         where=f"{name}[{index}].data_info.{arg}",
                         file=where or None,
                     )
@@ -152,6 +234,10 @@ def build_networks(
     settings: Settings, dataset: GaussianMixture | DigitImages
 ) -> tuple[torch.nn.Module, torch.nn.Module]:
     """The generator and discriminator for ``dataset``: MLPs for points, CNNs for digits."""
+    if settings.conditional and isinstance(dataset, GaussianMixture):
+        return ConditionalMLPGenerator(
+            settings.latent_dim, settings.gen_hidden, dataset.num_modes
+        ), ProjectionMLPDiscriminator(settings.disc_hidden, dataset.num_modes)
     if isinstance(dataset, DigitImages):
         return (
             ConvGenerator(settings.latent_dim, settings.gen_hidden, dataset.channels),
@@ -230,8 +316,17 @@ def train(
 
         averaging = get_ema_multi_avg_fn(settings.ema)  # type: ignore[no-untyped-call]
         average = AveragedModel(gen, multi_avg_fn=averaging)
-    disc_losses, gen_losses = build_losses(disc_config, gen_config)
-    gen_reads_real = _reads(gen_losses, ("real_imgs", "disc_pred_real"))
+    conditional = settings.conditional
+    if conditional and world_size > 1:
+        from ganlosscore import ConfigError
+
+        raise ConfigError(
+            "a conditional run is one process (its class heads would leave DDP waiting "
+            "for gradients of heads no loss reads); leave out --nproc and torchrun",
+            where="toybench.conditional",
+        )
+    disc_losses, gen_losses = build_losses(disc_config, gen_config, conditional=conditional)
+    gen_reads_real = _reads(gen_losses, ("real_imgs", "disc_pred_real", "real_labels"))
 
     gen_step: torch.nn.Module = gen
     disc_step: torch.nn.Module = disc
@@ -251,6 +346,15 @@ def train(
 
     def noise() -> Tensor:
         return torch.randn(batch, settings.latent_dim, generator=noise_stream)
+
+    label_stream = _stream(settings.seed, rank, 4)
+
+    def labelled_batch() -> tuple[Tensor, Tensor]:
+        real, labels = dataset.sample_with_modes(batch, data_stream)
+        return real / scale, labels
+
+    def fake_labels() -> Tensor:
+        return torch.randint(dataset.num_modes, (batch,), generator=label_stream)
 
     result = TrainResult(
         gen if average is None else average.module,
@@ -272,6 +376,14 @@ def train(
                 group["lr"] = lr * factor
 
         for _ in range(settings.disc_steps):
+            if conditional:
+                outputs = _conditional_disc_outputs(
+                    gen, disc, labelled_batch(), fake_labels(), noise()
+                )
+                outputs.update(iteration=iteration, batch_size=batch, loss_scaler=None)
+                total, log_disc = disc_losses(outputs)
+                _step(opt_disc, total, "disc", iteration, outputs["disc_pred_fake"], world_size)
+                continue
             real = real_batch()
             with torch.no_grad():
                 fake = gen(noise())
@@ -290,20 +402,23 @@ def train(
             _step(opt_disc, total, "disc", iteration, outputs["disc_pred_fake"], world_size)
 
         disc.requires_grad_(False)
-        fake = gen_step(noise())
-        outputs = {
-            "gen": gen_step,
-            "disc": disc,
-            "disc_pred_fake_g": disc(fake),
-            "fake_imgs": fake,
-            "iteration": iteration,
-            "batch_size": batch,
-            "loss_scaler": None,
-        }
-        if gen_reads_real:
-            real = real_batch()
-            outputs["real_imgs"] = real
-            outputs["disc_pred_real"] = disc(real)
+        if conditional:
+            labels = fake_labels()
+            fake = gen(noise(), labels)
+            outputs = _conditional_gen_outputs(gen, disc, fake, labels)
+            outputs.update(iteration=iteration, batch_size=batch, loss_scaler=None)
+            if gen_reads_real:
+                real, real_labels = labelled_batch()
+                outputs["real_imgs"], outputs["real_labels"] = real, real_labels
+                outputs["disc_pred_real"] = disc(real, real_labels)["score"]
+        else:
+            fake = gen_step(noise())
+            outputs = _unconditional_gen_outputs(gen_step, disc, fake)
+            outputs.update(iteration=iteration, batch_size=batch, loss_scaler=None)
+            if gen_reads_real:
+                real = real_batch()
+                outputs["real_imgs"] = real
+                outputs["disc_pred_real"] = disc(real)
         total, log_gen = gen_losses(outputs)
         _step(opt_gen, total, "gen", iteration, fake, world_size)
         disc.requires_grad_(True)
@@ -320,6 +435,57 @@ def train(
     result.train_seconds = time.perf_counter() - start
     result.final = {"disc": dict(log_disc), "gen": dict(log_gen)}
     return result
+
+
+def _unconditional_gen_outputs(gen: Any, disc: torch.nn.Module, fake: Tensor) -> dict[str, Any]:
+    return {"gen": gen, "disc": disc, "disc_pred_fake_g": disc(fake), "fake_imgs": fake}
+
+
+def _heads(predictions: Mapping[str, Tensor], side: str) -> dict[str, Tensor]:
+    """The class heads of a projection discriminator's output, as ``{prefix}_{side}`` keys."""
+    return {f"{prefix}_{side}": predictions[head] for head, prefix in CONDITIONAL_HEADS.items()}
+
+
+def _conditional_disc_outputs(
+    gen: torch.nn.Module,
+    disc: torch.nn.Module,
+    real_batch: tuple[Tensor, Tensor],
+    fake_labels: Tensor,
+    noise: Tensor,
+) -> dict[str, Any]:
+    """The conditional discriminator step's outputs dict (without the step's counters)."""
+    real, real_labels = real_batch
+    with torch.no_grad():
+        fake = gen(noise, fake_labels)
+    on_real, on_fake = disc(real, real_labels), disc(fake, fake_labels)
+    return {
+        "gen": gen,
+        "disc": LabelledDiscriminator(disc, real_labels),
+        "disc_fake_labels": LabelledDiscriminator(disc, fake_labels),
+        "disc_pred_real": on_real["score"],
+        "disc_pred_fake": on_fake["score"],
+        "real_imgs": real,
+        "fake_imgs": fake,
+        "real_labels": real_labels,
+        "fake_labels": fake_labels,
+        **_heads(on_real, "real"),
+        **_heads(on_fake, "fake"),
+    }
+
+
+def _conditional_gen_outputs(
+    gen: torch.nn.Module, disc: torch.nn.Module, fake: Tensor, labels: Tensor
+) -> dict[str, Any]:
+    """The conditional generator step's outputs dict (without counters and real samples)."""
+    on_fake = disc(fake, labels)
+    return {
+        "gen": gen,
+        "disc": LabelledDiscriminator(disc, labels),
+        "disc_pred_fake_g": on_fake["score"],
+        "fake_imgs": fake,
+        "fake_labels": labels,
+        **_heads(on_fake, "fake"),
+    }
 
 
 def _step(
@@ -354,12 +520,19 @@ def generate(
     num_samples: int,
     seed: int,
     batch: int = 4096,
+    labels: Tensor | None = None,
 ) -> Tensor:
-    """``num_samples`` generated samples in data space, from a noise stream of their own."""
+    """``num_samples`` generated samples in data space, from a noise stream of their own.
+
+    A conditional generator is given ``labels`` ``(num_samples,)``.
+    """
     stream = _stream(seed, 0, 3)
     latent_dim: int = getattr(generator, "latent_dim")  # noqa: B009 - a module attribute
     parts = []
     for start in range(0, num_samples, batch):
         noise = torch.randn(min(batch, num_samples - start), latent_dim, generator=stream)
-        parts.append(generator(noise) * dataset.scale)
+        if labels is None:
+            parts.append(generator(noise) * dataset.scale)
+        else:
+            parts.append(generator(noise, labels[start : start + len(noise)]) * dataset.scale)
     return torch.cat(parts)
