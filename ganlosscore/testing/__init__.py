@@ -1,7 +1,8 @@
 """The conformance kit for loss authors, and fixtures for plugin tests.
 
-Plain functions (:func:`check_loss`, :func:`temporary_distribution`,
-:func:`run_ranks` for tests on several ``torch.distributed`` ranks,
+Plain functions (:func:`check_loss`, :func:`check_examples` for docstring
+examples, :func:`temporary_distribution`, :func:`run_ranks` for tests on
+several ``torch.distributed`` ranks,
 :func:`count_collectives` to count their collectives) and, through the
 ``pytest11`` entry point, pytest fixtures (``ganloss_registry``,
 ``ganloss_hooks``, ``ganloss_distribution``, ``ganloss_cli``; see
@@ -20,6 +21,7 @@ from .._lazy import lazy_exports
 if TYPE_CHECKING:
     from .conformance import CHECKS, ConformanceError, ConformanceReport, check_loss
     from .distributions import install_distribution, temporary_distribution
+    from .examples import check_examples
     from .multiprocess import RankResult, count_collectives, run_ranks
 
 _LAZY = {
@@ -27,6 +29,7 @@ _LAZY = {
     "ConformanceError": "conformance",
     "ConformanceReport": "conformance",
     "check_loss": "conformance",
+    "check_examples": "examples",
     "install_distribution": "distributions",
     "RankResult": "multiprocess",
     "count_collectives": "multiprocess",
@@ -39,6 +42,7 @@ __all__ = [
     "ConformanceError",
     "ConformanceReport",
     "RankResult",
+    "check_examples",
     "check_loss",
     "count_collectives",
     "install_distribution",

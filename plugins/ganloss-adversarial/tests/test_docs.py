@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import importlib
 import inspect
 import re
@@ -19,15 +18,15 @@ from ganloss_adversarial import (
     GenAdversarialLoss,
 )
 
+from ganlosscore.testing import check_examples
+
 MODULES = [f"ganloss_adversarial.{name}" for name in ("functional", "gan_loss", "adversarial")]
 README = Path(__file__).parents[1] / "README.md"
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
-    assert result.attempted > 0, f"{module} has no example"
+    check_examples(module)
 
 
 def test_readme_python_blocks_run():

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import doctest
-import importlib
 import re
 from importlib.metadata import distribution
 from pathlib import Path
@@ -13,6 +11,7 @@ import ganloss_conditional
 import pytest
 
 from ganlosscore import build_loss
+from ganlosscore.testing import check_examples
 
 MODULES = [
     f"ganloss_conditional.{name}" for name in ("functional", "classifier", "contrastive", "hinge")
@@ -38,9 +37,7 @@ PAPERS = {
 
 @pytest.mark.parametrize("module", MODULES)
 def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
-    assert result.attempted > 0, f"{module} has no example"
+    check_examples(module)
 
 
 @pytest.mark.parametrize("name", LOSSES)

@@ -1,7 +1,5 @@
 """Packaging: entry points, building by name, and the docstring examples."""
 
-import doctest
-import importlib
 from importlib.metadata import distribution
 
 import ganloss_diffusion
@@ -9,6 +7,7 @@ import pytest
 import torch
 
 from ganlosscore import LossModule, build_loss
+from ganlosscore.testing import check_examples
 
 LOSSES = {
     "DDPMMSELoss": "loss_ddpm_mse",
@@ -67,10 +66,7 @@ def test_mmgeneration_improved_ddpm_configs_build_unchanged():
 
 @pytest.mark.parametrize("module", ["functional", "ddpm", "edm"])
 def test_docstring_examples(module):
-    mod = importlib.import_module(f"ganloss_diffusion.{module}")
-    result = doctest.testmod(mod, extraglobs={"torch": torch})
-    assert result.attempted > 0
-    assert result.failed == 0
+    check_examples(f"ganloss_diffusion.{module}", globs={"torch": torch})
 
 
 def test_declares_loss_protocol_1():

@@ -1,7 +1,5 @@
 """Packaging: entry points, building by name, and the docstring examples."""
 
-import doctest
-import importlib
 from importlib.metadata import distribution
 
 import ganloss_pixelwise
@@ -9,6 +7,7 @@ import pytest
 import torch
 
 from ganlosscore import LossModule, build_loss
+from ganlosscore.testing import check_examples
 
 LOSSES = {
     "L1Loss": "loss_l1",
@@ -52,10 +51,7 @@ def test_build_by_name_from_a_config(name):
 
 @pytest.mark.parametrize("module", ["functional", "pixel", "gaussian", "feature"])
 def test_docstring_examples(module):
-    mod = importlib.import_module(f"ganloss_pixelwise.{module}")
-    result = doctest.testmod(mod, extraglobs={"torch": torch}, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
-    assert result.failed == 0
+    check_examples(f"ganloss_pixelwise.{module}", globs={"torch": torch})
 
 
 def test_declares_loss_protocol_1():

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import ganloss_regularizers
 import pytest
+
+from ganlosscore.testing import check_examples
 
 MODULES = [
     f"ganloss_regularizers.{name}"
@@ -26,9 +25,7 @@ MODULES = [
 
 @pytest.mark.parametrize("module", MODULES)
 def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
-    assert result.attempted > 0, f"{module} has no example"
+    check_examples(module)
 
 
 def test_every_public_loss_documents_formula_shapes_paper_and_example():
