@@ -31,6 +31,15 @@ CONFIGS: dict[str, Path | None] = {
     "hinge": HERE / "hinge.toml",
     "lsgan": HERE / "lsgan.toml",
     "wgan-gp": HERE / "wgan-gp.toml",
+    "rpgan": HERE / "rpgan.toml",
+    "r3gan": HERE / "r3gan.toml",
+    # conditional (labels are the mode indices; the configs set conditional = true)
+    "conditional-ac": HERE / "conditional-ac.toml",
+    "conditional-tac": HERE / "conditional-tac.toml",
+    "conditional-adc": HERE / "conditional-adc.toml",
+    "conditional-2c": HERE / "conditional-2c.toml",
+    "conditional-d2d-ce": HERE / "conditional-d2d-ce.toml",
+    "conditional-mh": HERE / "conditional-mh.toml",
 }
 
 
@@ -60,8 +69,9 @@ def run_one(name: str, dataset: str, seed: int, out: Path) -> float:
 def table(out: Path, datasets: list[str], seeds: list[int]) -> str:
     lines = [
         "| losses | dataset | modes (median; seeds) | % high quality (median; seeds) "
-        "| reverse KL (median) | Fréchet distance (median) | seconds per run (median; max) |",
-        "|---|---|---|---|---|---|---|",
+        "| reverse KL (median) | Fréchet distance (median) "
+        "| % of HQ samples at their label's mode (median; seeds) | seconds per run (median; max) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name in CONFIGS:
         for dataset in datasets:
@@ -85,11 +95,22 @@ def table(out: Path, datasets: list[str], seeds: list[int]) -> str:
                 if "frechet_distance" in r["metrics"]
             ]
             fd_text = f"{statistics.median(fds):.1f}" if fds else "-"
+            at_label = [
+                100 * r["label_metrics"]["high_quality_at_label"]
+                for r in records
+                if r.get("label_metrics", {}).get("high_quality_at_label") is not None
+            ]
+            label_text = (
+                f"{statistics.median(at_label):.1f}; {', '.join(f'{v:.1f}' for v in at_label)}"
+                if at_label
+                else "-"
+            )
             lines.append(
                 f"| {name} | {dataset} "
                 f"| {statistics.median(modes):g} / {total}; {', '.join(map(str, modes))} "
                 f"| {statistics.median(hq):.1f}; {', '.join(f'{v:.1f}' for v in hq)} "
-                f"| {kl_text} | {fd_text} | {statistics.median(secs):.1f}; {max(secs):.1f} |"
+                f"| {kl_text} | {fd_text} | {label_text} "
+                f"| {statistics.median(secs):.1f}; {max(secs):.1f} |"
             )
     return "\n".join(lines)
 
