@@ -69,15 +69,21 @@ STYLE_TARGET = torch.tensor([[[1.0, 0.0], [0.0, 1.0]]])
 
 
 @pytest.mark.parametrize(
-    ("criterion", "content", "style"),
+    ("criterion", "content", "style", "loss_weight"),
     [
         # content 0.5 * 2 + 2 * 4 = 9; style 4 * 3.125 + 0.2 * 25 = 17.5
-        ("l1", 9.0, 17.5),
+        ("l1", 9.0, 17.5, 1.0),
         # content 0.5 * 5.5 + 2 * 17 = 36.75; style 4 * 13.03125 + 0.2 * 625 = 177.125
-        ("mse", 36.75, 177.125),
+        ("mse", 36.75, 177.125, 1.0),
+        # BasicSR/MMEditing return (lambda_p P, lambda_s S) and have no loss_weight: the
+        # logged parts are those two values; loss_weight scales only the returned loss,
+        # 2 * (0.3 * 9 + 0.1 * 17.5) = 2 * 4.45
+        ("l1", 9.0, 17.5, 2.0),
     ],
 )
-def test_perceptual_per_layer_perceptual_and_style_weights_by_hand(criterion, content, style):
+def test_perceptual_per_layer_perceptual_and_style_weights_by_hand(
+    criterion, content, style, loss_weight
+):
     loss = PerceptualLoss(
         feature_extractor=three_layers,
         layer_weights={"a": 0.5, "b": 2.0},
@@ -85,9 +91,10 @@ def test_perceptual_per_layer_perceptual_and_style_weights_by_hand(criterion, co
         perceptual_weight=0.3,
         style_weight=0.1,
         criterion=criterion,
+        loss_weight=loss_weight,
     )
     value = loss(STYLE_PRED, STYLE_TARGET)
-    assert value.item() == pytest.approx(0.3 * content + 0.1 * style)
+    assert value.item() == pytest.approx(loss_weight * (0.3 * content + 0.1 * style))
     assert loss.extra_log_vars["perceptual_content"].item() == pytest.approx(0.3 * content)
     assert loss.extra_log_vars["perceptual_style"].item() == pytest.approx(0.1 * style)
 
@@ -116,23 +123,6 @@ def test_perceptual_style_may_use_other_layers_than_the_content():
         PerceptualLoss(
             feature_extractor=three_layers, layer_weights_style={"relu9": 1.0}, style_weight=1.0
         )(STYLE_PRED, STYLE_TARGET)
-
-
-def test_perceptual_logged_parts_exclude_loss_weight():
-    # BasicSR/MMEditing return (lambda_p P, lambda_s S) and have no loss_weight: the logged
-    # parts are those two values; loss_weight scales only the returned loss.
-    loss = PerceptualLoss(
-        feature_extractor=three_layers,
-        layer_weights={"a": 0.5, "b": 2.0},
-        layer_weights_style={"a": 4.0, "b": 0.2},
-        perceptual_weight=0.3,
-        style_weight=0.1,
-        loss_weight=2.0,
-    )
-    # 2 * (0.3 * 9 + 0.1 * 17.5) = 2 * 4.45
-    assert loss(STYLE_PRED, STYLE_TARGET).item() == pytest.approx(8.9)
-    assert loss.extra_log_vars["perceptual_content"].item() == pytest.approx(2.7)
-    assert loss.extra_log_vars["perceptual_style"].item() == pytest.approx(1.75)
 
 
 def test_perceptual_without_style_logs_nothing_extra():

@@ -25,20 +25,16 @@ def r1_data_info(**kwargs):
 
 
 @pytest.mark.parametrize("norm_mode", ["pixel", "HWC"])
-def test_r1_linear_both_paths(norm_mode, linear_disc, linear_data):
-    direct = R1GradientPenalty(norm_mode=norm_mode)(linear_disc, linear_data)
-    via_outputs = r1_data_info(norm_mode=norm_mode)({"disc": linear_disc, "real_imgs": linear_data})
-    assert direct.item() == pytest.approx(LINEAR[norm_mode])
-    assert via_outputs.item() == pytest.approx(LINEAR[norm_mode])
-
-
-@pytest.mark.parametrize("norm_mode", ["pixel", "HWC"])
-def test_r1_quadratic_both_paths(norm_mode):
-    ones = torch.ones(2, 3, 4, 4)
-    direct = R1GradientPenalty(norm_mode=norm_mode)(quadratic_disc, ones)
-    via_outputs = r1_data_info(norm_mode=norm_mode)({"disc": quadratic_disc, "real_imgs": ones})
-    assert direct.item() == pytest.approx(QUADRATIC[norm_mode])
-    assert via_outputs.item() == pytest.approx(QUADRATIC[norm_mode])
+@pytest.mark.parametrize("disc_name", ["linear", "quadratic"])
+def test_r1_both_paths(disc_name, norm_mode, linear_disc, linear_data):
+    disc, data, expected = {
+        "linear": (linear_disc, linear_data, LINEAR),
+        "quadratic": (quadratic_disc, torch.ones(2, 3, 4, 4), QUADRATIC),
+    }[disc_name]
+    direct = R1GradientPenalty(norm_mode=norm_mode)(disc, data)
+    via_outputs = r1_data_info(norm_mode=norm_mode)({"disc": disc, "real_imgs": data})
+    assert direct.item() == pytest.approx(expected[norm_mode])
+    assert via_outputs.item() == pytest.approx(expected[norm_mode])
 
 
 @pytest.mark.parametrize("norm_mode", ["pixel", "HWC"])
