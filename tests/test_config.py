@@ -218,12 +218,17 @@ def test_every_bad_common_keyword_of_a_loss_is_reported_at_once(local_losses):
     assert [p.where for p in direct.value.problems] == ["loss_weight", "interval"]
 
 
+def refuse_modes_but_a(cls: type, mode: str) -> None:
+    """A class's own check of its hyperparameter ``mode``, made before ``super().__init__``."""
+    if mode != "a":
+        raise ConfigError(f"mode must be 'a', got {mode!r}", where=f"{cls.__name__}.mode")
+
+
 class ChecksFirst(ShiftLoss):
     """Refuses its own hyperparameter before the common keywords are looked at."""
 
     def __init__(self, mode="a", **kwargs):
-        if mode != "a":
-            raise ConfigError(f"mode must be 'a', got {mode!r}", where="ChecksFirst.mode")
+        refuse_modes_but_a(ChecksFirst, mode)
         super().__init__(**kwargs)
 
 
@@ -254,8 +259,7 @@ class CompletesDataInfo(PairLoss):
     """Maps input 'b' itself, as the DDPM losses add 'timesteps' to data_info."""
 
     def __init__(self, mode="a", data_info=None, **kwargs):
-        if mode != "a":
-            raise ConfigError(f"mode must be 'a', got {mode!r}", where="CompletesDataInfo.mode")
+        refuse_modes_but_a(CompletesDataInfo, mode)
         super().__init__(data_info={**(data_info or {}), "b": "fixed_b"}, **kwargs)
 
 
