@@ -241,6 +241,16 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def targets(rows: Sequence[Sequence[Any]]) -> str:
+    """A report's closing section: each figure, what it measured, its target, and whether met.
+
+    A row is ``[figure, measured, target, met]``; ``met`` is a bool, or a
+    string that stands as is (``"—"`` for a figure that is only reported).
+    """
+    verdicts = [[*row[:3], row[3] if isinstance(row[3], str) else verdict(row[3])] for row in rows]
+    return "\n### Targets\n\n" + table(["figure", "measured", "target", "verdict"], verdicts)
+
+
 def write_json(path: Path | None, data: Mapping[str, Any]) -> None:
     if path is not None:
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -224,22 +224,20 @@ def main() -> None:
     )
     print(h.table(["loop", "log values read", "synchronising calls per step"], sync_rows))
     deferred = float(sync_rows[0][2])
-    print("\n### Targets\n")
     print(
-        h.table(
-            ["figure", "measured", "target", "verdict"],
+        h.targets(
             [
                 [
                     "compiled step, ganlosscore / hand-written",
                     ratio.fmt(),
                     "<= 1.05",
-                    h.verdict(ratio.median <= 1.05),
+                    ratio.median <= 1.05,
                 ],
                 [
                     'syncs per step, nonfinite="defer", log values not read',
                     f"{deferred:g}",
                     "0",
-                    h.verdict(deferred == 0),
+                    deferred == 0,
                 ],
             ],
         )

@@ -292,34 +292,32 @@ def main() -> None:
         f"in every build: {'yes' if only_own else '**no**'}. Other modules the first build "
         f"imported: {', '.join(other_first) or 'none'}."
     )
-    print("\n### Targets\n")
     print(
-        h.table(
-            ["figure", "measured", "target", "verdict"],
+        h.targets(
             [
                 [
                     f"`ganloss list`, {count} distributions",
                     list_time.fmt(h.fmt_seconds),
                     "<= 0.3 s",
-                    h.verdict(list_time.median <= 0.3),
+                    list_time.median <= 0.3,
                 ],
                 [
                     "torch imported by `ganloss list`",
                     "yes" if torch_imported else "no",
                     "no",
-                    h.verdict(not torch_imported),
+                    not torch_imported,
                 ],
                 [
                     "plugin modules imported by `ganloss list`",
                     str(len(plugins_imported)),
                     "0",
-                    h.verdict(not plugins_imported),
+                    not plugins_imported,
                 ],
                 [
                     "a build imports only its own module",
                     "yes" if only_own else "no",
                     "yes",
-                    h.verdict(only_own),
+                    only_own,
                 ],
             ],
         )

@@ -267,22 +267,20 @@ def main() -> None:
             rows,
         )
     )
-    print("\n### Targets\n")
     print(
-        h.table(
-            ["figure", "measured", "target", "verdict"],
+        h.targets(
             [
                 [
                     "collectives per aggregation whose log values are read",
                     str(sum(ours.values())),
                     "exactly 2 (header, values)",
-                    h.verdict(two),
+                    two,
                 ],
                 [
                     "collectives per aggregation not read (defer)",
                     str(unread),
                     "0",
-                    h.verdict(unread == 0),
+                    unread == 0,
                 ],
                 ["time ratio to per-key all_reduce", ratio.fmt(h.fmt_ratio), "(reported)", "—"],
             ],

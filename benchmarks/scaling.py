@@ -223,24 +223,22 @@ def main() -> None:
             ],
         )
     )
-    print("\n### Targets\n")
     last_a = f"{loss_counts[-3]}→{loss_counts[-2]}→{loss_counts[-1]}"
     last_b = f"{hook_counts[-3]}→{hook_counts[-2]}→{hook_counts[-1]}"
     print(
-        h.table(
-            ["figure", "measured", "target", "verdict"],
+        h.targets(
             [
                 [
                     f"losses: slope ratio {last_a}",
                     linearity_a.fmt(h.fmt_ratio),
                     "≈ 1 (linear; <= 1.25)",
-                    h.verdict(linearity_a.median <= 1.25),
+                    linearity_a.median <= 1.25,
                 ],
                 [
                     f"hook implementations: slope ratio {last_b}",
                     linearity_b.fmt(h.fmt_ratio),
                     "≈ 1 (linear; <= 1.25)",
-                    h.verdict(linearity_b.median <= 1.25),
+                    linearity_b.median <= 1.25,
                 ],
             ],
         )
