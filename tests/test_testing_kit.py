@@ -506,3 +506,14 @@ def test_the_pytest_plugin_is_declared_and_imports_no_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert json.loads(out.stdout) == []
+
+
+def test_ganloss_fake_world_records_what_a_sum_over_ranks_sends(ganloss_fake_world):
+    from ganlosscore import is_distributed, sum_over_ranks
+
+    assert is_distributed()
+    summed = sum_over_ranks(torch.tensor([1.5, 2.5], dtype=torch.float16))
+    # gloo: first the size header [n, -n] in int64, then the values in float64; the other
+    # rank sends "zeros", so the sum is this rank's values, back in their own dtype
+    assert ganloss_fake_world == [(torch.int64, "cpu", 2), (torch.float64, "cpu", 2)]
+    assert summed.dtype == torch.float16 and summed.tolist() == [1.5, 2.5]

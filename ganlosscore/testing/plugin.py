@@ -5,7 +5,10 @@
 * ``ganloss_distribution``: install real temporary distributions (with entry
   points and modules) for one test; the registry re-reads metadata;
 * ``ganloss_cli``: run the ``ganloss`` command in-process and get its exit
-  status and output (for plugins that add commands, too).
+  status and output (for plugins that add commands, too);
+* ``ganloss_fake_world``: a stand-in ``torch.distributed`` group that records
+  every ``all_reduce`` instead of sending it (see what a loss sends, without
+  spawning ranks).
 
 Everything is undone when the test ends. Installing a distribution starts a
 fresh plugin manager, so install distributions before registering hooks with
@@ -146,6 +149,31 @@ def ganloss_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(status, out, err)
 
     return run
+
+
+@pytest.fixture
+def ganloss_fake_world(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, str, int]]:
+    """A stand-in process group of two gloo ranks; the list of what each collective sent.
+
+    ``torch.distributed`` reports itself initialised, with world size 2 and
+    backend ``gloo``, and every ``all_reduce`` appends ``(dtype, device type,
+    numel)`` of its tensor to the list instead of sending it. The tensor keeps
+    its value, as if the other rank had sent zeros. For tests of what a loss
+    sends (one float64 buffer of a fixed size, whatever its inputs'
+    precision); :func:`ganlosscore.testing.run_ranks` runs real ranks.
+    """
+    import torch.distributed as dist
+
+    sent: list[tuple[Any, str, int]] = []
+
+    def record(tensor: Any, *args: Any, **kwargs: Any) -> None:
+        sent.append((tensor.dtype, tensor.device.type, tensor.numel()))
+
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "get_world_size", lambda *args, **kwargs: 2)
+    monkeypatch.setattr(dist, "get_backend", lambda *args, **kwargs: "gloo")
+    monkeypatch.setattr(dist, "all_reduce", record)
+    return sent
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -130,22 +130,7 @@ def test_a_rank_that_skips_the_lazy_loss_still_meets_the_others_collective():
         assert "logged different sets of values" in message
 
 
-@pytest.fixture
-def fake_world(monkeypatch):
-    """A process group of one stand-in: every collective is recorded (dtype, device, size)."""
-    sent = []
-
-    def record(tensor, *args, **kwargs):
-        sent.append((tensor.dtype, tensor.device.type, tensor.numel()))
-
-    monkeypatch.setattr(dist, "is_initialized", lambda: True)
-    monkeypatch.setattr(dist, "get_world_size", lambda *a: 2)
-    monkeypatch.setattr(dist, "get_backend", lambda *a: "gloo")
-    monkeypatch.setattr(dist, "all_reduce", record)
-    return sent
-
-
-def test_every_call_sends_the_same_float64_buffer_whatever_its_precision(fake_world):
+def test_every_call_sends_the_same_float64_buffer_whatever_its_precision(ganloss_fake_world):
     # Ranks must send the same dtype and size: a float16 rank, a float64 rank and a rank
     # that skipped the loss (interval) all send 2 specs x (4 sums + 4 counts) in float64.
     loss = DDPMMSELoss(interval=2, data_info={"pred": "p", "target": "t"}, log_cfgs=worker.LOG_CFGS)
@@ -154,14 +139,16 @@ def test_every_call_sends_the_same_float64_buffer_whatever_its_precision(fake_wo
         ones, zeros = torch.ones(4, 3, dtype=dtype), torch.zeros(4, 3, dtype=dtype)
         value = loss({"p": ones, "t": zeros, "timesteps": timesteps, "iteration": iteration})
         assert (value is None) == (iteration == 1)
-    assert fake_world == [(torch.int64, "cpu", 2), (torch.float64, "cpu", 16)] * 3  # size header
+    assert (
+        ganloss_fake_world == [(torch.int64, "cpu", 2), (torch.float64, "cpu", 16)] * 3
+    )  # size header
     # the logs keep the values' precision (at least float32): here the float64 call's
     assert loss.extra_log_vars["mse_quartile_0"].dtype == torch.float64
 
 
-def test_without_log_cfgs_a_skipped_call_sends_nothing(fake_world):
+def test_without_log_cfgs_a_skipped_call_sends_nothing(ganloss_fake_world):
     loss = DDPMMSELoss(interval=2, data_info={"pred": "p", "target": "t"})
     outputs = {"p": torch.ones(4, 3), "t": torch.zeros(4, 3), "timesteps": torch.zeros(4)}
     assert loss({**outputs, "iteration": 1}) is None
     assert loss({**outputs, "iteration": 2}).item() == 1.0
-    assert fake_world == []
+    assert ganloss_fake_world == []

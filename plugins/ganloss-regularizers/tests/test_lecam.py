@@ -157,22 +157,7 @@ def test_a_rank_that_skips_the_lazy_loss_still_meets_the_others_collective():
         assert "logged different sets of values" in message
 
 
-@pytest.fixture
-def fake_world(monkeypatch):
-    """A process group of one stand-in: every collective is recorded (dtype, device, size)."""
-    sent = []
-
-    def record(tensor, *args, **kwargs):
-        sent.append((tensor.dtype, tensor.device.type, tensor.numel()))
-
-    monkeypatch.setattr(dist, "is_initialized", lambda: True)
-    monkeypatch.setattr(dist, "get_world_size", lambda *a: 2)
-    monkeypatch.setattr(dist, "get_backend", lambda *a: "gloo")
-    monkeypatch.setattr(dist, "all_reduce", record)
-    return sent
-
-
-def test_every_synced_update_and_skip_sends_the_same_float64_buffer(fake_world):
+def test_every_synced_update_and_skip_sends_the_same_float64_buffer(ganloss_fake_world):
     # Ranks must send the same dtype and size: a float16 rank, a float64 rank and a rank
     # that skipped the loss (interval) all send two sums and two counts in float64.
     lecam = LeCamRegularizer(sync_averages=True, interval=2, data_info=DATA_INFO)
@@ -180,14 +165,16 @@ def test_every_synced_update_and_skip_sends_the_same_float64_buffer(fake_world):
         batch = {k: v.to(dtype) for k, v in outputs([1.0, 3.0], [-1.0, -3.0]).items()}
         value = lecam({**batch, "iteration": iteration})
         assert (value is None) == (iteration == 1)
-    assert fake_world == [(torch.int64, "cpu", 2), (torch.float64, "cpu", 4)] * 3  # size header
+    assert (
+        ganloss_fake_world == [(torch.int64, "cpu", 2), (torch.float64, "cpu", 4)] * 3
+    )  # size header
     # a stand-in world of one: the averages are this process's means, (2, -2)
     assert (lecam.ema_real.item(), lecam.ema_fake.item()) == (2.0, -2.0)
     # in eval mode the averages are not updated, so neither a call nor a skip syncs
     lecam.eval()
     lecam({**outputs([1.0], [1.0]), "iteration": 0})
     lecam({**outputs([1.0], [1.0]), "iteration": 1})
-    assert len(fake_world) == 6
+    assert len(ganloss_fake_world) == 6
 
 
 @pytest.mark.parametrize(
