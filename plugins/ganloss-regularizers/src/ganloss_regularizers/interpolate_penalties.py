@@ -67,7 +67,27 @@ def max_gradient_penalty(sq_norms: Tensor) -> Tensor:
     return sq_norms.amax()
 
 
-class WGANDivPenalty(LossModule):
+class _InterpolatePenalty(LossModule):
+    """What both losses share: the squared gradient norms at interpolates, then ``penalty``."""
+
+    @graph_break  # autograd.grad(create_graph=True), see _autograd
+    def compute(
+        self,
+        discriminator: Any,
+        real_data: Tensor,
+        fake_data: Tensor,
+        loss_scaler: LossScaler | None = None,
+    ) -> Tensor:
+        sq_norms = interpolate_gradient_sq_norms(
+            discriminator, real_data, fake_data, loss_scaler=loss_scaler, where=self.loss_name()
+        )
+        return self.penalty(sq_norms)
+
+    def penalty(self, sq_norms: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+class WGANDivPenalty(_InterpolatePenalty):
     """WGAN-div's gradient penalty: ``k * mean_i(||d D(x_hat) / d x_hat_i||_2 ** p)``.
 
     ``x_hat = alpha * x_real + (1 - alpha) * x_fake``, ``alpha ~ U[0, 1)`` per
@@ -106,25 +126,14 @@ class WGANDivPenalty(LossModule):
         self.k = check_number(k, where=f"{label}.k", low=0.0)
         self.p = check_number(p, where=f"{label}.p", low=0.0, low_open=True)
 
-    @graph_break  # autograd.grad(create_graph=True), see _autograd
-    def compute(
-        self,
-        discriminator: Any,
-        real_data: Tensor,
-        fake_data: Tensor,
-        loss_scaler: LossScaler | None = None,
-    ) -> Tensor:
-        where = self.loss_name()
-        sq_norms = interpolate_gradient_sq_norms(
-            discriminator, real_data, fake_data, loss_scaler=loss_scaler, where=where
-        )
+    def penalty(self, sq_norms: Tensor) -> Tensor:
         return wgan_div_penalty(sq_norms, self.k, self.p)
 
     def extra_repr(self) -> str:
         return f"k={self.k}, p={self.p}, {super().extra_repr()}"
 
 
-class MaxGradientPenalty(LossModule):
+class MaxGradientPenalty(_InterpolatePenalty):
     """MaxGP: the largest squared gradient norm of the batch, at interpolates.
 
     ``loss = max_i ||d D(x_hat) / d x_hat_i||_2 ** 2``, with
@@ -155,15 +164,5 @@ class MaxGradientPenalty(LossModule):
 
     default_loss_name = "loss_max_gp"
 
-    @graph_break  # autograd.grad(create_graph=True), see _autograd
-    def compute(
-        self,
-        discriminator: Any,
-        real_data: Tensor,
-        fake_data: Tensor,
-        loss_scaler: LossScaler | None = None,
-    ) -> Tensor:
-        sq_norms = interpolate_gradient_sq_norms(
-            discriminator, real_data, fake_data, loss_scaler=loss_scaler, where=self.loss_name()
-        )
+    def penalty(self, sq_norms: Tensor) -> Tensor:
         return max_gradient_penalty(sq_norms)
