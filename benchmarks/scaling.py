@@ -21,6 +21,7 @@ Run: ``python benchmarks/scaling.py`` (``--quick`` for a smoke run).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import _harness as h
@@ -111,6 +112,12 @@ def last_slope_ratio(timings: h.Timings, names: list[str], xs: tuple[int, ...]) 
     return h.Spread.of([b / a for a, b in zip(before, last)])
 
 
+def slopes_table(what: str, counts: Sequence[int], slopes: Sequence[h.Spread]) -> str:
+    """One row per step from ``counts[i]`` to ``counts[i + 1]``: what each added one costs."""
+    rows = [[f"{counts[i]} → {counts[i + 1]}", s.fmt(h.fmt_us)] for i, s in enumerate(slopes)]
+    return h.table(["from → to", what], rows)
+
+
 def main() -> None:
     p = h.parser(__doc__.splitlines()[0])
     args = p.parse_args()
@@ -191,15 +198,7 @@ def main() -> None:
         )
     )
     print()
-    print(
-        h.table(
-            ["from → to", "µs per added loss (ganlosscore)"],
-            [
-                [f"{loss_counts[i]} → {loss_counts[i + 1]}", s.fmt(h.fmt_us)]
-                for i, s in enumerate(per_loss)
-            ],
-        )
-    )
+    print(slopes_table("µs per added loss (ganlosscore)", loss_counts, per_loss))
     print(f"\n### (b) hook implementations ({HOOK_LOSSES} losses)\n")
     print(
         h.table(
@@ -214,15 +213,7 @@ def main() -> None:
         )
     )
     print()
-    print(
-        h.table(
-            ["from → to", "µs per added implementation (per aggregation)"],
-            [
-                [f"{hook_counts[i + 1]} → {hook_counts[i + 2]}", s.fmt(h.fmt_us)]
-                for i, s in enumerate(per_impl)
-            ],
-        )
-    )
+    print(slopes_table("µs per added implementation (per aggregation)", hook_counts[1:], per_impl))
     last_a = f"{loss_counts[-3]}→{loss_counts[-2]}→{loss_counts[-1]}"
     last_b = f"{hook_counts[-3]}→{hook_counts[-2]}→{hook_counts[-1]}"
     print(
