@@ -1,10 +1,10 @@
 """The conformance kit for loss authors, and fixtures for plugin tests.
 
 Plain functions (:func:`check_loss`, :func:`check_examples` for docstring
-examples, :func:`temporary_distribution`, :func:`run_ranks` for tests on
-several ``torch.distributed`` ranks,
-:func:`count_collectives` to count their collectives) and, through the
-``pytest11`` entry point, pytest fixtures (``ganloss_registry``,
+examples, :func:`check_package` for a package's metadata,
+:func:`temporary_distribution`, :func:`run_ranks` for tests on several
+``torch.distributed`` ranks, :func:`count_collectives` to count their
+collectives) and, through the ``pytest11`` entry point, pytest fixtures (``ganloss_registry``,
 ``ganloss_hooks``, ``ganloss_distribution``, ``ganloss_cli``; see
 :mod:`ganlosscore.testing.plugin`).
 
@@ -23,12 +23,14 @@ if TYPE_CHECKING:
     from .distributions import install_distribution, temporary_distribution
     from .examples import check_examples
     from .multiprocess import RankResult, count_collectives, run_ranks
+    from .package import check_package
 
 _LAZY = {
     "CHECKS": "conformance",
     "ConformanceError": "conformance",
     "ConformanceReport": "conformance",
     "check_loss": "conformance",
+    "check_package": "package",
     "check_examples": "examples",
     "install_distribution": "distributions",
     "RankResult": "multiprocess",
@@ -44,6 +46,7 @@ __all__ = [
     "RankResult",
     "check_examples",
     "check_loss",
+    "check_package",
     "count_collectives",
     "install_distribution",
     "run_ranks",

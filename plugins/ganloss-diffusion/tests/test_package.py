@@ -1,13 +1,10 @@
 """Packaging: entry points, building by name, and the docstring examples."""
 
-from importlib.metadata import distribution
-
-import ganloss_diffusion
 import pytest
 import torch
 
-from ganlosscore import LossModule, build_loss
-from ganlosscore.testing import check_examples
+from ganlosscore import build_loss
+from ganlosscore.testing import check_examples, check_package
 
 LOSSES = {
     "DDPMMSELoss": "loss_ddpm_mse",
@@ -18,20 +15,9 @@ LOSSES = {
 }
 
 
-def test_one_entry_point_per_loss_class():
-    entry_points = distribution("ganloss-diffusion").entry_points
-    eps = [ep for ep in entry_points if ep.group == "ganlosscore.losses"]
-    assert {ep.name for ep in eps} == set(LOSSES)
-    for ep in eps:
-        cls = ep.load()
-        assert issubclass(cls, LossModule)
-        assert cls.__name__ == ep.name
-        assert cls.default_loss_name == LOSSES[ep.name]
-        assert getattr(ganloss_diffusion, ep.name) is cls
-
-
-def test_version_is_single_sourced():
-    assert distribution("ganloss-diffusion").version == ganloss_diffusion.__version__
+def test_metadata_matches_the_package():
+    # one entry point per loss class, exported, with its name; protocol 1; one version
+    check_package("ganloss-diffusion", LOSSES)
 
 
 def test_mmgeneration_improved_ddpm_configs_build_unchanged():
@@ -67,9 +53,3 @@ def test_mmgeneration_improved_ddpm_configs_build_unchanged():
 @pytest.mark.parametrize("module", ["functional", "ddpm", "edm"])
 def test_docstring_examples(module):
     check_examples(f"ganloss_diffusion.{module}", globs={"torch": torch})
-
-
-def test_declares_loss_protocol_1():
-    entry_points = distribution("ganloss-diffusion").entry_points
-    declared = [(ep.name, ep.value) for ep in entry_points if ep.group == "ganlosscore.protocol"]
-    assert declared == [("1", "ganloss_diffusion")]

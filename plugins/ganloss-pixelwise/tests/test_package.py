@@ -1,13 +1,10 @@
 """Packaging: entry points, building by name, and the docstring examples."""
 
-from importlib.metadata import distribution
-
-import ganloss_pixelwise
 import pytest
 import torch
 
-from ganlosscore import LossModule, build_loss
-from ganlosscore.testing import check_examples
+from ganlosscore import build_loss
+from ganlosscore.testing import check_examples, check_package
 
 LOSSES = {
     "L1Loss": "loss_l1",
@@ -23,23 +20,9 @@ LOSSES = {
 }
 
 
-def test_one_entry_point_per_loss_class():
-    eps = [
-        ep
-        for ep in distribution("ganloss-pixelwise").entry_points
-        if ep.group == "ganlosscore.losses"
-    ]
-    assert {ep.name for ep in eps} == set(LOSSES)
-    for ep in eps:
-        cls = ep.load()
-        assert issubclass(cls, LossModule)
-        assert cls.__name__ == ep.name
-        assert cls.default_loss_name == LOSSES[ep.name]
-        assert getattr(ganloss_pixelwise, ep.name) is cls
-
-
-def test_version_is_single_sourced():
-    assert distribution("ganloss-pixelwise").version == ganloss_pixelwise.__version__
+def test_metadata_matches_the_package():
+    # one entry point per loss class, exported, with its name; protocol 1; one version
+    check_package("ganloss-pixelwise", LOSSES)
 
 
 @pytest.mark.parametrize("name", ["L1Loss", "GaussianKLDLoss"])
@@ -52,9 +35,3 @@ def test_build_by_name_from_a_config(name):
 @pytest.mark.parametrize("module", ["functional", "pixel", "gaussian", "feature"])
 def test_docstring_examples(module):
     check_examples(f"ganloss_pixelwise.{module}", globs={"torch": torch})
-
-
-def test_declares_loss_protocol_1():
-    entry_points = distribution("ganloss-pixelwise").entry_points
-    declared = [(ep.name, ep.value) for ep in entry_points if ep.group == "ganlosscore.protocol"]
-    assert declared == [("1", "ganloss_pixelwise")]
