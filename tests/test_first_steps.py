@@ -35,12 +35,16 @@ def path_without_the_script() -> str:
 
 @needs_make
 def test_make_run_calls_the_command_through_the_interpreter():
+    # Without make's own variables: under `make test` they would make this make print
+    # "make[1]: Entering directory" lines.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     dry = subprocess.run(
-        ["make", "-n", "run", "PYTHON=/opt/venv/bin/python"],
+        ["make", "--no-print-directory", "-n", "run", "PYTHON=/opt/venv/bin/python"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
+        env=env,
     )
     assert dry.returncode == 0, dry.stderr
     lines = dry.stdout.splitlines()
@@ -61,7 +65,12 @@ def test_make_run_works_with_a_venv_that_is_not_activated(tmp_path):
         timeout=120,
     )
     python = venv / "bin" / "python"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GANLOSS_", "PYTEST_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GANLOSS_", "PYTEST_"))
+        and k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+    }
     env["PATH"] = path_without_the_script()
     env.pop("VIRTUAL_ENV", None)
     assert shutil.which("ganloss", path=env["PATH"]) is None
