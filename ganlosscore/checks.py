@@ -14,7 +14,9 @@ what was given, where, and what would be right::
             self.mode = check_choice(mode, ("mean", "sum"), where="mode")
 
 This module imports nothing heavy (not torch), so the registry and the CLI
-may use it too.
+may use it too. It also re-exports the message helpers plugins need to word
+their own errors as the core does: :func:`brief` (a bounded ``repr``),
+:func:`did_you_mean` and :func:`several`.
 """
 
 from __future__ import annotations
@@ -24,19 +26,27 @@ from collections.abc import Iterable
 from numbers import Real
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import ConfigError, LossInputError, brief, did_you_mean
+from .errors import ConfigError, LossInputError, brief, did_you_mean, several
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = [
+    "REDUCTIONS",
+    "brief",
     "check_bool",
     "check_choice",
     "check_floating_tensor",
     "check_int",
     "check_number",
     "check_probability",
+    "did_you_mean",
+    "several",
 ]
+
+#: The reductions of :func:`ganlosscore.reduce_loss` (MMGeneration's), for
+#: ``check_choice(reduction, REDUCTIONS, where=...)`` in a loss's constructor.
+REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum", "batchmean", "flatmean")
 
 _S = TypeVar("_S", bound=str)
 

@@ -39,7 +39,7 @@ from typing import Any, Literal, ParamSpec, Protocol, cast, overload
 import torch
 from torch import Tensor
 
-from .checks import check_choice
+from .checks import REDUCTIONS, check_choice
 from .errors import LossInputError, brief
 
 __all__ = [
@@ -53,7 +53,6 @@ __all__ = [
 ]
 
 Reduction = Literal["none", "mean", "sum", "batchmean", "flatmean"]
-REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum", "batchmean", "flatmean")
 
 P = ParamSpec("P")
 

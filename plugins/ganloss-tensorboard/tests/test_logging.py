@@ -7,8 +7,13 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from ganlosscore import ConfigError, build_aggregator, hookimpl, new_plugin_manager
-from ganlosscore.config import configure_plugins
+from ganlosscore import (
+    ConfigError,
+    build_aggregator,
+    configure_plugins,
+    hookimpl,
+    new_plugin_manager,
+)
 from ganlosscore.hooks import bypassable_hooks
 
 SHIFT = {"type": "DiscShiftLoss", "data_info": {"pred": "disc_pred_real"}}

@@ -8,8 +8,7 @@ from typing import Any
 
 import ganloss_tensorboard
 
-from ganlosscore import get_plugin_manager
-from ganlosscore.config import configure_plugins
+from ganlosscore import configure_plugins, get_plugin_manager
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)

@@ -19,8 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganlosscore import ConfigError, LossInputError
-from ganlosscore.checks import check_choice, check_number
-from ganlosscore.errors import brief
+from ganlosscore.checks import brief, check_choice, check_number
 
 __all__ = [
     "ADVERSARIAL_TYPES",

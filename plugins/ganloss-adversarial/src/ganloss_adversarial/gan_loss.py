@@ -8,8 +8,7 @@ import torch
 from torch import Tensor
 
 from ganlosscore import ConfigError, LossModule
-from ganlosscore.checks import check_choice, check_number
-from ganlosscore.errors import brief
+from ganlosscore.checks import brief, check_choice, check_number
 
 from .functional import GAN_LOSS_TYPES, gan_loss
 

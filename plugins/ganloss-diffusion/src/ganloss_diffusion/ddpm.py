@@ -26,9 +26,7 @@ from ganlosscore import (
     reduce_loss,
     sum_over_ranks,
 )
-from ganlosscore.checks import check_choice, check_int, check_number
-from ganlosscore.errors import brief
-from ganlosscore.reduction import REDUCTIONS
+from ganlosscore.checks import REDUCTIONS, brief, check_choice, check_int, check_number
 
 from . import functional as F
 

@@ -18,8 +18,7 @@ import torch
 from torch import Tensor
 
 from ganlosscore import ConfigError, LossInputError, LossModule, reduce_loss
-from ganlosscore.checks import check_choice, check_number
-from ganlosscore.reduction import REDUCTIONS
+from ganlosscore.checks import REDUCTIONS, check_choice, check_number
 
 from . import functional as F
 

@@ -14,8 +14,7 @@ import torch
 from torch import Tensor
 
 from ganlosscore import ConfigError, LossInputError, LossModule
-from ganlosscore.checks import check_choice, check_number
-from ganlosscore.errors import brief
+from ganlosscore.checks import brief, check_choice, check_number
 
 from . import functional as F
 

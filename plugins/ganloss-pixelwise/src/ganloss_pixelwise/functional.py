@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from ganlosscore import LossInputError, weight_reduce_loss
-from ganlosscore.errors import brief
+from ganlosscore.checks import brief
 
 __all__ = [
     "approx_gaussian_cdf",

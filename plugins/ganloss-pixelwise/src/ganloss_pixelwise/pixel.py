@@ -12,8 +12,7 @@ from typing import Any
 from torch import Tensor
 
 from ganlosscore import ConfigError, LossModule, weight_reduce_loss
-from ganlosscore.checks import check_bool, check_choice, check_number
-from ganlosscore.reduction import REDUCTIONS
+from ganlosscore.checks import REDUCTIONS, check_bool, check_choice, check_number
 
 from . import functional as F
 

@@ -25,8 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ganlosscore import ConfigError, hookimpl
-from ganlosscore.checks import check_int
-from ganlosscore.errors import brief, did_you_mean
+from ganlosscore.checks import brief, check_int, did_you_mean
 
 from ._version import __version__
 

@@ -26,8 +26,15 @@ from importlib import resources
 from typing import Any
 
 from ganlosscore import ConfigError, GanLossError
-from ganlosscore.checks import check_bool, check_choice, check_int, check_number
-from ganlosscore.errors import brief, did_you_mean, several
+from ganlosscore.checks import (
+    brief,
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    did_you_mean,
+    several,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
