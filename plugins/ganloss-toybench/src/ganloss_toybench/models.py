@@ -61,17 +61,31 @@ class MLPGenerator(nn.Module):
         return_noise: bool = False,
         return_latents: bool = False,
     ) -> Tensor | dict[str, Tensor]:
-        if noise is None:
-            device = next(self.parameters()).device
-            noise = torch.randn(max(int(num_batches), 1), self.latent_dim, device=device)
-        if return_latents and not noise.requires_grad:
-            noise = noise.detach().requires_grad_(True)
-        fake: Tensor = self.net(noise)
-        if return_latents:
-            return {"fake_img": fake, "latent": noise}
-        if return_noise:
-            return {"fake_img": fake, "noise_batch": noise}
-        return fake
+        noise = _noise(self, self.latent_dim, noise, num_batches, return_latents)
+        return _returned(self.net(noise), noise, return_noise, return_latents)
+
+
+def _noise(
+    gen: nn.Module, latent_dim: int, noise: Tensor | None, num_batches: int, return_latents: bool
+) -> Tensor:
+    """The noise given, or ``num_batches`` draws; requiring grad for ``return_latents``."""
+    if noise is None:
+        device = next(gen.parameters()).device
+        noise = torch.randn(max(int(num_batches), 1), latent_dim, device=device)
+    if return_latents and not noise.requires_grad:
+        noise = noise.detach().requires_grad_(True)
+    return noise
+
+
+def _returned(
+    fake: Tensor, noise: Tensor, return_noise: bool, return_latents: bool
+) -> Tensor | dict[str, Tensor]:
+    """What a generator call returns: the samples, or MMGeneration's dict with the noise."""
+    if return_latents:
+        return {"fake_img": fake, "latent": noise}
+    if return_noise:
+        return {"fake_img": fake, "noise_batch": noise}
+    return fake
 
 
 class MLPDiscriminator(nn.Module):
@@ -172,20 +186,12 @@ class ConditionalMLPGenerator(nn.Module):
         return_noise: bool = False,
         return_latents: bool = False,
     ) -> Tensor | dict[str, Tensor]:
-        if noise is None:
-            device = next(self.parameters()).device
-            noise = torch.randn(max(int(num_batches), 1), self.latent_dim, device=device)
+        noise = _noise(self, self.latent_dim, noise, num_batches, return_latents)
         if labels is None:
             labels = torch.randint(self.num_classes, (noise.shape[0],), device=noise.device)
-        if return_latents and not noise.requires_grad:
-            noise = noise.detach().requires_grad_(True)
         one_hot = nn.functional.one_hot(labels, self.num_classes).to(noise.dtype)
-        fake: Tensor = self.net(torch.cat([noise, one_hot], dim=1))
-        if return_latents:
-            return {"fake_img": fake, "latent": noise}
-        if return_noise:
-            return {"fake_img": fake, "noise_batch": noise}
-        return fake
+        fake = self.net(torch.cat([noise, one_hot], dim=1))
+        return _returned(fake, noise, return_noise, return_latents)
 
 
 class ProjectionMLPDiscriminator(nn.Module):
