@@ -10,6 +10,7 @@ from ganlosscore.testing import check_examples
 MODULES = [
     f"ganloss_regularizers.{name}"
     for name in (
+        "_autograd",
         "consistency",
         "gradient_penalty",
         "infogan",

@@ -27,7 +27,6 @@ from .infogan import InfoGANMutualInformationLoss, categorical_code_nll, continu
 from .interpolate_penalties import (
     MaxGradientPenalty,
     WGANDivPenalty,
-    interpolate_gradient_sq_norms,
     max_gradient_penalty,
     wgan_div_penalty,
 )
@@ -63,7 +62,6 @@ __all__ = [
     "dragan_perturb",
     "gradient_norm",
     "gradient_norm_penalty",
-    "interpolate_gradient_sq_norms",
     "lecam_regularization",
     "max_gradient_penalty",
     "path_length_noise",

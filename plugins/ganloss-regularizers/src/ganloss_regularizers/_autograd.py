@@ -12,7 +12,7 @@ from torch import Tensor
 from ganlosscore import ConfigError, LossInputError
 from ganlosscore.checks import check_bool
 
-__all__ = ["LossScaler", "check_no_apex", "graph_break", "input_gradient"]
+__all__ = ["LossScaler", "check_no_apex", "gradient_at", "graph_break", "input_gradient"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -115,6 +115,30 @@ def input_gradient(
     if loss_scaler is not None:
         grad = grad / loss_scaler.get_scale()
     return grad
+
+
+def gradient_at(
+    discriminator: Any, points: Tensor, *, loss_scaler: LossScaler | None = None, where: str
+) -> Tensor:
+    """``d sum(D(points)) / d points``, kept in the graph (see :func:`input_gradient`).
+
+    Points that require grad are used as they are, so they stay in the caller's
+    graph and the penalty's gradient reaches them (a non-detached ``fake_data``
+    passes it on to the generator). Other points become
+    ``points.detach().requires_grad_()``, a new leaf on the same storage: the
+    caller's tensor is left untouched and no batch-sized copy is made.
+
+    Input: ``points`` ``(N, *)``. Output: the same shape, in at least ``float32``.
+
+    Example:
+        >>> x = torch.tensor([[1.0, 2.0]])
+        >>> gradient_at(lambda p: 0.5 * (p**2).sum(), x, where="doc"), x.requires_grad
+        (tensor([[1., 2.]], grad_fn=<MulBackward0>), False)
+    """
+    points = points if points.requires_grad else points.detach().requires_grad_()
+    return input_gradient(
+        discriminator(points), points, network=discriminator, loss_scaler=loss_scaler, where=where
+    )
 
 
 _HALF = (torch.float16, torch.bfloat16)

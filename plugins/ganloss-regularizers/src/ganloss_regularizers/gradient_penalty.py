@@ -10,7 +10,7 @@ from torch import Tensor
 from ganlosscore import LossInputError, LossModule
 from ganlosscore.checks import check_choice, check_number
 
-from ._autograd import LossScaler, graph_break, input_gradient
+from ._autograd import LossScaler, gradient_at, graph_break
 
 __all__ = [
     "NORM_MODES",
@@ -127,16 +127,8 @@ def interpolate_gradient(
             "must have the same shape to be interpolated",
             where=where,
         )
-    points = _with_grad(random_interpolates(real_data, fake_data))
-    return input_gradient(
-        discriminator(points), points, network=discriminator, loss_scaler=loss_scaler, where=where
-    )
-
-
-def _with_grad(points: Tensor) -> Tensor:
-    # Points that already require grad stay in the graph (gradients then
-    # reach real_data / fake_data); others become leaves to differentiate at.
-    return points if points.requires_grad else points.requires_grad_(True)
+    points = random_interpolates(real_data, fake_data)
+    return gradient_at(discriminator, points, loss_scaler=loss_scaler, where=where)
 
 
 class GradientPenaltyLoss(LossModule):
@@ -255,14 +247,8 @@ class DRAGANGradientPenalty(LossModule):
         real_data: Tensor,
         loss_scaler: LossScaler | None = None,
     ) -> Tensor:
-        points = _with_grad(dragan_perturb(real_data, self.perturb_scale))
-        grad = input_gradient(
-            discriminator(points),
-            points,
-            network=discriminator,
-            loss_scaler=loss_scaler,
-            where=self.loss_name(),
-        )
+        points = dragan_perturb(real_data, self.perturb_scale)
+        grad = gradient_at(discriminator, points, loss_scaler=loss_scaler, where=self.loss_name())
         return gradient_norm_penalty(grad, norm_mode=self.norm_mode, target=self.k)
 
     def extra_repr(self) -> str:

@@ -22,29 +22,9 @@ from .gradient_penalty import interpolate_gradient
 __all__ = [
     "MaxGradientPenalty",
     "WGANDivPenalty",
-    "interpolate_gradient_sq_norms",
     "max_gradient_penalty",
     "wgan_div_penalty",
 ]
-
-
-def interpolate_gradient_sq_norms(
-    discriminator: Any,
-    real_data: Tensor,
-    fake_data: Tensor,
-    *,
-    loss_scaler: LossScaler | None = None,
-    where: str = "interpolate_gradient_sq_norms",
-) -> Tensor:
-    """``||d D(x_hat) / d x_hat_i||^2`` per sample at random interpolates, shape ``(N,)``.
-
-    Input: ``real_data`` and ``fake_data`` of the same shape ``(N, *)``.
-    The squared norms are in at least ``float32`` (see ``input_gradient``).
-    """
-    grad = interpolate_gradient(
-        discriminator, real_data, fake_data, loss_scaler=loss_scaler, where=where
-    )
-    return grad.pow(2).flatten(1).sum(dim=1)
 
 
 def wgan_div_penalty(sq_norms: Tensor, k: float = 2.0, p: float = 6.0) -> Tensor:
@@ -68,7 +48,10 @@ def max_gradient_penalty(sq_norms: Tensor) -> Tensor:
 
 
 class _InterpolatePenalty(LossModule):
-    """What both losses share: the squared gradient norms at interpolates, then ``penalty``."""
+    """What both losses share: the squared gradient norms at interpolates, then ``penalty``.
+
+    The squared norms, ``(N,)``, are in at least ``float32`` (see ``input_gradient``).
+    """
 
     @graph_break  # autograd.grad(create_graph=True), see _autograd
     def compute(
@@ -78,10 +61,10 @@ class _InterpolatePenalty(LossModule):
         fake_data: Tensor,
         loss_scaler: LossScaler | None = None,
     ) -> Tensor:
-        sq_norms = interpolate_gradient_sq_norms(
+        grad = interpolate_gradient(
             discriminator, real_data, fake_data, loss_scaler=loss_scaler, where=self.loss_name()
         )
-        return self.penalty(sq_norms)
+        return self.penalty(grad.pow(2).flatten(1).sum(dim=1))
 
     def penalty(self, sq_norms: Tensor) -> Tensor:
         raise NotImplementedError
@@ -151,10 +134,7 @@ class MaxGradientPenalty(_InterpolatePenalty):
             ``loss_max_gp``), ``interval``.
 
     Shape:
-        discriminator: a callable ``(N, *) -> (N, *)``, differentiable in its input.
-        real_data, fake_data: ``(N, *)``, the same shape.
-        loss_scaler: optional ``torch.amp.GradScaler`` (see ``R1GradientPenalty``).
-        Output: scalar, in at least ``float32``.
+        As :class:`WGANDivPenalty`.
 
     Examples:
         >>> disc = lambda x: (x * torch.tensor([3.0, 4.0])).sum()  # gradient [3, 4], norm 5

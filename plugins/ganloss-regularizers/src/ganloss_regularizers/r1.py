@@ -10,7 +10,7 @@ from torch import Tensor
 from ganlosscore import LossModule
 from ganlosscore.checks import check_choice
 
-from ._autograd import LossScaler, check_no_apex, graph_break, input_gradient
+from ._autograd import LossScaler, check_no_apex, gradient_at, graph_break
 from .gradient_penalty import NORM_MODES
 
 __all__ = ["R1GradientPenalty", "R2GradientPenalty", "squared_gradient_penalty"]
@@ -47,26 +47,6 @@ def squared_gradient_penalty(
     return penalty
 
 
-def _differentiable_alias(data: Tensor) -> Tensor:
-    """``data`` as a point to differentiate the discriminator at, without copying it.
-
-    Data that requires grad is used as it is, so it stays in the caller's graph
-    and the penalty's gradient reaches it (a non-detached ``fake_data`` passes
-    it on to the generator). Other data becomes ``data.detach().requires_grad_()``,
-    a new leaf on the same storage: the caller's tensor is left untouched and
-    no batch-sized copy is made.
-
-    Input: ``(N, *)``. Output: the same shape, sharing ``data``'s storage.
-
-    Example:
-        >>> x = torch.ones(2, 3)
-        >>> p = _differentiable_alias(x)
-        >>> p.requires_grad, x.requires_grad, p.data_ptr() == x.data_ptr()
-        (True, False, True)
-    """
-    return data if data.requires_grad else data.detach().requires_grad_()
-
-
 @graph_break  # autograd.grad(create_graph=True), see _autograd
 def _sample_gradient_penalty(
     loss: _ZeroCentredPenalty,
@@ -75,14 +55,7 @@ def _sample_gradient_penalty(
     mask: Tensor | None,
     loss_scaler: LossScaler | None,
 ) -> Tensor:
-    points = _differentiable_alias(data)
-    grad = input_gradient(
-        discriminator(points),
-        points,
-        network=discriminator,
-        loss_scaler=loss_scaler,
-        where=loss.loss_name(),
-    )
+    grad = gradient_at(discriminator, data, loss_scaler=loss_scaler, where=loss.loss_name())
     return squared_gradient_penalty(grad, norm_mode=loss.norm_mode, mask=mask)
 
 
