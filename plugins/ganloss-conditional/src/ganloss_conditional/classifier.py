@@ -85,7 +85,19 @@ class AuxiliaryClassifierLoss(LossModule):
         return auxiliary_classifier_loss(logits, labels)
 
 
-class DiscTwinClassifierLoss(LossModule):
+class _TwinWeighted(LossModule):
+    """TAC-GAN's two sides: ``twin_weight``, the weight of the twin classifier's term, ``>= 0``."""
+
+    def __init__(self, twin_weight: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        where = f"{type(self).__name__}.twin_weight"
+        self.twin_weight = check_number(twin_weight, where=where, low=0.0)
+
+    def extra_repr(self) -> str:
+        return f"twin_weight={self.twin_weight}, {super().extra_repr()}"
+
+
+class DiscTwinClassifierLoss(_TwinWeighted):
     """TAC-GAN's classifier terms of the discriminator: the classifier and its twin.
 
     ``loss = CE(logits_real, labels_real) + twin_weight * CE(twin_logits_fake, labels_fake)``
@@ -121,11 +133,6 @@ class DiscTwinClassifierLoss(LossModule):
     #: Inputs the protocol checks are floating-point tensors (the labels are integers).
     floating_inputs = frozenset({"logits_real", "twin_logits_fake"})
 
-    def __init__(self, twin_weight: float = 1.0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        where = f"{type(self).__name__}.twin_weight"
-        self.twin_weight = check_number(twin_weight, where=where, low=0.0)
-
     def compute(
         self,
         logits_real: Tensor,
@@ -138,11 +145,8 @@ class DiscTwinClassifierLoss(LossModule):
         fake = class_inputs(twin_logits_fake, labels_fake, where=name, names=TWIN_FAKE)
         return twin_classifier_disc_loss(*real, *fake, self.twin_weight)
 
-    def extra_repr(self) -> str:
-        return f"twin_weight={self.twin_weight}, {super().extra_repr()}"
 
-
-class GenTwinClassifierLoss(LossModule):
+class GenTwinClassifierLoss(_TwinWeighted):
     """TAC-GAN's classifier terms of the generator: be classified as ``y``, fool the twin.
 
     ``loss = CE(logits, labels) - twin_weight * CE(twin_logits, labels)``
@@ -177,19 +181,11 @@ class GenTwinClassifierLoss(LossModule):
     #: Inputs the protocol checks are floating-point tensors (the labels are integers).
     floating_inputs = frozenset({"logits", "twin_logits"})
 
-    def __init__(self, twin_weight: float = 1.0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        where = f"{type(self).__name__}.twin_weight"
-        self.twin_weight = check_number(twin_weight, where=where, low=0.0)
-
     def compute(self, logits: Tensor, twin_logits: Tensor, labels: Tensor) -> Tensor:
         name = self.loss_name()
         logits, labels = class_inputs(logits, labels, where=name)
         twin_logits, _ = class_inputs(twin_logits, labels, where=name, names=TWIN)
         return twin_classifier_gen_loss(logits, twin_logits, labels, self.twin_weight)
-
-    def extra_repr(self) -> str:
-        return f"twin_weight={self.twin_weight}, {super().extra_repr()}"
 
 
 def _paired_columns(logits: Tensor, where: str) -> None:

@@ -113,10 +113,7 @@ class Data2DataCrossEntropyLoss(LossModule):
             ``loss_d2d_ce``), ``interval``.
 
     Shape:
-        embeddings: ``(N, D)``, the discriminator's embedding of each sample.
-        proxies: ``(N, D)``, the embedding of each sample's label.
-        labels: ``(N,)``, integer class indices (only compared with each other).
-        Output: scalar.
+        As :class:`ContrastiveConditionalLoss`.
 
     Examples:
         >>> loss = Data2DataCrossEntropyLoss(temperature=0.5, positive_margin=0.98)
