@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from ganlosscore import LossModule
 
 
@@ -28,3 +30,18 @@ class PairLoss(LossModule):
         if mask is not None:
             diff = diff * mask
         return diff.mean() * self.scale
+
+
+class RunningMeanLoss(LossModule):
+    """mean(pred ** 2) / (1 + running), with `running` an EMA of the batch mean, in a buffer."""
+
+    default_loss_name = "loss_running"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.register_buffer("running", torch.zeros(()))
+
+    def compute(self, pred):
+        value = (pred**2).mean() / (1 + self.running.abs())
+        self.running.mul_(0.9).add_(0.1 * pred.detach().mean().to(self.running.dtype))
+        return value

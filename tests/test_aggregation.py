@@ -2,7 +2,7 @@ import math
 
 import pytest
 import torch
-from _losses import ShiftLoss
+from _losses import RunningMeanLoss, ShiftLoss
 
 from ganlosscore import (
     ConfigError,
@@ -136,21 +136,11 @@ def test_losses_of_an_aggregator_need_data_info():
 
 
 def test_aggregator_is_a_module_holding_its_losses():
-    class Running(LossModule):
-        default_loss_name = "loss_running"
-
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.register_buffer("mean", torch.zeros(()))
-
-        def compute(self, pred):
-            self.mean.add_(pred.mean().detach())
-            return pred.mean()
-
-    agg = build_aggregator([{"type": Running, "data_info": {"pred": "p"}}], name="gen")
+    agg = build_aggregator([{"type": RunningMeanLoss, "data_info": {"pred": "p"}}], name="gen")
     agg({"p": torch.tensor([3.0])})
-    assert agg.state_dict()["losses.0.mean"].item() == 3.0
-    assert agg.to(torch.float64).state_dict()["losses.0.mean"].dtype == torch.float64
+    # the buffer's EMA from 0: 0.9 * 0 + 0.1 * 3
+    assert agg.state_dict()["losses.0.running"].item() == pytest.approx(0.3)
+    assert agg.to(torch.float64).state_dict()["losses.0.running"].dtype == torch.float64
     assert agg.loss_names() == ["loss_running"]
 
 

@@ -8,7 +8,7 @@ import sys
 import importlib_metadata
 import pytest
 import torch
-from _losses import ShiftLoss
+from _losses import RunningMeanLoss, ShiftLoss
 
 from ganlosscore import LossModule, available_losses, get_plugin_manager, hookimpl
 from ganlosscore.testing import (
@@ -36,21 +36,6 @@ def pair_outputs(dtype):
 
 
 # -- losses that keep the protocol --------------------------------------------------
-
-
-class RunningMeanLoss(LossModule):
-    """mean(pred ** 2) / (1 + running), with `running` an EMA of the batch mean, in a buffer."""
-
-    default_loss_name = "loss_running"
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.register_buffer("running", torch.zeros(()))
-
-    def compute(self, pred):
-        value = (pred**2).mean() / (1 + self.running.abs())
-        self.running.mul_(0.9).add_(0.1 * pred.detach().mean().to(self.running.dtype))
-        return value
 
 
 class NoisyLoss(LossModule):
@@ -469,25 +454,21 @@ def test_ganloss_registry_keeps_registrations_made_before_the_test(ganloss_regis
         unregister_loss("EarlyLoss")
 
 
-def test_ganloss_hooks_unregisters_at_teardown(ganloss_hooks):
-    class Hooks:
-        @hookimpl
-        def ganloss_after_aggregate(self, result):
-            pass
+class NoOpHooks:
+    @hookimpl
+    def ganloss_after_aggregate(self, result):
+        pass
 
-    plugin = ganloss_hooks(Hooks())
+
+def test_ganloss_hooks_unregisters_at_teardown(ganloss_hooks):
+    plugin = ganloss_hooks(NoOpHooks())
     assert get_plugin_manager().is_registered(plugin)
 
 
 def test_ganloss_hooks_on_a_plugin_already_registered_says_so(ganloss_hooks):
     from ganlosscore import ConfigError
 
-    class Hooks:
-        @hookimpl
-        def ganloss_after_aggregate(self, result):
-            pass
-
-    plugin = ganloss_hooks(Hooks())
+    plugin = ganloss_hooks(NoOpHooks())
     # as an installed hook module would be: pluggy's bare ValueError before
     with pytest.raises(ConfigError, match="is already registered on the plugin manager as"):
         ganloss_hooks(plugin)
