@@ -24,6 +24,18 @@ from ganlosscore.config import collect_problems, configure_plugins
 from ganlosscore.errors import LossInputError
 
 
+def config_error(build, *args, **kwargs) -> ConfigError:
+    """The ConfigError that ``build(*args, **kwargs)`` raises."""
+    with pytest.raises(ConfigError) as info:
+        build(*args, **kwargs)
+    return info.value
+
+
+def places(error: ConfigError) -> list[str]:
+    """Where each of the problems an error collects is."""
+    return [problem.where for problem in error.problems]
+
+
 def test_build_loss_from_a_dict(local_losses):
     loss = build_loss({"type": "PairLoss", "scale": 2.0, "data_info": {"a": "x", "b": "y"}})
     assert isinstance(loss, PairLoss) and loss.scale == 2.0
@@ -127,13 +139,12 @@ def test_a_constructor_error_names_the_loss_class_once(mode, where):
 
 
 def test_every_problem_of_one_entry_is_reported_at_once(local_losses):
-    with pytest.raises(ConfigError) as info:
-        build_loss(
-            {"type": "PairLoss", "scael": 2.0, "lossweight": 1.0, "data_info": {"a": "x"}},
-            where="gen[0]",
-        )
-    error = info.value
-    assert [p.where for p in error.problems] == [
+    error = config_error(
+        build_loss,
+        {"type": "PairLoss", "scael": 2.0, "lossweight": 1.0, "data_info": {"a": "x"}},
+        where="gen[0]",
+    )
+    assert places(error) == [
         "gen[0].PairLoss.scael",
         "gen[0].PairLoss.lossweight",
         "gen[0].PairLoss.data_info",  # the class's own check of the values, too
@@ -154,14 +165,13 @@ def test_missing_options_are_all_reported_and_nothing_is_built():
             built.append(self)
             super().__init__(**kwargs)
 
-    with pytest.raises(ConfigError) as info:
-        build_loss({"type": NeedsTwo, "gama": 1}, where="disc[2]")
-    assert [p.where for p in info.value.problems] == [
+    error = config_error(build_loss, {"type": NeedsTwo, "gama": 1}, where="disc[2]")
+    assert places(error) == [
         "disc[2].NeedsTwo.gama",
         "disc[2].NeedsTwo.alpha",
         "disc[2].NeedsTwo.beta",
     ]
-    assert "NeedsTwo needs the option 'alpha'" in str(info.value)
+    assert "NeedsTwo needs the option 'alpha'" in str(error)
     assert built == []  # the constructor is not called without its required options
 
 
@@ -200,22 +210,20 @@ def test_every_bad_common_keyword_of_a_loss_is_reported_at_once(local_losses):
         "loss_name": "pair",
         "data_info": {"a": "x", "c": "y"},
     }
-    with pytest.raises(ConfigError) as info:
-        build_loss(config)
-    assert [p.where for p in info.value.problems] == [
+    error = config_error(build_loss, config)
+    assert places(error) == [
         "PairLoss.loss_weight",
         "PairLoss.interval",
         "PairLoss.loss_name",
         "PairLoss.data_info.c",
         "PairLoss.data_info",
     ]
-    assert str(info.value).splitlines()[0] == "5 problems in the PairLoss config:"
+    assert str(error).splitlines()[0] == "5 problems in the PairLoss config:"
     # built directly, the same checks, the same one error
     from _losses import PairLoss
 
-    with pytest.raises(ConfigError) as direct:
-        PairLoss(loss_weight="heavy", interval=0)
-    assert [p.where for p in direct.value.problems] == ["loss_weight", "interval"]
+    direct = config_error(PairLoss, loss_weight="heavy", interval=0)
+    assert places(direct) == ["loss_weight", "interval"]
 
 
 def refuse_modes_but_a(cls: type, mode: str) -> None:
@@ -234,17 +242,17 @@ class ChecksFirst(ShiftLoss):
 
 def test_common_keywords_are_checked_even_when_the_class_refuses_another_value_first():
     config = {"type": ChecksFirst, "mode": "b", "loss_weight": "heavy", "loss_name": "shift"}
-    with pytest.raises(ConfigError) as info:
-        build_loss(config, where="disc[2]")
-    assert [p.where for p in info.value.problems] == [
+    error = config_error(build_loss, config, where="disc[2]")
+    assert places(error) == [
         "disc[2].ChecksFirst.mode",
         "disc[2].ChecksFirst.loss_weight",
         "disc[2].ChecksFirst.loss_name",
     ]
     # a missing required option (the class is never built) does not hide them either
-    with pytest.raises(ConfigError) as missing:
-        build_loss({"type": NeedsScale, "interval": -1, "data_info": {"a": "x"}})
-    assert [p.where for p in missing.value.problems] == [
+    missing = config_error(
+        build_loss, {"type": NeedsScale, "interval": -1, "data_info": {"a": "x"}}
+    )
+    assert places(missing) == [
         "NeedsScale.scale",
         "NeedsScale.interval",
         "NeedsScale.data_info",
@@ -270,9 +278,8 @@ def test_a_common_keyword_the_class_declares_itself_is_left_to_the_class():
         build_loss(config)
     assert info.value.where == "CompletesDataInfo.mode" and not info.value.problems
     # the keywords it does not declare are still checked
-    with pytest.raises(ConfigError) as both:
-        build_loss({**config, "loss_weight": "heavy"})
-    assert [p.where for p in both.value.problems] == [
+    both = config_error(build_loss, {**config, "loss_weight": "heavy"})
+    assert places(both) == [
         "CompletesDataInfo.mode",
         "CompletesDataInfo.loss_weight",
     ]
@@ -288,14 +295,13 @@ def test_build_aggregator_lists_the_problems_of_each_entry_one_by_one(local_loss
         {"type": "PairLoss", "scael": 2.0, "sclae": 3.0, "data_info": {"a": "x", "b": "y"}},
         {"type": "ShiftLos", "data_info": {"pred": "p"}},
     ]
-    with pytest.raises(ConfigError) as info:
-        build_aggregator(configs, name="gen")
-    assert [p.where for p in info.value.problems] == [
+    error = config_error(build_aggregator, configs, name="gen")
+    assert places(error) == [
         "gen[0].PairLoss.scael",
         "gen[0].PairLoss.sclae",
         "gen[1].type",
     ]
-    assert str(info.value).splitlines()[0] == "3 problems in the 'gen' losses:"
+    assert str(error).splitlines()[0] == "3 problems in the 'gen' losses:"
 
 
 def test_a_single_dict_is_an_aggregator_of_one(local_losses):
