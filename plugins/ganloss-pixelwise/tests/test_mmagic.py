@@ -58,17 +58,7 @@ def test_sample_wise_differs_from_the_element_mean_and_is_the_plain_mean_without
     assert CharbonnierLoss(eps=0.0, sample_wise=True)(PRED, TARGET, weight).item() == 2.5
 
 
-@pytest.mark.parametrize(
-    ("hyper", "match"),
-    [
-        ({"sample_wise": True, "reduction": "sum"}, "needs reduction='mean'"),
-        ({"sample_wise": True, "avg_factor": 2.0}, "without avg_factor"),
-        ({"sample_wise": "yes"}, "L1Loss.sample_wise: must be true or false"),
-    ],
-)
-def test_sample_wise_config_errors(hyper, match):
-    with pytest.raises(ConfigError, match=match):
-        L1Loss(**hyper)
+# sample_wise's config errors are test_pixel's test_bad_reduction_options_are_config_errors
 
 
 def test_sample_wise_weight_that_does_not_broadcast_is_a_loss_input_error():

@@ -167,9 +167,12 @@ def test_bad_reduction_is_a_config_error_listing_modes(cls):
         ({"avg_factor": 2, "reduction": "sum"}, "only to reduction='mean'"),
         ({"avg_factor": 0}, r"must lie in \(0, inf\], got 0"),
         ({"avg_factor": "2"}, "must be a finite number, got '2'"),
+        ({"sample_wise": True, "reduction": "sum"}, "needs reduction='mean'"),
+        ({"sample_wise": True, "avg_factor": 2.0}, "without avg_factor"),
+        ({"sample_wise": "yes"}, "L1Loss.sample_wise: must be true or false"),
     ],
 )
-def test_bad_avg_factor_is_a_config_error(hyper, match):
+def test_bad_reduction_options_are_config_errors(hyper, match):
     with pytest.raises(ConfigError, match=match):
         L1Loss(**hyper)
 
