@@ -19,6 +19,7 @@ import shutil
 import sys
 import uuid
 import warnings
+from importlib import resources
 from pathlib import Path
 
 import importlib_metadata
@@ -136,6 +137,7 @@ def write_plugin(
             f"the author must be a name on one line, got {brief(author)}",
             where="new-plugin --author",
         )
+    kind = "hooks" if hooks_only else "losses"
     values = {
         **names,
         "core": core_requirement(),
@@ -145,6 +147,7 @@ def write_plugin(
         "author_toml": json.dumps(author.strip(), ensure_ascii=False),  # a TOML basic string
         "year": str(datetime.date.today().year),
         "torch_cpu": TORCH_CPU,
+        "description": _DESCRIPTIONS[kind],
     }
     package = values["package"]
     _refuse_installed(name, package)
@@ -170,21 +173,19 @@ def write_plugin(
             where="new-plugin",
         )
     files = {
-        "pyproject.toml": _HOOKS_PYPROJECT if hooks_only else _PYPROJECT,
-        "README.md": _HOOKS_README if hooks_only else _README,
+        "pyproject.toml": _template(
+            "pyproject-head.toml", f"pyproject-{kind}.toml", "pyproject-tail.toml"
+        ),
+        "README.md": _template(f"README-{kind}.md", "publish.md"),
         "LICENSE": LICENSES[license],
-        ".gitignore": _GITIGNORE,
-        ".github/workflows/test.yml": _WORKFLOW,
-        f"src/{package}/__init__.py": _HOOKS_INIT if hooks_only else _INIT,
+        ".gitignore": _template("gitignore"),
+        ".github/workflows/test.yml": _template("test.yml"),
+        f"src/{package}/__init__.py": _template(f"__init__-{kind}.py"),
         f"src/{package}/_version.py": '__version__ = "0.1.0"\n',
         f"src/{package}/py.typed": "",
+        f"src/{package}/{kind}.py": _template(f"{kind}.py"),
+        f"tests/test_{kind}.py": _template(f"test_{kind}.py"),
     }
-    if hooks_only:
-        files[f"src/{package}/hooks.py"] = _HOOKS
-        files["tests/test_hooks.py"] = _HOOKS_TESTS
-    else:
-        files[f"src/{package}/losses.py"] = _LOSSES
-        files["tests/test_losses.py"] = _TESTS
     # Not tempfile.mkdtemp: its directories are private (0700); this one honours the umask.
     staging = parent / f".{name}-{uuid.uuid4().hex[:12]}.tmp"
     try:
@@ -262,360 +263,14 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
-
-_PYPROJECT_HEAD = """\
-[build-system]
-requires = ["setuptools>=77"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "{{name}}"
-dynamic = ["version"]
-description = "{{description}}"
-readme = "README.md"
-license = "{{license}}"
-license-files = ["LICENSE"]
-authors = [{ name = {{author_toml}} }]
-requires-python = ">=3.10"
-dependencies = ["{{core}}"]
-
-[project.optional-dependencies]
-# build and twine make and check the files you upload (README.md, Publish).
-test = ["pytest>=8", "build>=1", "twine>=5"]
-"""
-
-_PYPROJECT_TAIL = """
-# The protocol this package was built for.
-# (name: the protocol version; value: this package)
-[project.entry-points."ganlosscore.protocol"]
-"{{protocol}}" = "{{package}}"
-
-[tool.setuptools.dynamic]
-version = { attr = "{{package}}._version.__version__" }
-
-[tool.setuptools.packages.find]
-where = ["src"]
-
-[tool.setuptools.package-data]
-{{package}} = ["py.typed"]
-
-[tool.pytest.ini_options]
-testpaths = ["tests"]
-"""
-
-_PYPROJECT = (
-    _PYPROJECT_HEAD.replace("{{description}}", "GAN losses for ganlosscore.")
-    + """
-# One entry point per loss class; its name is the config `type`.
-[project.entry-points."ganlosscore.losses"]
-{{cls}} = "{{package}}.losses:{{cls}}"
-"""
-    + _PYPROJECT_TAIL
-)
-
-_HOOKS_PYPROJECT = (
-    _PYPROJECT_HEAD.replace("{{description}}", "Hooks for ganlosscore's loss aggregation.")
-    + """
-# One entry point for the module of hook implementations; it is registered as it is.
-[project.entry-points."ganlosscore.hooks"]
-{{stem}} = "{{package}}.hooks"
-"""
-    + _PYPROJECT_TAIL
-)
-
-_PUBLISH = """
-## Publish
-
-Put your name in `LICENSE` and `pyproject.toml` if they still say YOUR NAME,
-then build and check (`build` and `twine` come with the test extra):
-
-```bash
-python -m build
-python -m twine check --strict dist/*
-python -m twine upload dist/*
-```
-
-`.github/workflows/test.yml` runs the tests and these checks on every push
-(on GitHub Actions, with the CPU build of PyTorch).
-"""
-
-_README = (
-    """\
-# {{name}}
-
-GAN losses for [ganlosscore](https://pypi.org/project/ganlosscore/).
-
-```bash
-pip install {{name}}
-ganloss info {{cls}}
-```
-
-Use it from a config file (`ganloss check gan.toml` builds it without running it):
-
-```toml
-[[disc]]
-type = "{{cls}}"
-loss_weight = 1.0
-data_info = { pred = "disc_pred_real" }
-```
-
-or from Python:
-
-```python
-from ganlosscore import build_aggregator
-
-disc_losses = build_aggregator(
-    [{"type": "{{cls}}", "data_info": {"pred": "disc_pred_real"}}], name="disc"
-)
-```
-
-## Develop
-
-```bash
-{{torch_cpu}}   # the CPU build; or the CUDA build you train with
-pip install -e '.[test]'
-python -m pytest
-```
-
-Add a loss: write the class in `src/{{package}}/`, add one line to
-`[project.entry-points."ganlosscore.losses"]` in `pyproject.toml`, reinstall
-(entry points are read from the installed metadata), and add a case to
-`tests/test_losses.py`; `check_loss` runs the whole conformance kit on it.
-"""
-    + _PUBLISH
-)
-
-_GITIGNORE = """\
-__pycache__/
-*.egg-info/
-build/
-dist/
-.pytest_cache/
-"""
-
-_INIT = '''\
-"""{{name}}: GAN losses for ganlosscore."""
-
-from ._version import __version__
-from .losses import {{cls}}
-
-__all__ = ["{{cls}}", "__version__"]
-'''
-
-_LOSSES = '''\
-"""The losses of {{name}}."""
-
-from __future__ import annotations
-
-from typing import Any
-
-import torch
-from ganlosscore import LossModule
-from ganlosscore.checks import check_number
-
-
-class {{cls}}(LossModule):
-    """Mean squared distance to a target, ``mean((pred - target) ** 2)``.
-
-    A starting point: replace the formula, keep the shape of the class.
-
-    Input: ``pred`` of shape ``(N, *)``. Output: a scalar.
-
-    Args:
-        target: the value predictions are pulled towards.
-    """
-
-    default_loss_name = "{{loss_name}}"
-
-    def __init__(self, target: float = 0.0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        # Checked once, here; ganlosscore.checks has a helper for each kind of value.
-        self.target = check_number(target, where="{{cls}}.target")
-
-    def compute(self, pred: torch.Tensor) -> torch.Tensor:
-        return ((pred - self.target) ** 2).mean()
-'''
-
-_TESTS = """\
-import pytest
-import torch
-from ganlosscore import ConfigError, available_losses, build_loss
-from ganlosscore.testing import CHECKS, check_loss
-
-from {{package}} import {{cls}}
-
-
-def make_outputs(dtype):
-    # A fresh outputs dict per call; the kit seeds each call, once per dtype.
-    return {"disc_pred_real": torch.randn(3, 2, dtype=dtype, requires_grad=True)}
-
-
-def test_the_entry_point_is_installed():
-    # Fails until the package is installed (pip install -e .): configs find losses
-    # through the installed metadata only.
-    records = {r.name: r for r in available_losses()}
-    assert records["{{cls}}"].distribution == "{{name}}".lower().replace("_", "-")
-    assert records["{{cls}}"].status == "ok"
-
-
-def test_value_by_hand():
-    # pred = [1, 3], target 1: ((1 - 1) ** 2 + (3 - 1) ** 2) / 2 = (0 + 4) / 2 = 2
-    loss = build_loss({"type": "{{cls}}", "target": 1.0})
-    assert loss(torch.tensor([1.0, 3.0])).item() == 2.0
-
-
-def test_a_bad_hyperparameter_is_a_config_error():
-    with pytest.raises(ConfigError, match="target"):
-        {{cls}}(target="high")
-
-
-def test_conformance():
-    config = {"type": "{{cls}}", "data_info": {"pred": "disc_pred_real"}}
-    report = check_loss(config, make_outputs)
-    assert set(report.passed) == set(CHECKS)
-"""
-
-
-_HOOKS_README = (
-    """\
-# {{name}}
-
-Hooks for [ganlosscore](https://pypi.org/project/ganlosscore/)'s loss
-aggregation. Once installed they run in every aggregator of every program:
-this one logs each aggregation's values (at INFO, on the `{{package}}`
-logger).
-
-```bash
-pip install {{name}}
-ganloss plugins      # lists {{name}} and the hooks it implements
-```
-
-A program sees the messages once it configures logging, e.g.
-`logging.basicConfig(level=logging.INFO)`. To run without these hooks, deselect
-the package: `GANLOSS_DISABLE_PLUGINS={{name}}`.
-
-## Develop
-
-```bash
-{{torch_cpu}}   # the CPU build; or the CUDA build you train with
-pip install -e '.[test]'
-python -m pytest
-```
-
-Add a hook: write a function named after a hookspec (`ganloss plugins` and
-the ganlosscore docs list them) in `src/{{package}}/hooks.py`, decorated with
-`@hookimpl`, and a test in `tests/test_hooks.py`. The entry point names the
-module, so no reinstall is needed for a new function in it.
-"""
-    + _PUBLISH
-)
-
-_HOOKS_INIT = '''\
-"""{{name}}: hooks for ganlosscore's loss aggregation (see hooks.py)."""
-
-from ._version import __version__
-
-__all__ = ["__version__"]
-'''
-
-_HOOKS = '''\
-"""The hooks of {{name}}.
-
-Once the package is installed, they run in every aggregator of every program.
-"""
-
-from __future__ import annotations
-
-import logging
-from typing import TYPE_CHECKING
-
-from ganlosscore import hookimpl
-
-if TYPE_CHECKING:  # for type checkers only: loading the hooks imports no torch
-    from ganlosscore import LossAggregator, LossResult
-
-logger = logging.getLogger("{{package}}")
-
-
-@hookimpl
-def ganloss_after_aggregate(result: LossResult, aggregator: LossAggregator) -> None:
-    """Log each aggregation's values: the phase, then every loss and the total.
-
-    A starting point: replace it, or add other hooks. Reading ``log_vars``
-    copies the values to the host (one synchronisation), so it happens only
-    when the message is shown.
-    """
-    if logger.isEnabledFor(logging.INFO):
-        logger.info("%s: %s", aggregator.name, result.log_vars)
-'''
-
-_HOOKS_TESTS = """\
-import logging
-
-import torch
-from ganlosscore import (
-    LossModule,
-    build_aggregator,
-    get_plugin_manager,
-    new_plugin_manager,
-)
-
-from {{package}} import hooks
-
-
-class SquareLoss(LossModule):
-    \"\"\"mean(pred ** 2): a loss for these tests only.\"\"\"
-
-    default_loss_name = "loss_square"
-
-    def compute(self, pred):
-        return (pred**2).mean()
-
-
-def test_the_hooks_are_installed():
-    # Fails until the package is installed (pip install -e .): the hooks are found
-    # through the installed metadata only.
-    assert hooks in get_plugin_manager().get_plugins()
-
-
-def test_every_aggregation_is_logged(caplog):
-    # A private manager with the core's defaults and these hooks only: the test
-    # does not depend on what else is installed.
-    pm = new_plugin_manager(installed=False)
-    pm.register(hooks)
-    aggregator = build_aggregator(
-        [{"type": SquareLoss, "data_info": {"pred": "disc_pred_real"}}],
-        name="disc",
-        plugin_manager=pm,
-    )
-    with caplog.at_level(logging.INFO, logger="{{package}}"):
-        aggregator({"disc_pred_real": torch.tensor([1.0, 3.0])})
-    # pred = [1, 3]: (1 ** 2 + 3 ** 2) / 2 = 5
-    assert caplog.messages == ["disc: {'loss_square': 5.0, 'loss': 5.0}"]
-"""
-
-_WORKFLOW = """\
-# Run the tests, build the distributions and check them, on every push and pull request.
-name: test
-
-on:
-  push:
-  pull_request:
-
-jobs:
-  test:
-    runs-on: ubuntu-latest
-    strategy:
-      matrix:
-        python-version: ["3.10", "3.12"]
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: ${{ matrix.python-version }}
-      # The CPU build of PyTorch: the default one from PyPI is the multi-GB CUDA build.
-      - run: python -m {{torch_cpu}}
-      - run: python -m pip install -e '.[test]'
-      - run: python -m pytest
-      - run: python -m build && python -m twine check --strict dist/*
-"""
+#: pyproject.toml's description of each variant.
+_DESCRIPTIONS = {
+    "losses": "GAN losses for ganlosscore.",
+    "hooks": "Hooks for ganlosscore's loss aggregation.",
+}
+
+
+def _template(*names: str) -> str:
+    """The templates ``ganlosscore/templates/<name>.tmpl`` (package data), joined in order."""
+    folder = resources.files("ganlosscore").joinpath("templates")
+    return "".join(folder.joinpath(f"{name}.tmpl").read_text(encoding="utf-8") for name in names)
