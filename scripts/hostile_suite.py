@@ -329,6 +329,15 @@ def plugin_cases(root: Path) -> Iterator[tuple[str, str, str, str]]:
         "modules": {"good_pkg/__init__.py": loss_source("GoodLoss")},
     }
 
+    def each_installed(
+        prefix: str, distribution: str, cases: dict[str, dict[str, str]], **kwargs: Any
+    ) -> Iterator[str]:
+        """Install ``distribution`` once per case, with the case's modules: its name, while in."""
+        for index, (name, modules) in enumerate(cases.items()):
+            folder = root / f"{prefix}{index}"
+            with temporary_distribution(folder, distribution, modules=modules, **kwargs):
+                yield name
+
     def good_still_works() -> Any:
         names = {r.name for r in available_losses()}
         loss = build_loss({"type": "GoodLoss", "data_info": {"pred": "p"}})
@@ -379,86 +388,73 @@ def plugin_cases(root: Path) -> Iterator[tuple[str, str, str, str]]:
         "a plugin raising ImportError on import": "import no_such_module_anywhere\n",
         "a plugin whose target is not a class": "GoodLoss = 42\n",
     }
-    for index, (name, source) in enumerate(raising.items()):
-        modules = {"bad_pkg/__init__.py": source}
-        with temporary_distribution(
-            root / f"raising{index}",
-            "ganloss-bad",
-            losses={"GoodLoss": "bad_pkg:GoodLoss"},
-            modules=modules,
-        ):
-            yield (
-                "plugins",
-                f"{name}: build_loss",
-                *run_api(lambda: build_loss({"type": "GoodLoss"}), None),
-            )
-            yield ("plugins", f"{name}: ganloss list --check", *run_cli(["list", "--check"]))
+    raising_modules = {name: {"bad_pkg/__init__.py": src} for name, src in raising.items()}
+    bad_losses = {"GoodLoss": "bad_pkg:GoodLoss"}
+    for name in each_installed("raising", "ganloss-bad", raising_modules, losses=bad_losses):
+        yield (
+            "plugins",
+            f"{name}: build_loss",
+            *run_api(lambda: build_loss({"type": "GoodLoss"}), None),
+        )
+        yield ("plugins", f"{name}: ganloss list --check", *run_cli(["list", "--check"]))
 
     inits = {
         "a loss __init__ calling sys.exit()": "import sys; sys.exit(3)",
         "a loss __init__ raising a BaseException": "raise GeneratorExit('bye')",
         "a loss __init__ raising ValueError": "raise ValueError('no')",
     }
-    for index, (name, init) in enumerate(inits.items()):
-        modules = {"init_pkg/__init__.py": loss_source("InitLoss", init)}
-        with temporary_distribution(
-            root / f"init{index}",
-            "ganloss-init",
-            losses={"InitLoss": "init_pkg:InitLoss"},
-            modules=modules,
-        ):
-            yield (
-                "plugins",
-                f"{name}: build_loss",
-                *run_api(lambda: build_loss({"type": "InitLoss"}), None),
-            )
-            yield (
-                "plugins",
-                f"{name}: build_aggregator",
-                *run_api(
-                    lambda: build_aggregator([{"type": "InitLoss", "data_info": {"pred": "p"}}]),
-                    None,
-                ),
-            )
+    init_modules = {
+        name: {"init_pkg/__init__.py": loss_source("InitLoss", init)}
+        for name, init in inits.items()
+    }
+    init_losses = {"InitLoss": "init_pkg:InitLoss"}
+    for name in each_installed("init", "ganloss-init", init_modules, losses=init_losses):
+        yield (
+            "plugins",
+            f"{name}: build_loss",
+            *run_api(lambda: build_loss({"type": "InitLoss"}), None),
+        )
+        yield (
+            "plugins",
+            f"{name}: build_aggregator",
+            *run_api(
+                lambda: build_aggregator([{"type": "InitLoss", "data_info": {"pred": "p"}}]),
+                None,
+            ),
+        )
 
     commands = {
         "command registration calling sys.exit()": "raise SystemExit(5)",
         "command registration raising a BaseException": "raise GeneratorExit()",
     }
-    for index, (name, body) in enumerate(commands.items()):
-        source = (
-            "from ganlosscore import hookimpl\n\n"
+    command_modules = {
+        name: {
+            "cmd_hooks.py": "from ganlosscore import hookimpl\n\n"
             f"@hookimpl\ndef ganloss_register_commands(cli):\n    {body}\n"
+        }
+        for name, body in commands.items()
+    }
+    cmd_hooks = {"cmd": "cmd_hooks"}
+    for name in each_installed("cmd", "ganloss-cmd", command_modules, hooks=cmd_hooks):
+        yield ("plugins", f"{name}: ganloss --help", *run_cli(["--help"], accept=True))
+        yield (
+            "plugins",
+            f"{name}: ganloss plugins --json",
+            *run_cli(["plugins", "--json"], accept=True, json_out=True),
         )
-        with temporary_distribution(
-            root / f"cmd{index}",
-            "ganloss-cmd",
-            hooks={"cmd": "cmd_hooks"},
-            modules={"cmd_hooks.py": source},
-        ):
-            yield ("plugins", f"{name}: ganloss --help", *run_cli(["--help"], accept=True))
-            yield (
-                "plugins",
-                f"{name}: ganloss plugins --json",
-                *run_cli(["plugins", "--json"], accept=True, json_out=True),
-            )
 
     hook_imports = {
         "a hook plugin calling sys.exit() on import": "import sys\nsys.exit(4)\n",
         "a hook plugin raising a BaseException on import": "raise GeneratorExit('bye')\n",
     }
-    for index, (name, source) in enumerate(hook_imports.items()):
-        modules = {"exit_hooks.py": source}
-        with temporary_distribution(
-            root / f"hookimport{index}",
-            "ganloss-exithooks",
-            hooks={"x": "exit_hooks"},
-            modules=modules,
-        ):
-            with temporary_distribution(root / f"hookgood{index}", "ganloss-good", **good):
-                yield ("plugins", f"{name}: aggregating", *run_api(aggregate_good, None))
-            yield ("plugins", f"{name}: ganloss --help", *run_cli(["--help"], accept=True))
-            yield ("plugins", f"{name}: ganloss plugins exits 1", *run_cli(["plugins"]))
+    hook_modules = {name: {"exit_hooks.py": src} for name, src in hook_imports.items()}
+    exit_hooks = {"x": "exit_hooks"}
+    hook_plugins = each_installed("hookimport", "ganloss-exithooks", hook_modules, hooks=exit_hooks)
+    for index, name in enumerate(hook_plugins):
+        with temporary_distribution(root / f"hookgood{index}", "ganloss-good", **good):
+            yield ("plugins", f"{name}: aggregating", *run_api(aggregate_good, None))
+        yield ("plugins", f"{name}: ganloss --help", *run_cli(["--help"], accept=True))
+        yield ("plugins", f"{name}: ganloss plugins exits 1", *run_cli(["plugins"]))
 
     loud = loss_source("LoudLoss", prelude="print('hello from the import')\n")
     with temporary_distribution(
