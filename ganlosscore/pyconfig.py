@@ -63,17 +63,7 @@ MAX_FILES = 64
 
 #: The functions a config may call, as MMGeneration's configs do.
 CALLS: dict[str, Callable[..., Any]] = {
-    "dict": dict,
-    "list": list,
-    "tuple": tuple,
-    "min": min,
-    "max": max,
-    "abs": abs,
-    "round": round,
-    "int": int,
-    "float": float,
-    "str": str,
-    "bool": bool,
+    f.__name__: f for f in (dict, list, tuple, min, max, abs, round, int, float, str, bool)
 }
 
 _SUBSET = (
@@ -92,47 +82,41 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Pow: lambda a, b: a**b,
 }
 
-_CONSTRUCTS: dict[type[ast.AST], str] = {
-    ast.Import: "an import",
-    ast.ImportFrom: "an import",
-    ast.Attribute: "an attribute",
-    ast.Subscript: "a subscript",
-    ast.Lambda: "a lambda",
-    ast.FunctionDef: "a function definition",
-    ast.AsyncFunctionDef: "a function definition",
-    ast.ClassDef: "a class definition",
-    ast.Compare: "a comparison",
-    ast.BoolOp: "a boolean operator (and/or)",
-    ast.IfExp: "a conditional expression",
-    ast.ListComp: "a comprehension",
-    ast.DictComp: "a comprehension",
-    ast.SetComp: "a comprehension",
-    ast.GeneratorExp: "a generator expression",
-    ast.Set: "a set",
-    ast.Starred: "a starred expression",
-    ast.NamedExpr: "an assignment expression (:=)",
-    ast.Await: "an await",
-    ast.Yield: "a yield",
-    ast.YieldFrom: "a yield",
-    ast.For: "a loop",
-    ast.AsyncFor: "a loop",
-    ast.While: "a loop",
-    ast.If: "an if statement",
-    ast.With: "a with statement",
-    ast.AsyncWith: "a with statement",
-    ast.Try: "a try statement",
-    ast.Raise: "a raise statement",
-    ast.Assert: "an assert",
-    ast.Delete: "a del statement",
-    ast.AugAssign: "an augmented assignment",
-    ast.AnnAssign: "an annotated assignment",
-    ast.Global: "a global statement",
-    ast.Nonlocal: "a nonlocal statement",
-    ast.Return: "a return statement",
-    ast.Pass: "a pass statement",
-    ast.Break: "a break statement",
-    ast.Continue: "a continue statement",
+#: What each construct outside the subset is called in an error message.
+_CONSTRUCT_KINDS: dict[str, tuple[type[ast.AST], ...]] = {
+    "an import": (ast.Import, ast.ImportFrom),
+    "an attribute": (ast.Attribute,),
+    "a subscript": (ast.Subscript,),
+    "a lambda": (ast.Lambda,),
+    "a function definition": (ast.FunctionDef, ast.AsyncFunctionDef),
+    "a class definition": (ast.ClassDef,),
+    "a comparison": (ast.Compare,),
+    "a boolean operator (and/or)": (ast.BoolOp,),
+    "a conditional expression": (ast.IfExp,),
+    "a comprehension": (ast.ListComp, ast.DictComp, ast.SetComp),
+    "a generator expression": (ast.GeneratorExp,),
+    "a set": (ast.Set,),
+    "a starred expression": (ast.Starred,),
+    "an assignment expression (:=)": (ast.NamedExpr,),
+    "an await": (ast.Await,),
+    "a yield": (ast.Yield, ast.YieldFrom),
+    "a loop": (ast.For, ast.AsyncFor, ast.While),
+    "an if statement": (ast.If,),
+    "a with statement": (ast.With, ast.AsyncWith),
+    "a try statement": (ast.Try,),
+    "a raise statement": (ast.Raise,),
+    "an assert": (ast.Assert,),
+    "a del statement": (ast.Delete,),
+    "an augmented assignment": (ast.AugAssign,),
+    "an annotated assignment": (ast.AnnAssign,),
+    "a global statement": (ast.Global,),
+    "a nonlocal statement": (ast.Nonlocal,),
+    "a return statement": (ast.Return,),
+    "a pass statement": (ast.Pass,),
+    "a break statement": (ast.Break,),
+    "a continue statement": (ast.Continue,),
 }
+_CONSTRUCTS = {kind: text for text, kinds in _CONSTRUCT_KINDS.items() for kind in kinds}
 
 #: Digits in an f-string's format spec (a width or a precision): more would make a huge string.
 _MAX_FORMAT_NUMBER = 100
@@ -192,39 +176,31 @@ class _Reader:
 
     def _bases(self, bases: Any, path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         file = str(path)
+
+        def refuse(message: str) -> ConfigError:
+            return ConfigError(message, file=file, where="_base_")
+
         listed = [bases] if isinstance(bases, str) else bases
         if not isinstance(listed, (list, tuple)) or not all(isinstance(b, str) for b in listed):
-            raise ConfigError(
-                f"_base_ must be a path or a list of paths (strings), got {brief(bases)}",
-                file=file,
-                where="_base_",
-            )
+            raise refuse(f"_base_ must be a path or a list of paths (strings), got {brief(bases)}")
         merged: dict[str, Any] = {}
         origin: dict[str, str] = {}
         for name in listed:
             if "::" in name:
-                raise ConfigError(
+                raise refuse(
                     f"_base_ {brief(name)} names a file inside an installed package "
                     "(MMEngine's 'package::path'); copy the file next to the config and name "
-                    "it by a relative path",
-                    file=file,
-                    where="_base_",
+                    "it by a relative path"
                 )
             base = Path(os.path.normpath(path.parent / name))
             if base.suffix != ".py":
-                raise ConfigError(
+                raise refuse(
                     f"_base_ {brief(name)} is not a .py file; a .py config's bases are .py "
-                    "configs too",
-                    file=file,
-                    where="_base_",
+                    "configs too"
                 )
             if base in chain or base == Path(os.path.normpath(path)):
                 loop = " -> ".join(str(p) for p in (*chain, path, base))
-                raise ConfigError(
-                    f"_base_ {brief(name)} includes itself ({loop}); remove the loop",
-                    file=file,
-                    where="_base_",
-                )
+                raise refuse(f"_base_ {brief(name)} includes itself ({loop}); remove the loop")
             try:
                 values = self.read(base, (*chain, path))
             except ConfigError as exc:
@@ -238,11 +214,9 @@ class _Reader:
                 ) from exc.__cause__
             for key, value in values.items():
                 if key in merged:
-                    raise ConfigError(
+                    raise refuse(
                         f"two of its _base_ files set {brief(key)}: {origin[key]} and {base}; "
-                        "MMCV does not allow that either: set it in one of them",
-                        file=file,
-                        where="_base_",
+                        "MMCV does not allow that either: set it in one of them"
                     )
                 merged[key] = value
                 origin[key] = str(base)
@@ -273,11 +247,8 @@ def _merge(
                         file=file,
                         where=place,
                     )
-                merged[key] = _merge(value, merged[key], file=file, where=place)
-            else:
-                merged[key] = value
-        else:
-            merged[key] = value
+                value = _merge(value, merged[key], file=file, where=place)
+        merged[key] = value
     return merged
 
 
@@ -472,15 +443,13 @@ class _FileEvaluator:
         kwargs: dict[str, Any] = {}
         for keyword in node.keywords:
             value = self.eval(keyword.value, depth)
-            if keyword.arg is None:
-                for key, item in self.mapping(keyword.value, value, "**").items():
-                    if key in kwargs:
-                        raise self.error(keyword, f"{name}() is given {brief(key)} twice")
-                    kwargs[key] = item
-            elif keyword.arg in kwargs:
-                raise self.error(keyword, f"{name}() is given {brief(keyword.arg)} twice")
-            else:
-                kwargs[keyword.arg] = value
+            given = (
+                {keyword.arg: value} if keyword.arg else self.mapping(keyword.value, value, "**")
+            )
+            for key, item in given.items():
+                if key in kwargs:
+                    raise self.error(keyword, f"{name}() is given {brief(key)} twice")
+                kwargs[key] = item
         if name in ("int", "float", "str", "bool"):
             for arg in (*args, *kwargs.values()):
                 if not _is_scalar(arg):  # str() of a container could be huge
