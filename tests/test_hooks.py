@@ -4,6 +4,7 @@ import sys
 import pytest
 import torch
 from _losses import PairLoss, ShiftLoss
+from _plugins import hook_plugin
 
 from ganlosscore import build_aggregator, get_plugin_manager, hookimpl, hookspecs
 from ganlosscore.hooks import hook_plugin_failures, new_plugin_manager
@@ -65,9 +66,7 @@ def ganloss_compute_loss(loss, outputs):
 
 
 def test_hook_plugins_load_from_entry_points(ganloss_distribution):
-    ganloss_distribution(
-        "ganloss-triple", hooks={"triple": "triple_hooks"}, modules={"triple_hooks.py": HOOK_SOURCE}
-    )
+    ganloss_distribution("ganloss-triple", **hook_plugin(triple=HOOK_SOURCE))
     agg = build_aggregator([{"type": ShiftLoss, "data_info": {"pred": "p"}}])
     import torch
 
@@ -77,19 +76,9 @@ def test_hook_plugins_load_from_entry_points(ganloss_distribution):
 
 
 def test_broken_and_invalid_hook_plugins_are_isolated(ganloss_distribution):
-    ganloss_distribution(
-        "ganloss-badhooks",
-        hooks={"crash": "crash_hooks", "typo": "typo_hooks"},
-        modules={
-            "crash_hooks.py": "raise ImportError('missing dependency')\n",
-            "typo_hooks.py": (
-                "from ganlosscore import hookimpl\n"
-                "@hookimpl\n"
-                "def ganloss_compute_los(loss):\n"
-                "    return None\n"
-            ),
-        },
-    )
+    typo = "from ganlosscore import hookimpl\n@hookimpl\ndef ganloss_compute_los(loss):\n    pass\n"
+    crash = "raise ImportError('missing dependency')\n"
+    ganloss_distribution("ganloss-badhooks", **hook_plugin(crash=crash, typo=typo))
     pm = get_plugin_manager()  # builds without raising
     failures = hook_plugin_failures()
     assert "missing dependency" in failures["ganloss-badhooks:crash"]
@@ -215,11 +204,7 @@ def test_a_hook_plugin_that_failed_to_load_makes_every_aggregation_raise(
     from ganlosscore.hooks import reset_plugin_manager
     from ganlosscore.registry import refresh
 
-    ganloss_distribution(
-        "ganloss-rescale",
-        hooks={"rescale": "rescale_hooks"},
-        modules={"rescale_hooks.py": RESCALE_SOURCE},
-    )
+    ganloss_distribution("ganloss-rescale", **hook_plugin(rescale=RESCALE_SOURCE))
     agg = build_aggregator(TWO_LOSSES[:1])
     # before, the plugin was dropped silently and training went on with another objective
     for _ in range(2):
@@ -239,11 +224,7 @@ def test_a_hook_plugin_that_failed_to_load_makes_every_aggregation_raise(
 def test_a_private_manager_without_installed_plugins_ignores_their_failures(
     ganloss_distribution,
 ):
-    ganloss_distribution(
-        "ganloss-rescale",
-        hooks={"rescale": "rescale_hooks"},
-        modules={"rescale_hooks.py": RESCALE_SOURCE},
-    )
+    ganloss_distribution("ganloss-rescale", **hook_plugin(rescale=RESCALE_SOURCE))
     agg = build_aggregator(TWO_LOSSES[:1], plugin_manager=new_plugin_manager(installed=False))
     assert agg(INPUTS).log_vars["loss"] == 4.0
 

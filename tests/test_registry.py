@@ -6,6 +6,7 @@ import warnings
 
 import pytest
 from _losses import PairLoss, ShiftLoss
+from _plugins import hook_plugin
 
 from ganlosscore import (
     ConfigError,
@@ -457,10 +458,6 @@ def test_a_hook_plugin_raising_a_base_exception_on_import_is_recorded_not_raised
 ):
     from ganlosscore.hooks import get_plugin_manager, hook_plugin_failures
 
-    ganloss_distribution(
-        "ganloss-boomhooks",
-        hooks={"boom": "boom_hooks"},
-        modules={"boom_hooks.py": "raise GeneratorExit('bye')\n"},
-    )
+    ganloss_distribution("ganloss-boomhooks", **hook_plugin(boom="raise GeneratorExit('bye')\n"))
     get_plugin_manager()
     assert hook_plugin_failures() == {"ganloss-boomhooks:boom": "GeneratorExit: bye"}
