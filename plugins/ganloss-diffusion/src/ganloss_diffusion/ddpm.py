@@ -401,20 +401,16 @@ class DDPMVLBLoss(_DDPMLoss):
         {"mean_pred", "mean_target", "logvar_pred", "logvar_target", "x"}
     )
     log_kinds: ClassVar[tuple[str, ...]] = ("quartile", "name")
-    default_data_info: ClassVar[dict[str, str]] = {
-        "mean_pred": "mean_pred",
-        "mean_target": "mean_target",
-        "logvar_pred": "logvar_pred",
-        "logvar_target": "logvar_target",
-        "x": "real_imgs",
-        "mean": "mean_pred",
-        "logvar": "logvar_pred",
-        "timesteps": "timesteps",
-    }
     default_data_info_t_0: ClassVar[dict[str, str]] = {
         "x": "real_imgs",
         "mean": "mean_pred",
         "logvar": "logvar_pred",
+    }
+    # MMGeneration's: the KL inputs under their own names, then those of t = 0
+    default_data_info: ClassVar[dict[str, str]] = {
+        **{name: name for name in ("mean_pred", "mean_target", "logvar_pred", "logvar_target")},
+        **default_data_info_t_0,
+        "timesteps": "timesteps",
     }
 
     def __init__(
