@@ -32,6 +32,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TextIO
 
+import attrs
 import pluggy
 
 from ._version import PROTOCOL_VERSION, SUPPORTED_PROTOCOLS, __version__
@@ -146,16 +147,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _record_json(record: LossRecord) -> dict[str, Any]:
-    return {
-        "name": record.name,
-        "qualified_name": record.qualified_name,
-        "target": record.target,
-        "distribution": record.distribution,
-        "version": record.version,
-        "status": record.status,
-        "reason": record.reason,
-        "protocol": record.protocol,
-    }
+    # name first, then qualified_name, then the other fields in the record's order
+    return {"name": record.name, "qualified_name": record.qualified_name, **attrs.asdict(record)}
 
 
 # -- info ---------------------------------------------------------------------------
@@ -392,17 +385,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
                 info["reason"] = f"hook plugin {entry.target}: {failures[name]}"
     rows = sorted(dists.values(), key=lambda d: d["distribution"])
     for problem in unreadable_distributions():
-        rows.append(
-            {
-                "distribution": problem.label,
-                "version": None,
-                "protocol": None,
-                "losses": [],
-                "hooks": [],
-                "status": "broken",
-                "reason": f"skipped, {problem.reason}",
-            }
-        )
+        rows.append(_row(problem.label, None, None, "broken", f"skipped, {problem.reason}"))
     status = 1 if any(d["status"] in UNUSABLE for d in rows) else 0
     if args.json:
         _emit_json(rows)
@@ -410,21 +393,12 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     if not rows:
         print("No ganlosscore plugins installed.")
         return 0
-    print(
-        _table(
-            [
-                [
-                    d["distribution"],
-                    d["version"] or "-",
-                    str(len(d["losses"])),
-                    ", ".join(d["hooks"]) or "-",
-                    d["status"] + (f" ({d['reason']})" if d["reason"] else ""),
-                ]
-                for d in rows
-            ],
-            ["DISTRIBUTION", "VERSION", "LOSSES", "HOOKS", "STATUS"],
-        )
-    )
+    table = []
+    for d in rows:
+        shown = d["status"] + (f" ({d['reason']})" if d["reason"] else "")
+        losses, hook_names = str(len(d["losses"])), ", ".join(d["hooks"]) or "-"
+        table.append([d["distribution"], d["version"] or "-", losses, hook_names, shown])
+    print(_table(table, ["DISTRIBUTION", "VERSION", "LOSSES", "HOOKS", "STATUS"]))
     if status:
         print(
             "\nA plugin that is broken or incompatible cannot be used: fix, reinstall or "
@@ -445,15 +419,15 @@ def _plugin_row(entry: EntryRecord) -> dict[str, Any]:
         status, reason = "disabled", entry.disabled_reason
     elif entry.protocol not in SUPPORTED_PROTOCOLS:
         status, reason = "incompatible", incompatible_reason(entry)
-    return {
-        "distribution": entry.distribution,
-        "version": entry.version,
-        "protocol": entry.protocol,
-        "losses": [],
-        "hooks": [],
-        "status": status,
-        "reason": reason,
-    }
+    return _row(entry.distribution, entry.version, entry.protocol, status, reason)
+
+
+def _row(
+    dist: str, version: str | None, protocol: int | None, status: str, reason: str | None
+) -> dict[str, Any]:
+    """A row of ``ganloss plugins`` (and its ``--json``), in the order the keys are shown."""
+    keys = ("distribution", "version", "protocol", "losses", "hooks", "status", "reason")
+    return dict(zip(keys, (dist, version, protocol, [], [], status, reason)))
 
 
 # -- check --------------------------------------------------------------------------
