@@ -14,8 +14,11 @@ from ganlosscore import LossModule, available_losses, get_plugin_manager, hookim
 from ganlosscore.testing import (
     CHECKS,
     ConformanceError,
+    RankResult,
     check_loss,
     install_distribution,
+    outcomes_by_step,
+    step_outcomes,
     temporary_distribution,
 )
 
@@ -498,3 +501,29 @@ def test_ganloss_fake_world_records_what_a_sum_over_ranks_sends(ganloss_fake_wor
     # rank sends "zeros", so the sum is this rank's values, back in their own dtype
     assert ganloss_fake_world == [(torch.int64, "cpu", 2), (torch.float64, "cpu", 2)]
     assert summed.dtype == torch.float16 and summed.tolist() == [1.5, 2.5]
+
+
+# -- step outcomes of multi-process tests --------------------------------------------
+
+
+def test_step_outcomes_stop_at_the_first_failure():
+    def step(x):
+        if x == 2:
+            raise ValueError("two")
+        return 10 * x
+
+    assert step_outcomes(step, [1, 2, 3]) == [("ok", 10), ("ValueError", "two")]
+
+
+def test_outcomes_by_step_reads_each_rank_and_refuses_a_failed_one():
+    results = [
+        RankResult(rank=0, value=[("ok", 1)], exitcode=0),
+        RankResult(rank=1, value=[("ok", 2), ("DistributedMismatchError", "m")], exitcode=0),
+    ]
+    assert outcomes_by_step(results) == {
+        (0, 0): ("ok", 1),
+        (1, 0): ("ok", 2),
+        (1, 1): ("DistributedMismatchError", "m"),
+    }
+    with pytest.raises(AssertionError, match="hung=True"):
+        outcomes_by_step([*results, RankResult(rank=2, hung=True)])

@@ -4,9 +4,10 @@ Plain functions (:func:`check_loss`, :func:`check_examples` for docstring
 examples, :func:`check_package` for a package's metadata,
 :func:`temporary_distribution`, :func:`run_ranks` for tests on several
 ``torch.distributed`` ranks, :func:`count_collectives` to count their
-collectives) and, through the ``pytest11`` entry point, pytest fixtures (``ganloss_registry``,
-``ganloss_hooks``, ``ganloss_distribution``, ``ganloss_cli``; see
-:mod:`ganlosscore.testing.plugin`).
+collectives, :func:`step_outcomes` and :func:`outcomes_by_step` for their
+steps that may fail) and, through the ``pytest11`` entry point, pytest
+fixtures (``ganloss_registry``, ``ganloss_hooks``, ``ganloss_distribution``,
+``ganloss_cli``; see :mod:`ganlosscore.testing.plugin`).
 
 Names are imported on first use, so loading the pytest plugin in any project
 does not import torch.
@@ -22,7 +23,13 @@ if TYPE_CHECKING:
     from .conformance import CHECKS, ConformanceError, ConformanceReport, check_loss
     from .distributions import install_distribution, temporary_distribution
     from .examples import check_examples
-    from .multiprocess import RankResult, count_collectives, run_ranks
+    from .multiprocess import (
+        RankResult,
+        count_collectives,
+        outcomes_by_step,
+        run_ranks,
+        step_outcomes,
+    )
     from .package import check_package
 
 _LAZY = {
@@ -36,6 +43,8 @@ _LAZY = {
     "RankResult": "multiprocess",
     "count_collectives": "multiprocess",
     "run_ranks": "multiprocess",
+    "outcomes_by_step": "multiprocess",
+    "step_outcomes": "multiprocess",
     "temporary_distribution": "distributions",
 }
 
@@ -49,7 +58,9 @@ __all__ = [
     "check_package",
     "count_collectives",
     "install_distribution",
+    "outcomes_by_step",
     "run_ranks",
+    "step_outcomes",
     "temporary_distribution",
 ]
 

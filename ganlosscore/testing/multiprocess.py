@@ -27,6 +27,17 @@ many collectives a step costs::
         with count_collectives() as sizes:
             aggregator(outputs).log_vars
         return sizes                    # one entry per all_reduce: its numel()
+
+For ranks that take several steps, one of which may fail on purpose (ranks
+that disagree, say), a rank returns :func:`step_outcomes` and the test reads
+them by rank and step with :func:`outcomes_by_step`::
+
+    def body(rank, world):
+        return step_outcomes(lambda it: aggregator({**outputs, "iteration": it}).log_vars, [1, 2])
+
+    def test_steps():
+        by_step = outcomes_by_step(run_ranks(body, 2))
+        assert by_step[0, 1] == ("ok", {...})   # or ("DistributedMismatchError", message)
 """
 
 from __future__ import annotations
@@ -40,13 +51,13 @@ import queue
 import socket
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import attrs
 
-__all__ = ["RankResult", "count_collectives", "run_ranks"]
+__all__ = ["RankResult", "count_collectives", "outcomes_by_step", "run_ranks", "step_outcomes"]
 
 
 @attrs.frozen
@@ -176,6 +187,31 @@ def run_ranks(
         )
         for rank, proc in enumerate(procs)
     ]
+
+
+def step_outcomes(step: Callable[[Any], Any], inputs: Iterable[Any]) -> list[tuple[str, Any]]:
+    """``("ok", step(x))`` for each of ``inputs``, up to the first that raises an ``Exception``.
+
+    That one is ``(type name, message)`` and the last: a rank returns what it
+    did step by step, a failure included, instead of raising it.
+    """
+    outcomes: list[tuple[str, Any]] = []
+    for item in inputs:
+        try:
+            outcomes.append(("ok", step(item)))
+        except Exception as exc:
+            outcomes.append((type(exc).__name__, str(exc)))
+            break
+    return outcomes
+
+
+def outcomes_by_step(results: Sequence[RankResult]) -> dict[tuple[int, int], tuple[str, Any]]:
+    """``{(rank, step): outcome}`` from ranks that returned :func:`step_outcomes`.
+
+    Raises ``AssertionError`` (naming the results) if a rank did not return normally.
+    """
+    assert all(r.ok for r in results), results
+    return {(r.rank, step): outcome for r in results for step, outcome in enumerate(r.value)}
 
 
 @contextmanager

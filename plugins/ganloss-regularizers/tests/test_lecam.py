@@ -7,7 +7,7 @@ import torch.distributed as dist
 from ganloss_regularizers import LeCamRegularizer, lecam_regularization
 
 from ganlosscore import ConfigError
-from ganlosscore.testing import run_ranks
+from ganlosscore.testing import outcomes_by_step, run_ranks
 
 DATA_INFO = {"disc_pred_real": "disc_pred_real", "disc_pred_fake": "disc_pred_fake"}
 
@@ -137,9 +137,7 @@ def test_a_rank_that_skips_the_lazy_loss_still_meets_the_others_collective():
     # A skipped call (interval) takes part in the sync with nothing, so the ranks'
     # collectives stay paired: a per-rank iteration counter is the aggregator's clear
     # DistributedMismatchError on every rank, not a crash or a hang in mismatched collectives.
-    results = run_ranks(_lecam_ddp.run_lazy, 2)
-    assert all(r.ok for r in results), results
-    by_step = {(r.rank, step): outcome for r in results for step, outcome in enumerate(r.value)}
+    by_step = outcomes_by_step(run_ranks(_lecam_ddp.run_lazy, 2))
     for rank in (0, 1):
         # step 0, iteration 1 on both: both skip it, the averages are untouched
         status, detail = by_step[rank, 0]

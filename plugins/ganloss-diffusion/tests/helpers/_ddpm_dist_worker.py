@@ -59,6 +59,7 @@ LAZY_ITERATIONS = {0: [1, 2, 0], 1: [1, 2, 1]}
 def run_lazy(rank: int, world: int) -> list[tuple[str, Any]]:
     """Each step's outcome: ("ok", log_vars) or (error type, message), up to the first error."""
     from ganlosscore import build_aggregator
+    from ganlosscore.testing import step_outcomes
 
     agg = build_aggregator(
         [
@@ -71,13 +72,7 @@ def run_lazy(rank: int, world: int) -> list[tuple[str, Any]]:
             dict(type="ganloss-diffusion:DDPMMSELoss", loss_name="loss_every_step"),
         ]
     )
-    outcomes: list[tuple[str, Any]] = []
-    for iteration in LAZY_ITERATIONS[rank]:
-        try:
-            outcomes.append(
-                ("ok", agg({**outputs_for(*BATCHES[rank]), "iteration": iteration}).log_vars)
-            )
-        except Exception as exc:
-            outcomes.append((type(exc).__name__, str(exc)))
-            break
-    return outcomes
+    outputs = outputs_for(*BATCHES[rank])
+    return step_outcomes(
+        lambda it: agg({**outputs, "iteration": it}).log_vars, LAZY_ITERATIONS[rank]
+    )

@@ -45,6 +45,7 @@ def run_lazy(rank: int, world: int) -> list[tuple[str, Any]]:
     import torch
 
     from ganlosscore import build_aggregator
+    from ganlosscore.testing import step_outcomes
 
     agg = build_aggregator(
         [
@@ -58,13 +59,10 @@ def run_lazy(rank: int, world: int) -> list[tuple[str, Any]]:
         ]
     )
     (real, fake), lecam = BATCHES[rank][0], agg.losses[0]
-    outcomes: list[tuple[str, Any]] = []
-    for iteration in LAZY_ITERATIONS[rank]:
-        outputs = {"real": torch.tensor(real), "fake": torch.tensor(fake)}
-        try:
-            log_vars = agg({**outputs, "iteration": iteration}).log_vars
-        except Exception as exc:
-            outcomes.append((type(exc).__name__, str(exc)))
-            break
-        outcomes.append(("ok", (log_vars, (lecam.ema_real.item(), lecam.ema_fake.item()))))
-    return outcomes
+    outputs = {"real": torch.tensor(real), "fake": torch.tensor(fake)}
+
+    def step(iteration: int) -> tuple[dict[str, float], tuple[float, float]]:
+        log_vars = agg({**outputs, "iteration": iteration}).log_vars
+        return log_vars, (lecam.ema_real.item(), lecam.ema_fake.item())
+
+    return step_outcomes(step, LAZY_ITERATIONS[rank])
