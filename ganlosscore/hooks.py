@@ -20,7 +20,7 @@ import pluggy
 from . import hookspecs
 from ._version import SUPPORTED_PROTOCOLS
 from .errors import IncompatiblePluginError, PluginLoadError
-from .registry import HOOK_GROUP, describe_failure, plugin_entries
+from .registry import HOOK_GROUP, describe_failure, incompatible_reason, plugin_entries
 
 __all__ = [
     "bypassable_hooks",
@@ -48,7 +48,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
     if _manager is None:
         with _lock:
             if _manager is None:
-                _manager = _create()
+                _manager = new_plugin_manager()
     return _manager
 
 
@@ -91,10 +91,6 @@ def new_plugin_manager(
     return pm
 
 
-def _create() -> pluggy.PluginManager:
-    return new_plugin_manager(installed=True)
-
-
 def _register_installed(pm: _PluginManager) -> None:
     strict = os.environ.get("GANLOSS_STRICT_PLUGINS", "") not in ("", "0")
     for entry in plugin_entries(HOOK_GROUP):
@@ -103,11 +99,7 @@ def _register_installed(pm: _PluginManager) -> None:
         name = f"{entry.distribution}:{entry.name}"
         try:
             if entry.protocol not in SUPPORTED_PROTOCOLS:  # never imported: its hooks may differ
-                raise IncompatiblePluginError(
-                    f"{entry.distribution} {entry.version} was built for loss protocol "
-                    f"{entry.protocol}, this ganlosscore implements "
-                    f"{', '.join(map(str, sorted(SUPPORTED_PROTOCOLS)))}"
-                )
+                raise IncompatiblePluginError(incompatible_reason(entry))
             plugin = entry.entry_point.load()
             pm.register(plugin, name=name)
             try:

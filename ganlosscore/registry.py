@@ -52,8 +52,8 @@ from .errors import (
     PluginSelectionWarning,
     UnknownLossError,
     brief,
-    closest,
     describe_exception,
+    did_you_mean,
 )
 
 if TYPE_CHECKING:
@@ -233,17 +233,8 @@ class _Registry:
                 reason = f"also offered by {', '.join(others)}; select one as {qualified!r}"
             else:
                 status = "ok"
-            out.append(
-                LossRecord(
-                    entry.name,
-                    entry.target,
-                    entry.distribution,
-                    entry.version,
-                    status,
-                    reason,
-                    entry.protocol,
-                )
-            )
+            found = (entry.name, entry.target, entry.distribution, entry.version)
+            out.append(LossRecord(*found, status, reason, entry.protocol))
         for name, cls in self._local.items():
             out.append(
                 LossRecord(name, f"{cls.__module__}:{cls.__qualname__}", LOCAL, None, "local")
@@ -287,12 +278,11 @@ class _Registry:
             {e.name for e in self.entries(LOSS_GROUP) if e.disabled_reason is None}
             | set(self._local)
         )
-        match = closest(name, known)
-        hint = f" Did you mean {match!r}?" if match else ""
         listing = ", ".join(known) if known else "none (no loss package is installed)"
         return UnknownLossError(
-            f"unknown loss type {brief(type_name)}.{hint} Available: {listing}. "
-            "Install the package that offers it, or register a local class with register_loss."
+            f"unknown loss type {brief(type_name)}.{did_you_mean(name, known)} Available: "
+            f"{listing}. Install the package that offers it, or register a local class with "
+            "register_loss."
         )
 
     def _load(self, entry: EntryRecord) -> type[LossModule]:
@@ -489,13 +479,11 @@ def _warn_about_unknown_selections(plugins: set[str]) -> None:
     """
     for variable in ("GANLOSS_PLUGINS", "GANLOSS_DISABLE_PLUGINS"):
         for name in sorted(_split_names(os.environ.get(variable) or "") - plugins):
-            match = closest(name, plugins)
-            hint = f" Did you mean {match!r}?" if match else ""
             installed = ", ".join(sorted(plugins)) or "none"
             warnings.warn(
                 f"{variable} names {brief(name)}, which is not an installed distribution offering "
-                f"losses or hooks, so it selects nothing.{hint} Installed plugin "
-                f"distributions: {installed}",
+                f"losses or hooks, so it selects nothing.{did_you_mean(name, plugins)} Installed "
+                f"plugin distributions: {installed}",
                 PluginSelectionWarning,
                 stacklevel=_caller_outside_package(),
             )
