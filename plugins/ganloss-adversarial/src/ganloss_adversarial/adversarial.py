@@ -125,8 +125,8 @@ class GenAdversarialLoss(LossModule):
     - ``hinge``: ``-mean(x_f)`` (no hinge on the generator's side). Lim & Ye
       2017, "Geometric GAN"; Miyato et al. 2018, "Spectral Normalization for GANs".
     - ``ragan``: ``mean(softplus(-(x_f - mean(x_r)))) + mean(softplus(x_r - mean(x_f)))``.
-      Jolicoeur-Martineau 2018, "The relativistic discriminator: a key element
-      missing from standard GAN" (RaSGAN).
+      Jolicoeur-Martineau 2018 (RaSGAN; the paper's title is under
+      :class:`DiscAdversarialLoss`).
     - ``ralsgan``: ``mean((x_f - mean(x_r) - 1)**2) + mean((x_r - mean(x_f) + 1)**2)``.
       Jolicoeur-Martineau 2018 (RaLSGAN).
     - ``rahinge``: ``mean(relu(1 - (x_f - mean(x_r)))) + mean(relu(1 + (x_r - mean(x_f))))``.
