@@ -82,11 +82,9 @@ def _as_scalar(name: str, value: Any) -> torch.Tensor:
         and value
         and all(isinstance(v, torch.Tensor) for v in value)
     ):  # MMGeneration accepts a list of tensors: the sum of their means
-        terms: list[torch.Tensor] = [v.mean() for v in value]
-        out = terms[0]
-        for t in terms[1:]:
-            out = out + t
-        return out
+        first, *rest = [v.mean() for v in value]
+        total: torch.Tensor = sum(rest, first)
+        return total
     raise GanLossError(
         f"a loss value must be a tensor (or a list of tensors), got {type(value).__name__}",
         where=name,
@@ -166,17 +164,8 @@ def _reduce_across_ranks(
     names = sorted(log_vars)
     capacity = aggregator.max_log_vars
     device = collective_device(next(iter(log_vars.values())).device)
-    mine = dict(
-        zip(
-            _FACTS,
-            (
-                len(names),
-                capacity,
-                *_fingerprints(names),
-                *((0, 0) if step is None else (1, int(step))),
-            ),
-        )
-    )
+    step_facts = (0, 0) if step is None else (1, int(step))
+    mine = dict(zip(_FACTS, (len(names), capacity, *_fingerprints(names), *step_facts)))
     spans = extremes_over_ranks(mine, device)
     differ = [fact for fact, (low, high) in spans.items() if low != high]
     if differ:
