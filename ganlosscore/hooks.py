@@ -23,6 +23,7 @@ from .errors import IncompatiblePluginError, PluginLoadError
 from .registry import HOOK_GROUP, describe_failure, incompatible_reason, plugin_entries
 
 __all__ = [
+    "AGGREGATION_HOOKS",
     "bypassable_hooks",
     "get_plugin_manager",
     "hook_plugin_failures",
@@ -195,7 +196,7 @@ def bypassable_hooks(pm: pluggy.PluginManager) -> frozenset[str]:
     from . import defaults
 
     bypass = set()
-    for name in _AGGREGATION_HOOKS:
+    for name in AGGREGATION_HOOKS:
         impls = getattr(pm.hook, name).get_hookimpls()
         if not impls or (len(impls) == 1 and impls[0].plugin is defaults):
             bypass.add(name)
@@ -209,7 +210,8 @@ def load_failures(pm: pluggy.PluginManager) -> dict[str, str]:
     return pm.load_failures if isinstance(pm, _PluginManager) else {}
 
 
-_AGGREGATION_HOOKS = (
+#: The hooks whose implementations change or observe an aggregation.
+AGGREGATION_HOOKS = (
     "ganloss_compute_loss",
     "ganloss_merge_loss",
     "ganloss_parse_losses",

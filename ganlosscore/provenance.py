@@ -22,6 +22,7 @@ import attrs
 import importlib_metadata
 
 from ._version import __version__
+from .hooks import AGGREGATION_HOOKS
 from .registry import HOOK_GROUP, LOCAL, LOSS_GROUP, distribution_of, plugin_entries
 
 if TYPE_CHECKING:
@@ -30,15 +31,6 @@ if TYPE_CHECKING:
     from .aggregation import LossAggregator
 
 __all__ = ["HookOrigin", "LossOrigin", "Provenance", "loss_origin", "provenance"]
-
-#: The hooks whose implementations change or observe an aggregation.
-AGGREGATION_HOOKS = (
-    "ganloss_compute_loss",
-    "ganloss_merge_loss",
-    "ganloss_parse_losses",
-    "ganloss_reduce_log_vars",
-    "ganloss_after_aggregate",
-)
 
 
 @attrs.frozen
@@ -88,12 +80,8 @@ def provenance(aggregator: LossAggregator) -> Provenance:
     losses = []
     for loss in aggregator._held():
         cls = type(loss)
-        distribution, version = loss_origin(cls)
-        losses.append(
-            LossOrigin(
-                loss.loss_name(), f"{cls.__module__}:{cls.__qualname__}", distribution, version
-            )
-        )
+        target = f"{cls.__module__}:{cls.__qualname__}"
+        losses.append(LossOrigin(loss.loss_name(), target, *loss_origin(cls)))
     return Provenance(
         aggregator.name, __version__, tuple(losses), hook_origins(aggregator.plugin_manager)
     )
@@ -127,13 +115,8 @@ def hook_origins(pm: pluggy.PluginManager) -> tuple[HookOrigin, ...]:
     for name, plugin in pm.list_name_plugin():
         if plugin is None or plugin is defaults:  # None: a blocked name
             continue
-        hooks = tuple(
-            sorted(
-                caller.name
-                for caller in pm.get_hookcallers(plugin) or []
-                if caller.name in AGGREGATION_HOOKS
-            )
-        )
+        callers = pm.get_hookcallers(plugin) or []
+        hooks = tuple(sorted(c.name for c in callers if c.name in AGGREGATION_HOOKS))
         if not hooks:  # commands only, say: it does not touch a result
             continue
         entry = entries.get(name)
