@@ -288,12 +288,9 @@ def _toml_value(value: Any) -> str | None:
 
 def _find_record(type_name: str) -> LossRecord | None:
     dist, _, name = type_name.rpartition(":")
-    for record in available_losses():
-        if record.name != name:
-            continue
-        if not dist or record.distribution == normalize_dist_name(dist):
-            return record
-    return None
+    wanted = normalize_dist_name(dist) if dist else None
+    matches = (r for r in available_losses() if r.name == name and wanted in (None, r.distribution))
+    return next(matches, None)
 
 
 def _annotation(annotation: Any) -> str | None:

@@ -603,13 +603,17 @@ _EXAMPLES = {
 
 def _config_files_in(directory: Path) -> str:
     """`` such as a.toml, b.yaml in it`` (up to three), or ``""``."""
-    try:
-        names = sorted(
-            p.name for p in directory.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file()
-        )
-    except OSError:
-        return ""
+    names = _config_names(directory)
     return f", such as {', '.join(names[:3])} in it" if names else ""
+
+
+def _config_names(directory: Path) -> list[str]:
+    """The names of the config files in ``directory``, sorted (none if it cannot be listed)."""
+    try:
+        files = [p for p in directory.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file()]
+        return sorted(p.name for p in files)
+    except OSError:
+        return []
 
 
 def _read_regular_file(path: Path, file: str) -> bytes:
@@ -685,11 +689,7 @@ def _unreadable(path: Path, exc: OSError) -> str:
     if isinstance(exc, FileNotFoundError):
         if not os.path.isdir(path.parent):
             return f"{message}; the folder {path.parent} does not exist either, check the path"
-        try:
-            siblings = [p.name for p in path.parent.iterdir() if p.suffix.lower() in SUFFIXES]
-        except OSError:
-            siblings = []
-        return f"{message}; check the path.{did_you_mean(path.name, siblings)}"
+        return f"{message}; check the path.{did_you_mean(path.name, _config_names(path.parent))}"
     if isinstance(exc, PermissionError):
         return f"{message}; make it readable to you (e.g. chmod a+r {path}) or copy it"
     return message
@@ -714,13 +714,8 @@ def _kind(data: Any) -> str:
     """What a config file's top level holds, in words: ``a list (2 items)``."""
     if isinstance(data, list):
         return f"a list ({len(data)} item{'' if len(data) == 1 else 's'})"
-    if isinstance(data, str):
-        return "a string"
-    if isinstance(data, bool):
-        return "a boolean"
-    if isinstance(data, (int, float)):
-        return "a number"
-    return f"a {type(data).__name__}"
+    kinds = ((str, "a string"), (bool, "a boolean"), ((int, float), "a number"))
+    return next((kind for t, kind in kinds if isinstance(data, t)), f"a {type(data).__name__}")
 
 
 def _parse(text: str, suffix: str, file: str) -> Any:
