@@ -35,6 +35,7 @@ import re
 import sys
 import threading
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
@@ -206,10 +207,7 @@ class _Registry:
 
     def records(self, include_disabled: bool) -> list[LossRecord]:
         entries = self.entries(LOSS_GROUP)
-        counts: dict[str, int] = {}
-        for entry in entries:
-            if entry.disabled_reason is None:
-                counts[entry.name] = counts.get(entry.name, 0) + 1
+        counts = Counter(e.name for e in entries if e.disabled_reason is None)
         out: list[LossRecord] = []
         for entry in entries:
             qualified = f"{entry.distribution}:{entry.name}"
