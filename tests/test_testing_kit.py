@@ -10,12 +10,19 @@ import pytest
 import torch
 from _losses import RunningMeanLoss, ShiftLoss
 
-from ganlosscore import LossModule, available_losses, get_plugin_manager, hookimpl
+from ganlosscore import (
+    ConfigError,
+    LossModule,
+    available_losses,
+    get_plugin_manager,
+    hookimpl,
+)
 from ganlosscore.testing import (
     CHECKS,
     ConformanceError,
     RankResult,
     check_loss,
+    check_refused,
     install_distribution,
     outcomes_by_step,
     step_outcomes,
@@ -469,8 +476,6 @@ def test_ganloss_hooks_unregisters_at_teardown(ganloss_hooks):
 
 
 def test_ganloss_hooks_on_a_plugin_already_registered_says_so(ganloss_hooks):
-    from ganlosscore import ConfigError
-
     plugin = ganloss_hooks(NoOpHooks())
     # as an installed hook module would be: pluggy's bare ValueError before
     with pytest.raises(ConfigError, match="is already registered on the plugin manager as"):
@@ -527,3 +532,31 @@ def test_outcomes_by_step_reads_each_rank_and_refuses_a_failed_one():
     }
     with pytest.raises(AssertionError, match="hung=True"):
         outcomes_by_step([*results, RankResult(rank=2, hung=True)])
+
+
+# -- check_refused: hyperparameters are checked where they enter -----------------------
+
+
+class ScaledShift(ShiftLoss):
+    """Refuses a negative ``scale`` at its place; takes any ``offset`` (the kit must say so)."""
+
+    def __init__(self, scale=1.0, offset=0.0, shift=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if scale < 0:
+            raise ConfigError("scale must be >= 0", where="ScaledShift.scale")
+        if shift < 0:
+            raise ConfigError("shift must be >= 0", where="ScaledShift.scale")  # the wrong place
+
+
+def test_check_refused_passes_a_value_refused_at_its_place():
+    check_refused(ScaledShift, scale=-1.0)
+
+
+def test_check_refused_lists_every_value_accepted_or_refused_elsewhere():
+    with pytest.raises(ConformanceError) as info:
+        check_refused(ScaledShift, scale=-1.0, offset=-1.0, shift=-1.0)
+    assert info.value.failed_checks == {"refused"}
+    assert str(info.value) == (
+        "ScaledShift: offset=-1.0 is accepted; "
+        "shift=-1.0 is refused at 'ScaledShift.scale', not 'ScaledShift.shift'"
+    )

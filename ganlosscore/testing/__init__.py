@@ -1,6 +1,7 @@
 """The conformance kit for loss authors, and fixtures for plugin tests.
 
-Plain functions (:func:`check_loss`, :func:`check_examples` for docstring
+Plain functions (:func:`check_loss`, :func:`check_refused` for a loss's
+hyperparameter checks, :func:`check_examples` for docstring
 examples, :func:`check_package` for a package's metadata,
 :func:`temporary_distribution`, :func:`run_ranks` for tests on several
 ``torch.distributed`` ranks, :func:`count_collectives` to count their
@@ -20,7 +21,13 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .conformance import CHECKS, ConformanceError, ConformanceReport, check_loss
+    from .conformance import (
+        CHECKS,
+        ConformanceError,
+        ConformanceReport,
+        check_loss,
+        check_refused,
+    )
     from .distributions import install_distribution, temporary_distribution
     from .examples import check_examples
     from .multiprocess import (
@@ -37,6 +44,7 @@ _LAZY = {
     "ConformanceError": "conformance",
     "ConformanceReport": "conformance",
     "check_loss": "conformance",
+    "check_refused": "conformance",
     "check_package": "package",
     "check_examples": "examples",
     "install_distribution": "distributions",
@@ -56,6 +64,7 @@ __all__ = [
     "check_examples",
     "check_loss",
     "check_package",
+    "check_refused",
     "count_collectives",
     "install_distribution",
     "outcomes_by_step",

@@ -33,9 +33,10 @@ import attrs
 import torch
 
 from ..config import build_loss
+from ..errors import ConfigError, brief
 from ..protocol import LossModule
 
-__all__ = ["CHECKS", "ConformanceError", "ConformanceReport", "check_loss"]
+__all__ = ["CHECKS", "ConformanceError", "ConformanceReport", "check_loss", "check_refused"]
 
 CHECKS: tuple[str, ...] = (
     "naming",
@@ -115,6 +116,35 @@ def check_loss(
     """
     with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
         return _run_checks(config, make_outputs, weight_linear, skip, dtypes, seed)
+
+
+def check_refused(loss_class: type[LossModule], **bad_values: Any) -> None:
+    """Check that each bad value of a hyperparameter is refused where it enters.
+
+    For every ``name=value``, ``loss_class(name=value)`` must raise a
+    :class:`~ganlosscore.ConfigError` located at ``"<class name>.<name>"``
+    (the protocol's rule: a hyperparameter is checked at construction, with
+    the place in the message). Raises :class:`ConformanceError` (check
+    ``refused``) listing every value accepted or refused elsewhere.
+
+    Example:
+        >>> check_refused(LeCamRegularizer, decay=1.0, ema_start=-1)  # doctest: +SKIP
+    """
+    failures = []
+    for name, value in bad_values.items():
+        expected = f"{loss_class.__name__}.{name}"
+        try:
+            loss_class(**{name: value})
+        except ConfigError as exc:
+            if exc.where != expected:
+                failures.append(
+                    f"{name}={brief(value)} is refused at {exc.where!r}, not {expected!r}"
+                )
+        else:
+            failures.append(f"{name}={brief(value)} is accepted")
+    if failures:
+        message = f"{loss_class.__name__}: " + "; ".join(failures)
+        raise ConformanceError(message, [("refused", failure) for failure in failures])
 
 
 def _run_checks(

@@ -6,8 +6,7 @@ import torch
 import torch.distributed as dist
 from ganloss_regularizers import LeCamRegularizer, lecam_regularization
 
-from ganlosscore import ConfigError
-from ganlosscore.testing import outcomes_by_step, run_ranks
+from ganlosscore.testing import check_refused, outcomes_by_step, run_ranks
 
 DATA_INFO = {"disc_pred_real": "disc_pred_real", "disc_pred_fake": "disc_pred_fake"}
 
@@ -175,15 +174,5 @@ def test_every_synced_update_and_skip_sends_the_same_float64_buffer(ganloss_fake
     assert len(ganloss_fake_world) == 6
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "where"),
-    [
-        ({"decay": 1.0}, "decay"),
-        ({"ema_start": -1}, "ema_start"),
-        ({"relu": 1}, "relu"),
-        ({"sync_averages": "yes"}, "sync_averages"),
-    ],
-)
-def test_bad_hyperparameters(kwargs, where):
-    with pytest.raises(ConfigError, match=f"LeCamRegularizer.{where}"):
-        LeCamRegularizer(**kwargs)
+def test_bad_hyperparameters():
+    check_refused(LeCamRegularizer, decay=1.0, ema_start=-1, relu=1, sync_averages="yes")
