@@ -138,15 +138,3 @@ def test_provenance_names_the_logger_and_its_distribution(tmp_path, pm):
         "version": ganloss_tensorboard.__version__,
         "hooks": ["ganloss_after_aggregate"],
     } in hooks
-
-
-def test_ganloss_check_checks_the_table(tmp_path, ganloss_cli):
-    path = tmp_path / "gan.toml"
-    path.write_text(
-        "[[disc]]\ntype = 'DiscShiftLoss'\ndata_info = { pred = 'disc_pred_real' }\n\n"
-        "[plugins.ganloss-tensorboard]\nlog_dir = 'runs'\nintervall = 10\n"
-    )
-    result = ganloss_cli("check", str(path))
-    assert result.status == 1
-    assert "plugins.ganloss-tensorboard.intervall: ganloss-tensorboard has no setting" in result.out
-    assert not (tmp_path / "runs").exists()

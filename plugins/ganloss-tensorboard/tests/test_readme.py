@@ -36,3 +36,4 @@ def test_readme_shows_what_ganloss_check_prints(tmp_path, ganloss_cli):
     )
     result = ganloss_cli("check", str(path))
     assert result.out.splitlines() == [f"{path}: 1 problem", f"  - {shown}"]
+    assert result.status == 1 and not (tmp_path / "runs").exists()  # nothing is created
