@@ -62,8 +62,8 @@ from .registry import (
     LossRecord,
     available_losses,
     describe_failure,
+    entry_status,
     get_loss_class,
-    incompatible_reason,
     normalize_dist_name,
     plugin_entries,
     unreadable_distributions,
@@ -407,16 +407,9 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 def _plugin_row(entry: EntryRecord) -> dict[str, Any]:
     """A distribution's row of ``ganloss plugins``, before its hooks are looked at.
 
-    Deselected wins over incompatible (as in the registry's records): a
-    deselected distribution is never used, whatever protocol it declares. An
-    incompatible one is neither imported nor used, its losses refuse to build.
+    Its status is the registry's (:func:`~ganlosscore.registry.entry_status`).
     """
-    status, reason = "ok", None
-    if entry.disabled_reason:
-        status, reason = "disabled", entry.disabled_reason
-    elif entry.protocol not in SUPPORTED_PROTOCOLS:
-        status, reason = "incompatible", incompatible_reason(entry)
-    return _row(entry.distribution, entry.version, entry.protocol, status, reason)
+    return _row(entry.distribution, entry.version, entry.protocol, *entry_status(entry))
 
 
 def _row(

@@ -211,17 +211,12 @@ class _Registry:
         out: list[LossRecord] = []
         for entry in entries:
             qualified = f"{entry.distribution}:{entry.name}"
-            reason: str | None = None
-            status: Status
-            if entry.disabled_reason is not None:
-                if not include_disabled:
-                    continue
-                status, reason = "disabled", entry.disabled_reason
-            elif entry.protocol not in SUPPORTED_PROTOCOLS:
-                status, reason = "incompatible", incompatible_reason(entry)
-            elif qualified in self._broken:
+            status, reason = entry_status(entry)
+            if status == "disabled" and not include_disabled:
+                continue
+            if status == "ok" and qualified in self._broken:
                 status, reason = "broken", self._broken[qualified]
-            elif counts[entry.name] > 1:
+            elif status == "ok" and counts[entry.name] > 1:
                 others = [
                     e.distribution
                     for e in entries
@@ -229,8 +224,6 @@ class _Registry:
                 ]
                 status = "conflict"
                 reason = f"also offered by {', '.join(others)}; select one as {qualified!r}"
-            else:
-                status = "ok"
             found = (entry.name, entry.target, entry.distribution, entry.version)
             out.append(LossRecord(*found, status, reason, entry.protocol))
         for name, cls in self._local.items():
@@ -349,6 +342,20 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, SystemExit):
         return f"SystemExit: the module called sys.exit({brief(exc.code)}) on import"
     return describe_exception(exc)
+
+
+def entry_status(entry: EntryRecord) -> tuple[Status, str | None]:
+    """``disabled``, ``incompatible`` or ``ok``, and why: what an entry is before it is loaded.
+
+    Deselected wins over incompatible: a deselected distribution is never
+    used, whatever protocol it declares. An incompatible one is neither
+    imported nor used, its losses refuse to build.
+    """
+    if entry.disabled_reason is not None:
+        return "disabled", entry.disabled_reason
+    if entry.protocol not in SUPPORTED_PROTOCOLS:
+        return "incompatible", incompatible_reason(entry)
+    return "ok", None
 
 
 def incompatible_reason(entry: EntryRecord) -> str:
