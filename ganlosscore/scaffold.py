@@ -71,7 +71,6 @@ def plugin_names(name: str) -> dict[str, str]:
     for a name that cannot become an importable package.
     """
     if not isinstance(name, str) or not _NAME.match(name):
-        hint = ""
         if isinstance(name, str) and name[:1].isdigit():
             hint = f" (its import package must not start with a digit), e.g. ganloss-{name}"
         else:
