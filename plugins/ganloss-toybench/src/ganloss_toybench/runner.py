@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import json
 import os
 import platform
 import socket
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -446,6 +447,16 @@ def run_distributed(
     if launched is None:  # checked here, before any process is spawned
         check_nproc(nproc)
         check_batch_split(settings.batch_size, nproc)
+    # one rank's run, given its rank and world_size (picklable for spawn)
+    run = functools.partial(
+        run_toybench,
+        settings,
+        disc_config,
+        gen_config,
+        out_dir=out_dir,
+        resolved_config=resolved_config,
+        progress=progress,
+    )
     if launched is not None:
         rank, world = launched
         if nproc not in (1, world):
@@ -456,16 +467,7 @@ def run_distributed(
             )
         dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=120))
         try:
-            run_toybench(
-                settings,
-                disc_config,
-                gen_config,
-                out_dir=out_dir,
-                resolved_config=resolved_config,
-                rank=rank,
-                world_size=world,
-                progress=progress,
-            )
+            run(rank=rank, world_size=world)
         finally:
             _teardown()
         return
@@ -474,39 +476,14 @@ def run_distributed(
 
     context = mp.get_context("spawn")
     errors = context.SimpleQueue()
-    port = _free_port()
     mp.start_processes(  # type: ignore[attr-defined,no-untyped-call]
-        _worker,
-        args=(
-            nproc,
-            port,
-            errors,
-            settings,
-            disc_config,
-            gen_config,
-            out_dir,
-            resolved_config,
-            progress,
-        ),
-        nprocs=nproc,
-        start_method="spawn",
+        _worker, args=(nproc, _free_port(), errors, run), nprocs=nproc, start_method="spawn"
     )
     if not errors.empty():
         raise GanLossError(errors.get())
 
 
-def _worker(
-    rank: int,
-    world: int,
-    port: int,
-    errors: Any,
-    settings: Settings,
-    disc_config: Any,
-    gen_config: Any,
-    out_dir: str | Path | None,
-    resolved_config: Mapping[str, Any] | None,
-    progress: bool | None,
-) -> None:
+def _worker(rank: int, world: int, port: int, errors: Any, run: Callable[..., None]) -> None:
     import torch.distributed as dist
 
     os.environ["MASTER_ADDR"] = "127.0.0.1"
@@ -515,16 +492,7 @@ def _worker(
         "gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=120)
     )
     try:
-        run_toybench(
-            settings,
-            disc_config,
-            gen_config,
-            out_dir=out_dir,
-            resolved_config=resolved_config,
-            rank=rank,
-            world_size=world,
-            progress=progress,
-        )
+        run(rank=rank, world_size=world)
     except GanLossError as exc:  # reported by the parent as one clean message
         errors.put(f"process {rank} of {world}: {exc}")
     finally:
