@@ -100,7 +100,7 @@ def test_stacked_digits_end_to_end_and_replot(tmp_path, capsys):
     assert real["num_samples"] == 300 and real["high_quality"] > 0.8
     # the images table replaced the 2-D values, the config's own table replaced those
     settings = record["config"]["toybench"]
-    assert (settings["steps"], settings["latent_dim"], settings["ema"]) == (6, 32, 0.999)
+    assert (settings["steps"], settings["latent_dim"], settings["ema"]) == (6, 64, 0.999)
     assert "published" not in record
 
     stem = tmp_path / "stacked-digits-seed0"

@@ -6,6 +6,7 @@ import os
 import sys
 
 import pytest
+import torch
 from ganloss_toybench import default_config, resolve_settings
 from ganloss_toybench.config import (
     MAX_THREADS,
@@ -13,6 +14,7 @@ from ganloss_toybench.config import (
     default_config_text,
     split_config,
 )
+from ganloss_toybench.data import load_dataset
 
 from ganlosscore import ConfigError
 
@@ -251,7 +253,7 @@ def test_layers_default_then_the_files_table_then_its_images_table_then_options(
     section = {"dataset": "digits", "steps": 50, "lr_gen": 0.01, "images": {"lr_gen": 0.02}}
     s = resolve_settings(section, {"seed": 3})
     # the file's [toybench] beats the default's images table; its own images table beats both
-    assert (s.steps, s.lr_gen, s.latent_dim, s.seed) == (50, 0.02, 32, 3)
+    assert (s.steps, s.lr_gen, s.latent_dim, s.seed) == (50, 0.02, 64, 3)
     assert resolve_settings(section, {"dataset": "ring"}).lr_gen == 0.01  # table ignored
     assert resolve_settings(section, {"steps": 9}).steps == 9
 
@@ -276,3 +278,30 @@ def test_images_table_problems_name_their_key():
     assert "set dataset in [toybench] or with --dataset" in str(info.value)
     with pytest.raises(ConfigError, match=r"toybench\.images: must be a table"):
         resolve_settings({"images": 3})
+
+
+def test_networks_choose_mlps_or_cnns_on_the_digits_only():
+    from ganloss_toybench.models import (
+        ConvDiscriminator,
+        ConvGenerator,
+        ImageMLPDiscriminator,
+        ImageMLPGenerator,
+    )
+    from ganloss_toybench.training import build_networks
+
+    data = load_dataset("stacked-digits")
+    for networks, kinds in (
+        ("mlp", (ImageMLPGenerator, ImageMLPDiscriminator)),
+        ("conv", (ConvGenerator, ConvDiscriminator)),
+    ):
+        settings = resolve_settings({"images": {"networks": networks}}, {"dataset": "digits"})
+        gen, disc = build_networks(settings, data)
+        assert (type(gen), type(disc)) == kinds
+        assert disc(gen(None, num_batches=5)).shape == (5, 1)
+        assert gen(torch.zeros(2, settings.latent_dim)).shape == (2, 3, 8, 8)
+    with pytest.raises(ConfigError) as info:
+        resolve_settings({"networks": "conv"})  # the ring's points are not images
+    assert info.value.where == "toybench.networks"
+    assert "convolutional networks are for the image datasets" in info.value.message
+    with pytest.raises(ConfigError, match=r"toybench\.networks: .*'mlp'"):
+        resolve_settings({"networks": "transformer"})

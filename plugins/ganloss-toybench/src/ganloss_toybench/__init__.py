@@ -2,7 +2,7 @@
 
 The ``ganloss toybench`` command (registered through the ``ganlosscore.hooks``
 entry point) trains small MLPs on 2-D Gaussian mixtures (``ring``, ``grid``),
-or small CNNs on 8 x 8 digits (``digits``: 10 modes, ``stacked-digits``:
+or small MLPs (or CNNs) on 8 x 8 digits (``digits``: 10 modes, ``stacked-digits``:
 1,000), with the ``disc`` and ``gen`` losses of a config, and reports the
 VEEGAN / PacGAN mode metrics (and, on digits, a Fréchet distance in the
 features of its digit classifier). From Python::
@@ -38,7 +38,14 @@ if TYPE_CHECKING:
         mode_metrics,
         reverse_kl_to_uniform,
     )
-    from .models import ConvDiscriminator, ConvGenerator, MLPDiscriminator, MLPGenerator
+    from .models import (
+        ConvDiscriminator,
+        ConvGenerator,
+        ImageMLPDiscriminator,
+        ImageMLPGenerator,
+        MLPDiscriminator,
+        MLPGenerator,
+    )
     from .runner import RunOutcome, load_run_config, run_distributed, run_toybench
     from .training import TrainResult, train
 
@@ -65,6 +72,8 @@ _LAZY: dict[str, str] = {
     "reverse_kl_to_uniform": "metrics",
     "ConvDiscriminator": "models",
     "ConvGenerator": "models",
+    "ImageMLPDiscriminator": "models",
+    "ImageMLPGenerator": "models",
     "MLPDiscriminator": "models",
     "MLPGenerator": "models",
     "RunOutcome": "runner",
@@ -82,6 +91,8 @@ __all__ = [
     "DigitClassifier",
     "DigitImages",
     "GaussianMixture",
+    "ImageMLPDiscriminator",
+    "ImageMLPGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
     "ModeMetrics",

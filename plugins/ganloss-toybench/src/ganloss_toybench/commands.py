@@ -26,7 +26,7 @@ and PacGAN do. On a 2-D Gaussian mixture (ring: 8 modes; grid: 25 modes; MLPs)
 it counts the modes captured, the high-quality samples (within 3 standard
 deviations of a mode) and the reverse KL of the mode histogram. On 8 x 8
 handwritten digits (digits: 10 modes; stacked-digits: three digits as the
-three channels, 1,000 modes; small CNNs) a digit classifier trained with the
+three channels, 1,000 modes; MLPs or CNNs) a digit classifier trained with the
 benchmark reads 26,000 samples: modes captured, reverse KL, the share read
 with confidence, and the Frechet distance to real digits in its features.
 Without --config it runs the embedded default (NS GAN + R1). Writes

@@ -56,6 +56,8 @@ __all__ = [
 DATASET_NAMES = ("ring", "grid", "digits", "stacked-digits")
 #: The image datasets: the ``[toybench.images]`` table applies to them.
 IMAGE_DATASET_NAMES = ("digits", "stacked-digits")
+#: ``networks``: MLPs (every dataset) or small CNNs (the image datasets)
+NETWORKS = ("mlp", "conv")
 #: What a toybench config file may hold.
 TOP_LEVEL_KEYS = ("disc", "gen", "toybench")
 
@@ -81,6 +83,8 @@ class Settings:
     ema: float
     #: labels are the mode indices; a conditional generator and a projection discriminator
     conditional: bool = False
+    #: ``mlp`` (MLPs; on the digits LeakyReLU ones on the flat image) or ``conv`` (digits: CNNs)
+    networks: str = "mlp"
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain JSON/TOML values (tuples become lists)."""
@@ -228,6 +232,15 @@ def _settings(
             values[key] = check(merged[key], origin[key])
         except ConfigError as exc:
             problems.append(exc)
+    if values.get("networks") == "conv" and values.get("dataset") not in IMAGE_DATASET_NAMES:
+        problems.append(
+            ConfigError(
+                f"convolutional networks are for the image datasets (digits, stacked-digits); "
+                f'got dataset {brief(values.get("dataset"))} (set networks = "conv" in '
+                "[toybench.images], or leave it out)",
+                where=origin["networks"],
+            )
+        )
     if values.get("conditional") and values.get("dataset") in IMAGE_DATASET_NAMES:
         problems.append(
             ConfigError(
@@ -411,4 +424,5 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "threads": _threads,
     "ema": _below_one,
     "conditional": lambda value, where: check_bool(value, where=where),
+    "networks": lambda value, where: check_choice(value, NETWORKS, where=where),
 }

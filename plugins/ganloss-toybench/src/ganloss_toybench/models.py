@@ -1,9 +1,9 @@
-"""The toybench networks: small ReLU MLPs for points, small CNNs for 8 x 8 digits."""
+"""The toybench networks: small MLPs for points and for 8 x 8 digits, small CNNs for digits."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -12,6 +12,8 @@ __all__ = [
     "ConditionalMLPGenerator",
     "ConvDiscriminator",
     "ConvGenerator",
+    "ImageMLPDiscriminator",
+    "ImageMLPGenerator",
     "LabelledDiscriminator",
     "MLPDiscriminator",
     "MLPGenerator",
@@ -20,8 +22,13 @@ __all__ = [
 ]
 
 
-def mlp(in_features: int, hidden: Sequence[int], out_features: int) -> nn.Sequential:
-    """``Linear -> ReLU`` for each width in ``hidden``, then a final ``Linear``.
+def mlp(
+    in_features: int,
+    hidden: Sequence[int],
+    out_features: int,
+    activation: Callable[[], nn.Module] = nn.ReLU,
+) -> nn.Sequential:
+    """``Linear -> activation()`` for each width in ``hidden``, then a final ``Linear``.
 
     Example:
         >>> mlp(2, [8, 8], 1)(torch.zeros(3, 2)).shape
@@ -30,7 +37,7 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int) -> nn.Sequen
     layers: list[nn.Module] = []
     width = in_features
     for h in hidden:
-        layers += [nn.Linear(width, h), nn.ReLU()]
+        layers += [nn.Linear(width, h), activation()]
         width = h
     layers.append(nn.Linear(width, out_features))
     return nn.Sequential(*layers)
@@ -101,6 +108,45 @@ class MLPDiscriminator(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         score: Tensor = self.net(x)
         return score
+
+
+def _leaky_relu() -> nn.Module:
+    return nn.LeakyReLU(0.2)
+
+
+class ImageMLPGenerator(nn.Module):
+    """``z ~ N(0, I)`` of ``latent_dim`` to a ``(channels, 8, 8)`` image in [-1, 1]: a
+    LeakyReLU(0.2) MLP to ``channels * 64`` values, ``tanh``, reshaped (the fully connected
+    GAN of Goodfellow et al. 2014, as in PacGAN's and VEEGAN's Stacked MNIST MLPs).
+
+    Called as :class:`MLPGenerator` (MMGeneration's generator call).
+
+    Input: ``noise`` ``(N, latent_dim)``. Output: ``(N, channels, 8, 8)``.
+    """
+
+    def __init__(self, latent_dim: int, hidden: Sequence[int], channels: int) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.net = nn.Sequential(
+            mlp(latent_dim, hidden, channels * 64, _leaky_relu),
+            nn.Tanh(),
+            nn.Unflatten(1, (channels, 8, 8)),
+        )
+
+    forward = MLPGenerator.forward
+
+
+class ImageMLPDiscriminator(nn.Module):
+    """A ``(channels, 8, 8)`` image, flattened, to one raw score through a LeakyReLU(0.2) MLP.
+
+    Input: ``(N, channels, 8, 8)``. Output: ``(N, 1)``.
+    """
+
+    def __init__(self, hidden: Sequence[int], channels: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), mlp(channels * 64, hidden, 1, _leaky_relu))
+
+    forward = MLPDiscriminator.forward
 
 
 class ConvGenerator(nn.Module):

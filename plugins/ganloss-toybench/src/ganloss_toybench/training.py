@@ -1,7 +1,7 @@
 """The toybench training loop: the networks of the dataset, losses from the config.
 
-Points (``ring``, ``grid``) train ReLU MLPs, digits small CNNs
-(:mod:`ganloss_toybench.models`).
+Points (``ring``, ``grid``) train ReLU MLPs, digits LeakyReLU MLPs or small CNNs
+(``networks``; :mod:`ganloss_toybench.models`).
 
 One iteration is ``disc_steps`` discriminator steps and one generator step,
 each summing its losses through a ganlosscore aggregator built from the
@@ -91,6 +91,8 @@ from .models import (
     ConditionalMLPGenerator,
     ConvDiscriminator,
     ConvGenerator,
+    ImageMLPDiscriminator,
+    ImageMLPGenerator,
     LabelledDiscriminator,
     MLPDiscriminator,
     MLPGenerator,
@@ -233,15 +235,19 @@ def build_losses(
 def build_networks(
     settings: Settings, dataset: GaussianMixture | DigitImages
 ) -> tuple[torch.nn.Module, torch.nn.Module]:
-    """The generator and discriminator for ``dataset``: MLPs for points, CNNs for digits."""
+    """The generator and discriminator for ``dataset``: MLPs for points, MLPs or CNNs for digits
+    (``settings.networks``)."""
     if settings.conditional and isinstance(dataset, GaussianMixture):
         return ConditionalMLPGenerator(
             settings.latent_dim, settings.gen_hidden, dataset.num_modes
         ), ProjectionMLPDiscriminator(settings.disc_hidden, dataset.num_modes)
     if isinstance(dataset, DigitImages):
+        conv = settings.networks == "conv"
+        gen = ConvGenerator if conv else ImageMLPGenerator
+        disc = ConvDiscriminator if conv else ImageMLPDiscriminator
         return (
-            ConvGenerator(settings.latent_dim, settings.gen_hidden, dataset.channels),
-            ConvDiscriminator(settings.disc_hidden, dataset.channels),
+            gen(settings.latent_dim, settings.gen_hidden, dataset.channels),
+            disc(settings.disc_hidden, dataset.channels),
         )
     return MLPGenerator(settings.latent_dim, settings.gen_hidden), MLPDiscriminator(
         settings.disc_hidden
