@@ -1,6 +1,7 @@
 """Bodies run on each rank by tests/test_multiprocess.py (importable by spawned ranks)."""
 
 import os
+import time
 
 import torch
 import torch.distributed as dist
@@ -116,3 +117,9 @@ def single_process_disc_step(with_r1: bool) -> dict:
     real, fake = fsdp_batches()
     result = disc_step(disc, real, fake, with_r1)
     return {"grads": [p.grad for p in disc.parameters()], "log_vars": dict(result.log_vars)}
+
+
+def returns_at(rank: int, world: int, wall_time: float) -> int:
+    """Return the rank at ``wall_time`` (``time.time()``), whenever the rank started."""
+    time.sleep(max(0.0, wall_time - time.time()))
+    return rank

@@ -1,7 +1,16 @@
 """ganlosscore.testing.run_ranks: the one helper behind every multi-process test."""
 
+import time
+
 import pytest
-from _rank_bodies import counted, exits_on_rank_1, raises_on_rank_1, summed, waits_alone_on_rank_0
+from _rank_bodies import (
+    counted,
+    exits_on_rank_1,
+    raises_on_rank_1,
+    returns_at,
+    summed,
+    waits_alone_on_rank_0,
+)
 
 from ganlosscore import ConfigError
 from ganlosscore.testing import run_ranks
@@ -35,6 +44,13 @@ def test_a_rank_left_alone_in_a_collective_fails_within_the_timeout():
     assert done.ok
     # gloo's own timeout ends the collective with an error, or the helper kills the rank
     assert waiting.hung or waiting.error is not None
+
+
+def test_a_rank_that_ends_in_the_grace_after_the_timeout_reports_its_value():
+    # the timeout (4 s) passes while both ranks sleep until 5 s after the start: they return
+    # inside the 5 s the helper still waits for a process after its deadline
+    results = run_ranks(returns_at, 2, args=(time.time() + 5.0,), timeout=4)
+    assert [(r.value, r.hung, r.exitcode) for r in results] == [(0, False, 0), (1, False, 0)]
 
 
 def test_count_collectives_records_each_all_reduce_in_the_block_and_restores_it():

@@ -52,7 +52,7 @@ import socket
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import attrs
@@ -145,7 +145,8 @@ def run_ranks(
         world_size: the number of ranks.
         args: further arguments, picklable.
         timeout: seconds for the whole run, also the process group's timeout;
-            ranks still running then are killed and reported with ``hung=True``.
+            a rank still running 5 s after it is killed and reported with
+            ``hung=True`` (one that ends within those 5 s reports as usual).
 
     Returns:
         The :class:`RankResult` of each rank, in rank order.
@@ -177,6 +178,11 @@ def run_ranks(
             hung.add(rank)
             proc.kill()
             proc.join()
+    # a rank that ended in the grace after the deadline sent its result after the loop above
+    with suppress(queue.Empty):
+        while len(outcomes) < world_size:
+            rank, payload = results.get(timeout=0.5)
+            outcomes.setdefault(rank, pickle.loads(payload))
     return [
         RankResult(
             rank=rank,
