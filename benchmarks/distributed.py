@@ -22,7 +22,9 @@ Run: ``python benchmarks/distributed.py`` (``--quick`` for a smoke run).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 import json
 import os
 import socket
@@ -146,24 +148,36 @@ def worker(rank: int, port: int, rounds: int, steps: int, seed: int) -> None:
         "gloo", rank=rank, world_size=WORLD, timeout=datetime.timedelta(seconds=120)
     )
     try:
-        variants = build_variants(rank)
-        logged = {name: dict(step(0)[1]) for name, step in variants.items()}  # type: ignore[index]
-        counts = {name: count_collectives(step) for name, step in variants.items()}
-        # Every rank shuffles with the same seed, so collectives always pair up.
-        timings = h.time_interleaved(
-            variants,
-            rounds=rounds,
-            steps=steps,
-            seed=seed,
-            between_blocks=dist.barrier,
-            clock=time.perf_counter,
-        )
+        result = measure(rank, rounds, steps, seed)
         if rank == 0:
-            json.dump(
-                {"timings": timings.as_json(), "counts": counts, "logged": logged}, sys.stdout
-            )
+            json.dump(result, sys.stdout)
     finally:
+        # Free every tensor and module of the variants while the group lives, and
+        # let both ranks finish before tearing it down: gloo aborts the process
+        # ("terminate called without an active exception") when its threads or
+        # the objects using the group outlive the group.
+        gc.collect()
+        with contextlib.suppress(Exception):
+            dist.barrier()
         dist.destroy_process_group()
+
+
+def measure(rank: int, rounds: int, steps: int, seed: int) -> dict[str, Any]:
+    import torch.distributed as dist
+
+    variants = build_variants(rank)
+    logged = {name: dict(step(0)[1]) for name, step in variants.items()}  # type: ignore[index]
+    counts = {name: count_collectives(step) for name, step in variants.items()}
+    # Every rank shuffles with the same seed, so collectives always pair up.
+    timings = h.time_interleaved(
+        variants,
+        rounds=rounds,
+        steps=steps,
+        seed=seed,
+        between_blocks=dist.barrier,
+        clock=time.perf_counter,
+    )
+    return {"timings": timings.as_json(), "counts": counts, "logged": logged}
 
 
 def free_port() -> int:
@@ -214,7 +228,10 @@ def main() -> None:
     steps = args.steps or (5 if args.quick else 50)
     if args.worker is not None:
         worker(args.worker, args.port, rounds, steps, args.seed)
-        return
+        # Leave as multiprocessing's children do, without the interpreter's
+        # teardown: gloo's threads can still abort the process there.
+        sys.stdout.flush()
+        os._exit(0)
 
     result = launch(rounds, steps, args.seed)
     timings = h.Timings(list(result["timings"]))
