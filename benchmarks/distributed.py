@@ -22,20 +22,13 @@ Run: ``python benchmarks/distributed.py`` (``--quick`` for a smoke run).
 
 from __future__ import annotations
 
-import contextlib
-import datetime
-import gc
-import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import _harness as h
+
+from ganlosscore.testing import run_ranks
 
 WORLD = 2
 LOSSES = 11  # + the total = 12 logged values
@@ -138,33 +131,12 @@ def count_collectives(step: Callable[[int], object]) -> dict[str, int]:
     return counts
 
 
-def worker(rank: int, port: int, rounds: int, steps: int, seed: int) -> None:
+def measure(rank: int, world: int, rounds: int, steps: int, seed: int) -> dict[str, Any]:
+    """One rank's measurements (run by ``ganlosscore.testing.run_ranks``, in a gloo group)."""
     import torch
     import torch.distributed as dist
 
     torch.set_num_threads(1)
-    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
-    dist.init_process_group(
-        "gloo", rank=rank, world_size=WORLD, timeout=datetime.timedelta(seconds=120)
-    )
-    try:
-        result = measure(rank, rounds, steps, seed)
-        if rank == 0:
-            json.dump(result, sys.stdout)
-    finally:
-        # Free every tensor and module of the variants while the group lives, and
-        # let both ranks finish before tearing it down: gloo aborts the process
-        # ("terminate called without an active exception") when its threads or
-        # the objects using the group outlive the group.
-        gc.collect()
-        with contextlib.suppress(Exception):
-            dist.barrier()
-        dist.destroy_process_group()
-
-
-def measure(rank: int, rounds: int, steps: int, seed: int) -> dict[str, Any]:
-    import torch.distributed as dist
-
     variants = build_variants(rank)
     logged = {name: dict(step(0)[1]) for name, step in variants.items()}  # type: ignore[index]
     counts = {name: count_collectives(step) for name, step in variants.items()}
@@ -180,59 +152,23 @@ def measure(rank: int, rounds: int, steps: int, seed: int) -> dict[str, Any]:
     return {"timings": timings.as_json(), "counts": counts, "logged": logged}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def launch(rounds: int, steps: int, seed: int) -> dict[str, Any]:
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "--worker",
-                str(rank),
-                "--port",
-                str(port),
-                "--rounds",
-                str(rounds),
-                "--steps",
-                str(steps),
-                "--seed",
-                str(seed),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for rank in range(WORLD)
-    ]
-    outs = [p.communicate(timeout=600)[0] for p in procs]
-    for rank, p in enumerate(procs):
-        if p.returncode != 0:
-            raise SystemExit(f"rank {rank} failed with status {p.returncode}")
-    return json.loads(outs[0])  # type: ignore[no-any-return]
+    # Spawned ranks leave with os._exit, as multiprocessing's children do: a
+    # hand-started rank that went through the interpreter's teardown sometimes
+    # aborted there ("terminate called without an active exception").
+    results = run_ranks(measure, WORLD, args=(rounds, steps, seed), timeout=600)
+    for result in results:
+        if not result.ok:
+            raise SystemExit(f"rank {result.rank} failed: {result}")
+    return results[0].value  # type: ignore[no-any-return]
 
 
 def main() -> None:
     p = h.parser(__doc__.splitlines()[0])
-    p.add_argument("--worker", type=int, default=None, help=argparse_hidden())
-    p.add_argument("--port", type=int, default=0, help=argparse_hidden())
     p.add_argument("--steps", type=int, default=None, help="steps per block (50)")
     args = p.parse_args()
     rounds = args.rounds or (3 if args.quick else 40)
     steps = args.steps or (5 if args.quick else 50)
-    if args.worker is not None:
-        worker(args.worker, args.port, rounds, steps, args.seed)
-        # Leave as multiprocessing's children do, without the interpreter's
-        # teardown: gloo's threads can still abort the process there.
-        sys.stdout.flush()
-        os._exit(0)
-
     result = launch(rounds, steps, args.seed)
     timings = h.Timings(list(result["timings"]))
     timings.per_round.update(result["timings"])
@@ -304,12 +240,6 @@ def main() -> None:
         )
     )
     h.write_json(args.json, result)
-
-
-def argparse_hidden() -> str:
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 if __name__ == "__main__":
