@@ -85,6 +85,8 @@ class Settings:
     conditional: bool = False
     #: ``mlp`` (MLPs; on the digits LeakyReLU ones on the flat image) or ``conv`` (digits: CNNs)
     networks: str = "mlp"
+    #: sizes of the categorical codes the generator reads off its noise (``LatentCodes``)
+    latent_codes: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain JSON/TOML values (tuples become lists)."""
@@ -241,6 +243,23 @@ def _settings(
                 where=origin["networks"],
             )
         )
+    codes = values.get("latent_codes") or ()
+    if codes and len(codes) > values.get("latent_dim", MAX_LATENT_DIM):
+        problems.append(
+            ConfigError(
+                f"each code is read off one noise coordinate: {len(codes)} codes need "
+                f"latent_dim >= {len(codes)}, got {values['latent_dim']}",
+                where=origin["latent_codes"],
+            )
+        )
+    if codes and values.get("conditional"):
+        problems.append(
+            ConfigError(
+                "a conditional run's generator reads its labels, not latent codes (leave "
+                "latent_codes out, or [] in [toybench], for a conditional run)",
+                where=origin["latent_codes"],
+            )
+        )
     if values.get("conditional") and values.get("dataset") in IMAGE_DATASET_NAMES:
         problems.append(
             ConfigError(
@@ -355,6 +374,8 @@ MAX_DISC_STEPS = 100  # (1)
 MAX_LATENT_DIM = 1_024  # (2)
 MAX_WIDTH = 2_048  # (128) a hidden layer of width w holds w * w weights, and Adam two more
 MAX_LAYERS = 8  # (3)
+MAX_CODES = 64  # (0; 3 on the digits) categorical codes the generator reads off its noise
+MAX_CODE_SIZE = 1_024  # (10) categories of one code: that many one-hot inputs
 MAX_NUM_SAMPLES = 100_000  # (2500) generated, and measured, in one batch
 MAX_SEED = 2**63 - 1  # torch.manual_seed takes a 64-bit integer
 #: (1) Not the machine's CPU count: a result is reproducible bit for bit for a
@@ -393,6 +414,18 @@ def _widths(value: Any, where: str) -> tuple[int, ...]:
     return tuple(check_int(v, where=f"{where}[{i}]", high=MAX_WIDTH) for i, v in enumerate(value))
 
 
+def _codes(value: Any, where: str) -> tuple[int, ...]:
+    if not isinstance(value, (list, tuple)) or len(value) > MAX_CODES:
+        raise ConfigError(
+            f"must be a list of at most {MAX_CODES} code sizes, each an integer in "
+            f"[2, {MAX_CODE_SIZE}] (e.g. [10, 10, 10], or [] for none), got {brief(value)}",
+            where=where,
+        )
+    return tuple(
+        check_int(v, where=f"{where}[{i}]", low=2, high=MAX_CODE_SIZE) for i, v in enumerate(value)
+    )
+
+
 def _betas(value: Any, where: str) -> tuple[float, float]:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise ConfigError(
@@ -425,4 +458,5 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "ema": _below_one,
     "conditional": lambda value, where: check_bool(value, where=where),
     "networks": lambda value, where: check_choice(value, NETWORKS, where=where),
+    "latent_codes": _codes,
 }

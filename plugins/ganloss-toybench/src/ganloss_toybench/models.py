@@ -15,6 +15,7 @@ __all__ = [
     "ImageMLPDiscriminator",
     "ImageMLPGenerator",
     "LabelledDiscriminator",
+    "LatentCodes",
     "MLPDiscriminator",
     "MLPGenerator",
     "ProjectionMLPDiscriminator",
@@ -43,6 +44,53 @@ def mlp(
     return nn.Sequential(*layers)
 
 
+class LatentCodes(nn.Module):
+    """The noise ``z`` and categorical codes read off it: ``[z, scale * one_hot(c_1), ...]``.
+
+    Code ``i`` is the bin, among ``sizes[i]`` bins of equal probability, that
+    the normal CDF of ``z[:, i]`` falls in: ``c_i = floor(Phi(z_i) * sizes[i])``.
+    Each code is thus uniform over its categories and the codes are
+    independent, and the noise alone still decides the sample (an
+    MMGeneration generator call with given noise is repeatable). This is
+    InfoGAN's generator input (Chen et al. 2016, "InfoGAN", sec. 5: ``z``
+    beside a uniform categorical code of 10 on MNIST) without InfoGAN's
+    mutual-information loss: a generator fed only continuous noise must
+    spread mass between separated modes (Khayatkhoei et al. 2018,
+    "Disconnected Manifold Learning for GANs"), and on the digits those
+    in-between samples are the ones the classifier cannot read; the codes
+    give it a way to jump. The one-hot parts carry no gradient.
+
+    Input: ``(N, latent_dim)`` with ``latent_dim >= len(sizes)``.
+    Output: ``(N, latent_dim + sum(sizes))``.
+
+    Example:
+        >>> codes = LatentCodes([4, 2])
+        >>> codes(torch.tensor([[0.0, -3.0]])).tolist()  # Phi(0) = 0.5: bin 2 of 4; Phi(-3): bin 0
+        [[0.0, -3.0, 0.0, 0.0, 4.0, 0.0, 4.0, 0.0]]
+    """
+
+    def __init__(self, sizes: Sequence[int], scale: float = 4.0) -> None:
+        super().__init__()
+        self.sizes = tuple(sizes)
+        self.scale = scale
+        self.register_buffer("categories", torch.arange(max(self.sizes)), persistent=False)
+
+    def forward(self, z: Tensor) -> Tensor:
+        cdf = torch.special.ndtr(z[:, : len(self.sizes)])
+        parts = [z]
+        for i, size in enumerate(self.sizes):
+            code = (cdf[:, i : i + 1] * size).floor().clamp(max=size - 1)
+            parts.append((code == self.categories[:size]).to(z.dtype) * self.scale)
+        return torch.cat(parts, dim=1)
+
+
+def _coded(latent_dim: int, codes: Sequence[int]) -> tuple[list[nn.Module], int]:
+    """A generator's first modules (:class:`LatentCodes`, if any codes) and their output width."""
+    if not codes:
+        return [], latent_dim
+    return [LatentCodes(codes)], latent_dim + sum(codes)
+
+
 class MLPGenerator(nn.Module):
     """``z ~ N(0, I)`` of ``latent_dim`` to a 2-D point, through a ReLU MLP.
 
@@ -51,15 +99,22 @@ class MLPGenerator(nn.Module):
     generator). ``return_noise=True`` returns ``{"fake_img", "noise_batch"}``;
     ``return_latents=True`` returns ``{"fake_img", "latent"}`` with the noise
     as the latent, requiring grad, which is the call
-    ``GeneratorPathRegularizer`` makes.
+    ``GeneratorPathRegularizer`` makes. With ``codes``, the MLP reads
+    :class:`LatentCodes` of those sizes beside ``z``.
 
     Input: ``noise`` ``(N, latent_dim)``. Output: ``(N, 2)``.
     """
 
-    def __init__(self, latent_dim: int = 2, hidden: Sequence[int] = (128, 128, 128)) -> None:
+    def __init__(
+        self,
+        latent_dim: int = 2,
+        hidden: Sequence[int] = (128, 128, 128),
+        codes: Sequence[int] = (),
+    ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
-        self.net = mlp(latent_dim, hidden, 2)
+        first, width = _coded(latent_dim, codes)
+        self.net = nn.Sequential(*first, *mlp(width, hidden, 2))
 
     def forward(
         self,
@@ -119,16 +174,21 @@ class ImageMLPGenerator(nn.Module):
     LeakyReLU(0.2) MLP to ``channels * 64`` values, ``tanh``, reshaped (the fully connected
     GAN of Goodfellow et al. 2014, as in PacGAN's and VEEGAN's Stacked MNIST MLPs).
 
-    Called as :class:`MLPGenerator` (MMGeneration's generator call).
+    Called as :class:`MLPGenerator` (MMGeneration's generator call). With
+    ``codes``, the MLP reads :class:`LatentCodes` of those sizes beside ``z``.
 
     Input: ``noise`` ``(N, latent_dim)``. Output: ``(N, channels, 8, 8)``.
     """
 
-    def __init__(self, latent_dim: int, hidden: Sequence[int], channels: int) -> None:
+    def __init__(
+        self, latent_dim: int, hidden: Sequence[int], channels: int, codes: Sequence[int] = ()
+    ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
+        first, width = _coded(latent_dim, codes)
         self.net = nn.Sequential(
-            mlp(latent_dim, hidden, channels * 64, _leaky_relu),
+            *first,
+            mlp(width, hidden, channels * 64, _leaky_relu),
             nn.Tanh(),
             nn.Unflatten(1, (channels, 8, 8)),
         )
@@ -156,16 +216,21 @@ class ConvGenerator(nn.Module):
     upsampling to 8 x 8, a 3 x 3 convolution with ``hidden[i]`` output channels
     for each further width, then a 3 x 3 convolution to ``channels`` and
     ``tanh``; LeakyReLU(0.2) between layers. Called as :class:`MLPGenerator`
-    (MMGeneration's generator call).
+    (MMGeneration's generator call). With ``codes``, the linear layer reads
+    :class:`LatentCodes` of those sizes beside ``z``.
 
     Input: ``noise`` ``(N, latent_dim)``. Output: ``(N, channels, 8, 8)``.
     """
 
-    def __init__(self, latent_dim: int, hidden: Sequence[int], channels: int) -> None:
+    def __init__(
+        self, latent_dim: int, hidden: Sequence[int], channels: int, codes: Sequence[int] = ()
+    ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
+        first, width = _coded(latent_dim, codes)
         layers: list[nn.Module] = [
-            nn.Linear(latent_dim, hidden[0] * 16),
+            *first,
+            nn.Linear(width, hidden[0] * 16),
             nn.LeakyReLU(0.2),
             nn.Unflatten(1, (hidden[0], 4, 4)),
             nn.Upsample(scale_factor=2.0, mode="nearest"),

@@ -246,12 +246,12 @@ def build_networks(
         gen = ConvGenerator if conv else ImageMLPGenerator
         disc = ConvDiscriminator if conv else ImageMLPDiscriminator
         return (
-            gen(settings.latent_dim, settings.gen_hidden, dataset.channels),
+            gen(settings.latent_dim, settings.gen_hidden, dataset.channels, settings.latent_codes),
             disc(settings.disc_hidden, dataset.channels),
         )
-    return MLPGenerator(settings.latent_dim, settings.gen_hidden), MLPDiscriminator(
-        settings.disc_hidden
-    )
+    return MLPGenerator(
+        settings.latent_dim, settings.gen_hidden, settings.latent_codes
+    ), MLPDiscriminator(settings.disc_hidden)
 
 
 def _losses_of(aggregator: LossAggregator) -> list[Any]:
