@@ -8,6 +8,7 @@ from ganloss_toybench.config import resolve_settings
 from ganloss_toybench.data import load_dataset
 from ganloss_toybench.models import ImageMLPGenerator, LatentCodes
 from ganloss_toybench.training import build_networks
+
 from ganlosscore import ConfigError
 
 
