@@ -69,6 +69,8 @@ class LatentCodes(nn.Module):
         [[0.0, -3.0, 0.0, 0.0, 4.0, 0.0, 4.0, 0.0]]
     """
 
+    categories: Tensor
+
     def __init__(self, sizes: Sequence[int], scale: float = 4.0) -> None:
         super().__init__()
         self.sizes = tuple(sizes)
