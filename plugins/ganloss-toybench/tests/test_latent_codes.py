@@ -65,3 +65,12 @@ def test_the_image_default_reads_six_codes_of_ten_and_the_2d_default_none():
 def test_bad_codes_say_what_would_be_right(section, message):
     with pytest.raises(ConfigError, match=message):
         resolve_settings(section)
+
+
+def test_every_unconditional_generator_reads_the_codes():
+    ring = resolve_settings({"latent_codes": [4, 4]}, {"dataset": "ring"})
+    gen, _ = build_networks(ring, load_dataset("ring"))
+    assert gen.net[1].in_features == 2 + 8 and gen(torch.zeros(3, 2)).shape == (3, 2)
+    conv = resolve_settings({"images": {"networks": "conv"}}, {"dataset": "stacked-digits"})
+    gen, _ = build_networks(conv, load_dataset("stacked-digits"))
+    assert gen.net[1].in_features == 64 + 60 and gen(torch.zeros(3, 64)).shape == (3, 3, 8, 8)
