@@ -404,26 +404,30 @@ def _below_one(value: Any, where: str) -> float:
     return check_number(value, where=where, low=0.0, high=1.0, high_open=True)
 
 
-def _widths(value: Any, where: str) -> tuple[int, ...]:
-    if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_LAYERS:
-        raise ConfigError(
-            f"must be a list of 1 to {MAX_LAYERS} layer widths, each an integer in "
-            f"[1, {MAX_WIDTH}] (e.g. [128, 128, 128]), got {brief(value)}",
-            where=where,
+def _int_list(
+    lengths: tuple[int, int], what: str, low: int, high: int, example: str
+) -> Callable[[Any, str], tuple[int, ...]]:
+    """A check of a list of ``lengths[0]..lengths[1]`` integers, each in ``[low, high]``."""
+    count = f"at most {lengths[1]}" if lengths[0] == 0 else f"{lengths[0]} to {lengths[1]}"
+
+    def check(value: Any, where: str) -> tuple[int, ...]:
+        if not isinstance(value, (list, tuple)) or not lengths[0] <= len(value) <= lengths[1]:
+            raise ConfigError(
+                f"must be a list of {count} {what}, each an integer in [{low}, {high}] "
+                f"({example}), got {brief(value)}",
+                where=where,
+            )
+        return tuple(
+            check_int(v, where=f"{where}[{i}]", low=low, high=high) for i, v in enumerate(value)
         )
-    return tuple(check_int(v, where=f"{where}[{i}]", high=MAX_WIDTH) for i, v in enumerate(value))
+
+    return check
 
 
-def _codes(value: Any, where: str) -> tuple[int, ...]:
-    if not isinstance(value, (list, tuple)) or len(value) > MAX_CODES:
-        raise ConfigError(
-            f"must be a list of at most {MAX_CODES} code sizes, each an integer in "
-            f"[2, {MAX_CODE_SIZE}] (e.g. [10, 10, 10], or [] for none), got {brief(value)}",
-            where=where,
-        )
-    return tuple(
-        check_int(v, where=f"{where}[{i}]", low=2, high=MAX_CODE_SIZE) for i, v in enumerate(value)
-    )
+_widths = _int_list((1, MAX_LAYERS), "layer widths", 1, MAX_WIDTH, "e.g. [128, 128, 128]")
+_codes = _int_list(
+    (0, MAX_CODES), "code sizes", 2, MAX_CODE_SIZE, "e.g. [10, 10, 10], or [] for none"
+)
 
 
 def _betas(value: Any, where: str) -> tuple[float, float]:
