@@ -55,7 +55,7 @@ def test_last_row_is_what_the_command_measures(tmp_path):
     ).stdout
     rows = [line.split("|")[1:-1] for line in printed.splitlines()[2:]]
     assert [int(row[0]) for row in rows] == [6, 12]
-    step, modes, kl, own, dependence, high_quality = rows[-1]
+    _, modes, kl, own, dependence, high_quality = rows[-1]
     assert int(modes) == metrics["modes"]
     assert float(kl) == pytest.approx(metrics["reverse_kl"], abs=1e-4)
     assert float(own) == pytest.approx(metrics["reverse_kl"], abs=1e-4)  # one channel
