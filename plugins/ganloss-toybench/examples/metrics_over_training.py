@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
 
     overrides = {"dataset": args.dataset, "seed": args.seed, "steps": args.steps}
-    settings, disc, gen, _ = load_run_config(args.config, overrides)
+    settings, disc_config, gen_config, _ = load_run_config(args.config, overrides)
     torch.set_num_threads(settings.threads)
     dataset = load_dataset(settings.dataset)
     classifier, _ = load_classifier()
@@ -98,7 +98,7 @@ def main() -> None:
             flush=True,
         )
 
-    training.train(settings, disc, gen, on_step=on_step)
+    training.train(settings, disc_config, gen_config, on_step=on_step)
 
 
 if __name__ == "__main__":
