@@ -17,7 +17,6 @@ product of the channels' histograms; sampling alone puts about 0.019 here on
 from __future__ import annotations
 
 import argparse
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,9 @@ from ganloss_toybench.classifier import load_classifier, read_digits
 from ganloss_toybench.data import load_dataset
 from ganloss_toybench.metrics import image_metrics
 from ganloss_toybench.runner import load_run_config
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from ganlosscore import GanLossError
 
 
 def split_kl(counts: np.ndarray, channels: int) -> tuple[float, float]:
@@ -53,18 +55,23 @@ def main() -> None:
     args = parser.parse_args()
 
     overrides = {"dataset": args.dataset, "seed": args.seed, "steps": args.steps}
-    settings, disc_config, gen_config, _ = load_run_config(args.config, overrides)
+    try:
+        settings, disc_config, gen_config, _ = load_run_config(args.config, overrides)
+    except GanLossError as exc:  # a bad config or option: its message, not a traceback
+        parser.exit(2, f"error: {exc}\n")
     torch.set_num_threads(settings.threads)
     dataset = load_dataset(settings.dataset)
     classifier, _ = load_classifier()
 
-    networks: dict[str, torch.nn.Module] = {}
+    networks: dict[str, Any] = {}
     build = training.build_networks
 
     def keep(settings_: Any, dataset_: Any) -> tuple[torch.nn.Module, torch.nn.Module]:
         made = build(settings_, dataset_)
         networks["gen"] = made[0]
-        networks["average"] = copy.deepcopy(made[0]).requires_grad_(False)
+        if settings.ema > 0:  # the loop's own average is out of reach: the same one beside it
+            averaging = get_ema_multi_avg_fn(settings.ema)
+            networks["average"] = AveragedModel(made[0], multi_avg_fn=averaging)
         return made
 
     training.build_networks = keep  # the loop's own networks, to measure while it runs
@@ -72,15 +79,12 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
 
     def on_step(done: int, *_: object) -> None:
-        gen, average = networks["gen"], networks["average"]
-        if settings.ema > 0:  # what AveragedModel does after every generator step
-            weight = 1.0 if done == 1 else 1.0 - settings.ema  # the first update copies
-            with torch.no_grad():
-                for mean, value in zip(average.parameters(), gen.parameters(), strict=True):
-                    mean.lerp_(value, weight)
+        gen, average = networks["gen"], networks.get("average")
+        if average is not None:
+            average.update_parameters(gen)  # as the loop does after every generator step
         if done % args.every and done != settings.steps:
             return
-        measured = average if settings.ema > 0 else gen
+        measured = gen if average is None else average.module
         samples = training.generate(measured, dataset, settings.num_samples, settings.seed)
         reading = read_digits(classifier, samples)
         metrics = image_metrics(

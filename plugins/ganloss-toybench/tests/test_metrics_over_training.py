@@ -61,3 +61,12 @@ def test_last_row_is_what_the_command_measures(tmp_path):
     assert float(own) == pytest.approx(metrics["reverse_kl"], abs=1e-4)  # one channel
     assert float(dependence) == 0.0
     assert float(high_quality) == pytest.approx(100 * metrics["high_quality"], abs=0.05)
+
+
+def test_a_bad_option_ends_in_our_message():
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--steps", "0"], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "--steps: must be an integer in [1, 1000000], got 0" in done.stderr
+    assert "Traceback" not in done.stderr
